@@ -1,0 +1,23 @@
+"""Typed errors: each names the bad thing in one line; the CLI prints it and exits with status 2."""
+
+__all__ = ["RnnRnadeError", "ConfigError", "ParamsError", "DataError", "BackendError"]
+
+
+class RnnRnadeError(Exception):
+    """Base class of every error this package raises on bad input."""
+
+
+class ConfigError(RnnRnadeError, ValueError):
+    """A model or run configuration is invalid (unknown key, wrong type, impossible value)."""
+
+
+class ParamsError(RnnRnadeError, ValueError):
+    """A parameter file or dictionary is missing a parameter, mis-shaped, non-finite or unreadable."""
+
+
+class DataError(RnnRnadeError, ValueError):
+    """Data are unreadable, mis-shaped, non-finite, or their mask is invalid."""
+
+
+class BackendError(RnnRnadeError, RuntimeError):
+    """A backend is unknown, not installed, or cannot compile the requested function."""

@@ -1,0 +1,108 @@
+"""RNADE as a PyTensor graph: ``build_rnade`` for vectors ``X`` (N x D).
+
+References
+----------
+.. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
+   NIPS 2013.
+.. [2] Supplementary Material for the RNN-RNADE model, Algorithm 1.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytensor.tensor as pt
+from pytensor.tensor.variable import TensorVariable
+
+from ..config import ModelConfig
+from ..errors import ConfigError
+from ..params import shared_params
+from ..rnade import (
+    RnadeTerms,
+    input_weights,
+    rnade_explicit_grads,
+    rnade_logp_scan,
+    rnade_terms_fast,
+    static_biases,
+)
+
+__all__ = ["RnadeGraph", "build_rnade", "explicit_gradients", "unfold_grads"]
+
+GRAPHS = ("scan", "fast")
+
+
+class RnadeGraph(NamedTuple):
+    """Symbolic pieces of an RNADE."""
+
+    config: ModelConfig
+    graph: str  # "scan" (Algorithm 1) or "fast"
+    X: TensorVariable  # N x D input
+    params: dict  # name -> shared variable
+    loglik: TensorVariable  # N, log p(x_n)
+    total: TensorVariable  # scalar, sum_n log p(x_n)
+    n_frames: TensorVariable  # scalar, N
+    cost: TensorVariable  # scalar, -total / N
+    terms: RnadeTerms | None  # fast graph: intermediates for the explicit gradient
+
+
+def check_graph(graph: str) -> None:
+    if graph not in GRAPHS:
+        raise ConfigError(f"graph must be one of {list(GRAPHS)}, got {graph!r}")
+
+
+def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast", shape=None) -> RnadeGraph:
+    """Build the RNADE log-likelihood graph.
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+        With ``model == "rnade"``.
+    params : dict, optional
+        Shared variables from :func:`~rnnrnade_pt.params.shared_params` (new ones when omitted), so that
+        several graphs can share one set of parameters.
+    graph : {"fast", "scan"}
+        The cumulative-sum form, or Algorithm 1 as a scan over dimensions.
+    shape : tuple, optional
+        Static ``(N, D)`` of ``X`` (the JAX backend needs it).
+    """
+    if cfg.recurrent:
+        raise ConfigError("build_rnade needs a config with model 'rnade'")
+    check_graph(graph)
+    p = params if params is not None else shared_params(cfg)
+    X = pt.tensor("X", shape=shape or (None, cfg.D), dtype=cfg.dtype)  # N x D
+    _, W = input_weights(p, cfg.fold_c_into_W)
+    biases = static_biases(p, cfg.fold_c_into_W)
+    terms = None
+    if graph == "scan":
+        loglik = rnade_logp_scan(X, p, biases, W)
+    else:
+        terms = rnade_terms_fast(X, p, biases, W)
+        loglik = terms.logp
+    loglik.name = "loglik"
+    total = loglik.sum()
+    total.name = "total"
+    n = pt.cast(X.shape[0], cfg.dtype)
+    cost = -total / n
+    cost.name = "cost"
+    return RnadeGraph(cfg, graph, X, p, loglik, total, n, cost, terms)
+
+
+def unfold_grads(dW_eff: TensorVariable, dc: TensorVariable, fold_c_into_W: bool) -> dict:
+    """Map gradients w.r.t. the effective ``c`` (H) and ``W`` (H x D) back to the stored parameters."""
+    if not fold_c_into_W:
+        return {"W": dW_eff, "c": dc}
+    return {"W": pt.concatenate([pt.shape_padright(dc), dW_eff[:, :-1]], axis=1)}
+
+
+def explicit_gradients(g: RnadeGraph) -> dict:
+    """The supplement's formulas for d total / d parameter.
+
+    See :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
+    """
+    if g.terms is None:
+        raise ConfigError("explicit gradients are built on the fast graph; build it with graph='fast'")
+    gr = rnade_explicit_grads(g.params, g.terms)
+    out = unfold_grads(gr.W, gr.dc.sum(axis=0), g.config.fold_c_into_W)
+    out.update(rho=gr.rho, V_alpha=gr.V_alpha, V_mu=gr.V_mu, V_sigma=gr.V_sigma)
+    out.update(b_alpha=gr.dz_alpha.sum(axis=1), b_mu=gr.dz_mu.sum(axis=1), b_sigma=gr.dz_sigma.sum(axis=1))
+    return {name: out[name] for name in g.params}

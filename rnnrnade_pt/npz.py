@@ -1,0 +1,62 @@
+"""Safe ``.npz`` input and output: pickle-free reads with one-line errors, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["atomic_write_npz", "read_npz"]
+
+
+def atomic_write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` as ``.npz`` so that a crash at any moment leaves the old file intact.
+
+    The archive is written to a temporary file in the same directory, flushed and fsynced, then renamed
+    over ``path`` (atomic on POSIX).
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def read_npz(path: str | os.PathLike, what: str, error: type[Exception]) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` file without pickles; one-line errors for unreadable files."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise error(f"{what} file {path} does not exist")
+    if os.path.isdir(path):
+        raise error(f"{what} file {path} is a directory")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise ValueError("a plain .npy array, not an .npz archive")
+            return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, io.UnsupportedOperation, KeyError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise error(f"{what} file {path} is not a readable .npz archive ({msg})") from None

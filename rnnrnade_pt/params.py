@@ -1,0 +1,172 @@
+"""Parameters under the supplement's names: shapes, initialisation, shared variables and ``.npz`` files.
+
+A parameter file is an ``.npz`` holding exactly one array per parameter, under the names below, plus a
+``config`` entry (the :class:`~rnnrnade_pt.config.ModelConfig` as a JSON string). It loads with NumPy alone,
+``np.load(path, allow_pickle=False)``.
+
+======================  ===========  ==================================================================
+name                    shape        role
+======================  ===========  ==================================================================
+``W``                   H x D        input-to-hidden weights; ``a_{d+1} = a_d + x_d W[:, d]``
+``c``                   H            hidden bias, ``a_1 = c`` (absent with ``fold_c_into_W``)
+``rho``                 D            activation rescaling, ``h_d = sigm(rho_d a_d)``
+``V_alpha/V_mu/V_sigma``  D x H x K  hidden-to-output weights of the mixture parameters
+``b_alpha/b_mu/b_sigma``  D x K      output biases
+``W2``                  D x R        RNN input weights, ``hhat_t = f(x_t W2 + hhat_{t-1} W3 + b_hhat)``
+``W3``                  R x R        RNN recurrent weights
+``b_hhat``              R            RNN bias
+``h0``                  R            initial RNN state ``hhat_0``
+``W_alpha/W_mu/W_sigma``  R x D x K  RNN-to-bias maps, ``r_alpha = hhat_{t-1} W_alpha`` (if conditioned)
+``W_c``                 R x H        RNN-to-hidden-bias map (only with ``condition_c``)
+======================  ===========  ==================================================================
+
+References
+----------
+.. [1] Supplementary Material for the RNN-RNADE model (``shared/seed/rnn_rnade_supplement.txt``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+from .config import ModelConfig
+from .errors import ConfigError, ParamsError
+from .npz import atomic_write_npz, read_npz
+
+__all__ = [
+    "param_shapes",
+    "weight_names",
+    "init_params",
+    "check_params",
+    "save_params",
+    "load_params",
+]
+
+
+def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the parameters of ``cfg``, in a fixed order."""
+    D, H, K, R = cfg.D, cfg.H, cfg.K, cfg.R
+    shapes: dict[str, tuple[int, ...]] = {"W": (H, D)}
+    if not cfg.fold_c_into_W:
+        shapes["c"] = (H,)
+    shapes["rho"] = (D,)
+    for comp in ("alpha", "mu", "sigma"):
+        shapes[f"V_{comp}"] = (D, H, K)
+    for comp in ("alpha", "mu", "sigma"):
+        shapes[f"b_{comp}"] = (D, K)
+    if cfg.recurrent:
+        shapes.update(W2=(D, R), W3=(R, R), b_hhat=(R,), h0=(R,))
+        for comp in cfg.conditioned:
+            shapes[f"W_{comp}"] = (R, D, K)
+        if cfg.condition_c:
+            shapes["W_c"] = (R, H)
+    return shapes
+
+
+def weight_names(cfg: ModelConfig) -> list[str]:
+    """The weight matrices (what L2 weight decay applies to): everything but biases, ``rho`` and ``h0``."""
+    return [n for n in param_shapes(cfg) if n.startswith(("W", "V_"))]
+
+
+def init_params(
+    cfg: ModelConfig, seed: int | np.random.Generator = 0, scale: float = 0.01
+) -> dict[str, np.ndarray]:
+    """Small random parameters as the original code initialised them.
+
+    Weights and biases ~ N(0, scale^2); ``rho = 1``; ``b_sigma`` shifted by +1 (Uria's RNADE code);
+    ``h0 = 0``.
+    """
+    rng = np.random.default_rng(seed)
+    values = {}
+    for name, shape in param_shapes(cfg).items():
+        values[name] = scale * rng.standard_normal(shape)
+    values["rho"] = np.ones(cfg.D)
+    values["b_sigma"] = values["b_sigma"] + 1.0
+    if cfg.recurrent:
+        values["h0"] = np.zeros(cfg.R)
+    return values
+
+
+def check_params(values: Mapping[str, np.ndarray], cfg: ModelConfig, source: str = "parameters") -> dict:
+    """Validate names, shapes and finiteness; return float64 copies in canonical order.
+
+    Raises
+    ------
+    ParamsError
+        Naming the first missing, unexpected, mis-shaped or non-finite parameter.
+    """
+    shapes = param_shapes(cfg)
+    missing = [n for n in shapes if n not in values]
+    if missing:
+        raise ParamsError(f"{source}: missing parameter(s) {missing} for a {cfg.model} config")
+    unexpected = sorted(set(values) - set(shapes))
+    if unexpected:
+        raise ParamsError(f"{source}: unexpected parameter(s) {unexpected} for this config")
+    out = {}
+    for name, shape in shapes.items():
+        arr = np.asarray(values[name])
+        if arr.shape != shape:
+            raise ParamsError(f"{source}: parameter {name} has shape {arr.shape}, expected {shape}")
+        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+            raise ParamsError(f"{source}: parameter {name} has dtype {arr.dtype}, expected real numbers")
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ParamsError(f"{source}: parameter {name} holds NaN or infinite values")
+        out[name] = arr
+    return out
+
+
+def save_params(path: str | os.PathLike, values: Mapping[str, np.ndarray], cfg: ModelConfig) -> None:
+    """Save parameters (checked against ``cfg``) and the config to an ``.npz`` file, atomically."""
+    arrays = check_params(values, cfg)
+    arrays["config"] = np.array(cfg.to_json())
+    atomic_write_npz(path, arrays)
+
+
+def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndarray]]:
+    """Load a parameter file written by :func:`save_params`.
+
+    Returns
+    -------
+    cfg : ModelConfig
+    values : dict of str to ndarray
+        Float64 parameters, validated against ``cfg``.
+    """
+    arrays = read_npz(path, "parameter", ParamsError)
+    if "config" not in arrays:
+        raise ParamsError(f"parameter file {path} has no 'config' entry (written by another program?)")
+    raw = arrays.pop("config")
+    if raw.shape != () or raw.dtype.kind not in "US":
+        raise ParamsError(f"parameter file {path}: 'config' must be a JSON string")
+    try:
+        cfg = ModelConfig.from_dict(json.loads(str(raw)))
+    except (json.JSONDecodeError, ConfigError, TypeError) as e:
+        raise ParamsError(f"parameter file {path}: bad config ({e})") from None
+    return cfg, check_params(arrays, cfg, source=f"parameter file {path}")
+
+
+def shared_params(
+    cfg: ModelConfig, values: Mapping[str, np.ndarray] | None = None, static_shapes: bool = False
+) -> dict:
+    """PyTensor shared variables named after the parameters, in ``cfg.dtype``.
+
+    Parameters
+    ----------
+    values : mapping, optional
+        Initial values (checked); :func:`init_params` with seed 0 when omitted.
+    static_shapes : bool
+        Give every variable its static shape (needed by the JAX backend for scan gradients).
+    """
+    import pytensor
+
+    values = check_params(values, cfg) if values is not None else init_params(cfg)
+    return {
+        name: pytensor.shared(
+            v.astype(cfg.dtype), name=name, shape=v.shape if static_shapes else None, borrow=False
+        )
+        for name, v in values.items()
+    }

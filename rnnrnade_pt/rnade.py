@@ -1,0 +1,232 @@
+"""The RNADE frame model: the faithful scan over dimensions, the fast cumulative-sum form, and the
+supplement's explicit gradients.
+
+Both forward forms compute, for a batch of N vectors ``x`` (N x D),
+
+    a_1 = c,   h_d = sigm(rho_d a_d),   a_{d+1} = a_d + x_d W[:, d],
+    z_alpha_d = h_d V_alpha_d + b_alpha_d,   mu_d = h_d V_mu_d + b_mu_d,
+    z_sigma_d = h_d V_sigma_d + b_sigma_d,
+    log p(x_d | x_<d) = log sum_k softmax(z_alpha_d)_k N(x_d; mu_dk, exp(z_sigma_dk)^2).
+
+The biases may be static (``c``: H, ``b_*``: D x K) or given per vector (``c``: N x H, ``b_*``: D x N x K),
+which is how the RNN of RNN-RNADE enters.
+
+* :func:`rnade_logp_scan` is Algorithm 1 of the supplement: a ``scan`` over d.
+* :func:`rnade_terms_fast` computes every ``a_d`` at once as ``c`` plus an exclusive cumulative sum of
+  ``x_d W[:, d]`` and the output layers as batched matrix products (layout: d first, ``D x N x ...``).
+* :func:`rnade_explicit_grads` is the supplement's hand-derived backward pass over the fast terms.
+
+References
+----------
+.. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
+   NIPS 2013.
+.. [2] Supplementary Material for the RNN-RNADE model, Algorithm 1 and "Gradients for the RNADE".
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytensor
+import pytensor.tensor as pt
+from pytensor.tensor.variable import TensorVariable
+
+from .ops import mixture_logpdf
+
+__all__ = [
+    "RnadeBiases",
+    "RnadeTerms",
+    "input_weights",
+    "static_biases",
+    "rnade_logp_scan",
+    "rnade_terms_fast",
+    "rnade_explicit_grads",
+]
+
+
+class RnadeBiases(NamedTuple):
+    """Biases fed to the RNADE: static or one per vector."""
+
+    c: TensorVariable  # H  or  N x H
+    b_alpha: TensorVariable  # D x K  or  D x N x K
+    b_mu: TensorVariable  # D x K  or  D x N x K
+    b_sigma: TensorVariable  # D x K  or  D x N x K
+
+
+class RnadeTerms(NamedTuple):
+    """Intermediates of the fast forward pass (d-major layout), reused by the explicit gradient."""
+
+    x: TensorVariable  # D x N, the data transposed
+    W: TensorVariable  # H x D, effective input weights (after unfolding c)
+    a: TensorVariable  # D x N x H, accumulators a_d
+    h: TensorVariable  # D x N x H, h_d = sigm(rho_d a_d)
+    log_alpha: TensorVariable  # D x N x K
+    mu: TensorVariable  # D x N x K
+    z_sigma: TensorVariable  # D x N x K, log sigma
+    log_phi: TensorVariable  # D x N x K, log N(x_d; mu, sigma^2)
+    logp_d: TensorVariable  # D x N, log p(x_d | x_<d)
+    logp: TensorVariable  # N, log p(x)
+
+
+def input_weights(p: dict, fold_c_into_W: bool) -> tuple[TensorVariable, TensorVariable]:
+    """The hidden bias ``c`` (H) and input weights ``W`` (H x D) of the supplement's parameterisation.
+
+    With ``fold_c_into_W`` (the original code), ``W[:, 0]`` is the bias and ``x_d`` multiplies
+    ``W[:, d + 1]``; the last input multiplies a column of zeros.
+    """
+    W = p["W"]
+    if not fold_c_into_W:
+        return p["c"], W
+    return W[:, 0], pt.concatenate([W[:, 1:], pt.zeros_like(W[:, :1])], axis=1)
+
+
+def static_biases(p: dict, fold_c_into_W: bool) -> RnadeBiases:
+    """The time-invariant biases (plain RNADE)."""
+    return RnadeBiases(input_weights(p, fold_c_into_W)[0], p["b_alpha"], p["b_mu"], p["b_sigma"])
+
+
+def rnade_logp_scan(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable) -> TensorVariable:
+    """Algorithm 1: ``log p(x)`` for each row of ``x`` (N x D) by a scan over the D dimensions.
+
+    Parameters
+    ----------
+    x : TensorVariable
+        N x D data.
+    p : dict
+        Parameters ``rho``, ``V_alpha``, ``V_mu``, ``V_sigma`` (the biases come in ``biases``).
+    biases : RnadeBiases
+        Static or per-row biases.
+    W : TensorVariable
+        H x D effective input weights (see :func:`input_weights`).
+
+    Returns
+    -------
+    TensorVariable
+        N log-densities.
+    """
+    n = x.shape[0]
+    c = biases.c
+    a_1 = pt.broadcast_to(c, (n, c.shape[-1])) if c.ndim == 1 else c  # N x H
+
+    def rnade_dim_step(x_d, W_d, rho_d, V_alpha_d, b_alpha_d, V_mu_d, b_mu_d, V_sigma_d, b_sigma_d, a_d):
+        # x_d: N; W_d: H; a_d: N x H; V_*_d: H x K; b_*_d: K or N x K
+        h_d = pt.sigmoid(rho_d * a_d)  # N x H
+        z_alpha = pt.dot(h_d, V_alpha_d) + b_alpha_d  # N x K
+        mu = pt.dot(h_d, V_mu_d) + b_mu_d
+        z_sigma = pt.dot(h_d, V_sigma_d) + b_sigma_d
+        logp_d = mixture_logpdf(x_d, z_alpha, mu, z_sigma).logp  # N
+        return a_d + pt.outer(x_d, W_d), logp_d
+
+    _, logp_d = pytensor.scan(
+        rnade_dim_step,
+        sequences=[x.T, W.T, p["rho"], p["V_alpha"], biases.b_alpha, p["V_mu"], biases.b_mu]
+        + [p["V_sigma"], biases.b_sigma],
+        outputs_info=[a_1, None],
+        strict=True,
+        return_updates=False,
+        name="rnade_dims",
+    )
+    return logp_d.sum(axis=0)  # D x N -> N
+
+
+def _per_row(b: TensorVariable, ndim: int) -> TensorVariable:
+    """Give a static bias a broadcastable row axis (D x K -> D x 1 x K, H -> 1 x 1 x H)."""
+    if b.ndim == ndim:
+        return b
+    return pt.shape_padaxis(b, -2) if ndim == 3 and b.ndim == 2 else pt.shape_padleft(b, ndim - b.ndim)
+
+
+def rnade_terms_fast(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable) -> RnadeTerms:
+    """Every conditional of every row at once: the same density as :func:`rnade_logp_scan`.
+
+    ``a_d = c + sum_{j<d} x_j W[:, j]`` is an exclusive cumulative sum over d; the three output layers are
+    one batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``.
+    """
+    K = p["V_alpha"].shape[-1]
+    xT = x.T  # D x N
+    xW = pt.shape_padright(xT) * pt.shape_padaxis(W.T, 1)  # D x N x H
+    a = pt.concatenate([pt.zeros_like(xW[:1]), pt.cumsum(xW[:-1], axis=0)], axis=0)
+    c = biases.c
+    a = a + (pt.shape_padleft(c, 2) if c.ndim == 1 else pt.shape_padleft(c))  # D x N x H
+    h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
+    V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
+    z = pt.matmul(h, V)  # D x N x 3K
+    z_alpha = z[:, :, :K] + _per_row(biases.b_alpha, 3)
+    mu = z[:, :, K : 2 * K] + _per_row(biases.b_mu, 3)
+    z_sigma = z[:, :, 2 * K :] + _per_row(biases.b_sigma, 3)
+    mix = mixture_logpdf(xT, z_alpha, mu, z_sigma)
+    return RnadeTerms(xT, W, a, h, mix.log_alpha, mu, z_sigma, mix.log_phi, mix.logp, mix.logp.sum(axis=0))
+
+
+class RnadeGrads(NamedTuple):
+    """Gradients of ``sum_n weight_n log p(x_n)`` from :func:`rnade_explicit_grads`."""
+
+    rho: TensorVariable  # D
+    V_alpha: TensorVariable  # D x H x K
+    V_mu: TensorVariable
+    V_sigma: TensorVariable
+    W: TensorVariable  # H x D, w.r.t. the effective input weights
+    dc: TensorVariable  # N x H, w.r.t. each row's hidden bias
+    dz_alpha: TensorVariable  # D x N x K, w.r.t. each row's output biases
+    dz_mu: TensorVariable
+    dz_sigma: TensorVariable
+
+
+def _reverse_exclusive_cumsum(y: TensorVariable) -> TensorVariable:
+    """``out[j] = sum_{d > j} y[d]`` along axis 0."""
+    tail = pt.cumsum(y[:0:-1], axis=0)[::-1]  # out[j] = sum_{d >= j+1} y[d], j = 0..D-2
+    return pt.concatenate([tail, pt.zeros_like(y[:1])], axis=0)
+
+
+def rnade_explicit_grads(p: dict, terms: RnadeTerms, weight: TensorVariable | None = None) -> RnadeGrads:
+    """The supplement's gradient formulas, as a graph of their own (no ``pytensor.grad``).
+
+    With responsibilities ``pi_k = alpha_k phi_k / sum_j alpha_j phi_j`` and ``u = (x - mu) / sigma``:
+
+    * d log p / d z_alpha = pi - alpha
+    * d log p / d z_mu    = pi u / sigma      (= pi (x - mu) / sigma^2)
+    * d log p / d z_sigma = pi (u^2 - 1)
+    * d / d V_*_d = h_d^T dz_*_d,   d / d b_*_d = sum over rows of dz_*_d
+    * d / d h_d = dz_alpha V_alpha_d^T + dz_mu V_mu_d^T + dz_sigma V_sigma_d^T
+    * d / d psi_d = d/dh_d * h_d (1 - h_d) with psi_d = rho_d a_d;  d / d rho_d = sum(d/dpsi_d * a_d)
+    * d / d a_d = rho_d d/dpsi_d;  d / d c = sum_d d/da_d;  d / d W[:, j] = sum_rows x_j sum_{d > j} d/da_d
+
+    Parameters
+    ----------
+    p : dict
+        Parameters ``rho``, ``V_alpha``, ``V_mu``, ``V_sigma``.
+    terms : RnadeTerms
+        The fast forward pass.
+    weight : TensorVariable, optional
+        N weights of the rows' log-densities (the mask of padded frames).
+    """
+    xT, h, a = terms.x, terms.h, terms.a
+    pi = pt.exp(terms.log_alpha + terms.log_phi - pt.shape_padright(terms.logp_d))  # D x N x K
+    u = (pt.shape_padright(xT) - terms.mu) * pt.exp(-terms.z_sigma)
+    dz_alpha = pi - pt.exp(terms.log_alpha)
+    dz_mu = pi * u * pt.exp(-terms.z_sigma)
+    dz_sigma = pi * (u * u - 1)
+    if weight is not None:
+        w = pt.shape_padright(pt.shape_padleft(weight))  # 1 x N x 1
+        dz_alpha, dz_mu, dz_sigma = dz_alpha * w, dz_mu * w, dz_sigma * w
+    hT = h.transpose(0, 2, 1)  # D x H x N
+    dh = (
+        pt.matmul(dz_alpha, p["V_alpha"].transpose(0, 2, 1))
+        + pt.matmul(dz_mu, p["V_mu"].transpose(0, 2, 1))
+        + pt.matmul(dz_sigma, p["V_sigma"].transpose(0, 2, 1))
+    )  # D x N x H
+    dpsi = dh * h * (1 - h)
+    rho = p["rho"]
+    da = dpsi * pt.shape_padright(rho, 2)  # D x N x H
+    dW_T = (pt.shape_padright(xT) * _reverse_exclusive_cumsum(da)).sum(axis=1)  # D x H
+    return RnadeGrads(
+        rho=(dpsi * a).sum(axis=(1, 2)),
+        V_alpha=pt.matmul(hT, dz_alpha),
+        V_mu=pt.matmul(hT, dz_mu),
+        V_sigma=pt.matmul(hT, dz_sigma),
+        W=dW_T.T,
+        dc=da.sum(axis=0),
+        dz_alpha=dz_alpha,
+        dz_mu=dz_mu,
+        dz_sigma=dz_sigma,
+    )

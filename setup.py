@@ -1,0 +1,22 @@
+"""Installation of rnnrnade-pt: RNN-RNADE and its family as PyTensor symbolic graphs."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="rnnrnade-pt",
+    version="0.1.0",
+    description="RNADE and RNN-RNADE sequence density models as PyTensor symbolic graphs",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["rnnrnade_pt", "rnnrnade_pt.*"]),
+    python_requires=">=3.10",
+    install_requires=["pytensor>=3.0.7,<4", "numpy>=1.26", "scipy>=1.11"],
+    extras_require={
+        "dev": ["pytest>=8", "ruff>=0.6"],
+        "jax": ["jax>=0.6", "jaxlib>=0.6"],
+        "plot": ["matplotlib>=3.7", "tqdm>=4.60"],
+        "midi": ["pretty_midi>=0.2.10"],
+        "graph": ["pydot>=3"],
+    },
+    entry_points={"console_scripts": ["rnnrnade=rnnrnade_pt.cli:main"]},
+)
