@@ -77,6 +77,11 @@ class ModelConfig:
             raise ConfigError(f"config conditioned has repeated entries: {list(self.conditioned)}")
         # canonical order, so that equal configs compare equal
         object.__setattr__(self, "conditioned", tuple(c for c in COMPONENTS if c in self.conditioned))
+        if self.recurrent and not self.conditioned and not self.condition_c:
+            raise ConfigError(
+                "config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
+                "set conditioned to a subset of alpha, mu, sigma, or condition_c"
+            )
         for name in ("condition_c", "fold_c_into_W"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config {name} must be true or false, got {getattr(self, name)!r}")

@@ -1,0 +1,92 @@
+"""Backends: compile a graph with PyTensor's C, Numba or JAX backend, once per shape signature.
+
+============  =====================================================================================
+backend       what it is
+============  =====================================================================================
+``c``         ``Mode(linker="cvm", optimizer="fast_run")`` with OpenBLAS linked (see
+              :mod:`rnnrnade_pt.pytensor_setup`). In PyTensor 3.x the *default* mode is Numba, so every
+              function of this package names its mode explicitly.
+``numba``     PyTensor's Numba mode. Fast to run, but a scan gradient is JIT-compiled anew in every
+              process (a minute or more); a warning says so before it starts.
+``jax``       PyTensor's JAX mode. A scan gradient compiles only when every shape is static, so the
+              graph is built with static shapes for the data at hand (one compiled function per shape).
+============  =====================================================================================
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+
+import pytensor
+from pytensor.compile.mode import Mode, get_mode
+
+from .errors import BackendError
+
+__all__ = ["BACKENDS", "backend_mode", "check_backend", "compile_function", "needs_static_shapes"]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("c", "numba", "jax")
+_REQUIRES = {"numba": "numba", "jax": "jax"}
+
+
+def check_backend(backend: str) -> None:
+    """Raise :class:`BackendError` when ``backend`` is unknown or its package is not installed."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
+    module = _REQUIRES.get(backend)
+    if module and importlib.util.find_spec(module) is None:
+        extra = " (pip install 'rnnrnade-pt[jax]')" if backend == "jax" else ""
+        raise BackendError(
+            f"backend {backend!r} needs the {module} package{extra}; backend 'c' needs nothing"
+        )
+
+
+def needs_static_shapes(backend: str) -> bool:
+    """True where scan gradients compile only with static shapes (JAX)."""
+    return backend == "jax"
+
+
+def backend_mode(backend: str, optimizer: str = "fast_run") -> Mode:
+    """The PyTensor compilation mode of ``backend``."""
+    check_backend(backend)
+    if backend == "c":
+        return Mode(linker="cvm", optimizer=optimizer)
+    mode = get_mode(backend.upper())
+    return mode if optimizer == "fast_run" else mode.clone(optimizer=optimizer)
+
+
+def compile_function(
+    inputs: Sequence,
+    outputs,
+    backend: str = "c",
+    updates=None,
+    name: str | None = None,
+    optimizer: str = "fast_run",
+    trust_input: bool = False,
+) -> pytensor.compile.function.types.Function:
+    """``pytensor.function`` with the mode of ``backend``.
+
+    Raises
+    ------
+    BackendError
+        When the backend is missing or cannot compile the graph; the message names backend ``c``.
+    """
+    mode = backend_mode(backend, optimizer)
+    if backend == "numba":
+        logger.warning(
+            "backend numba: the first call JIT-compiles the graph, a minute or more for scan gradients"
+        )
+    try:
+        return pytensor.function(
+            list(inputs), outputs, updates=updates, mode=mode, name=name, trust_input=trust_input
+        )
+    except (NotImplementedError, TypeError, IndexError) as e:
+        if backend == "c":
+            raise
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise BackendError(
+            f"backend {backend!r} cannot compile {name or 'this function'} ({first}); use backend 'c'"
+        ) from e

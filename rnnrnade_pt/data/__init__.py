@@ -1,0 +1,1 @@
+"""Data: the generic array format, generated and real datasets."""

@@ -1,0 +1,145 @@
+"""Thin classes over the builders, as the RNN-RBM tutorial's ``RnnRbm``: they hold the parameters and
+compile each function once per (function, graph, shape signature), on the chosen backend.
+
+References
+----------
+.. [1] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. "Modeling temporal dependencies in high-dimensional
+   sequences: application to polyphonic music generation and transcription." ICML 2012 (and the Theano
+   tutorial ``code/rnnrbm.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from .compile import check_backend, compile_function, needs_static_shapes
+from .config import ModelConfig
+from .data.arrays import check_data
+from .errors import ConfigError
+from .models import build, explicit_gradients, symbolic_gradients
+from .params import check_params, init_params, load_params, save_params, shared_params
+
+__all__ = ["Loglik", "DensityModel", "Rnade", "RnnRnade", "load_model"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("symbolic", "explicit")
+
+
+class Loglik(NamedTuple):
+    """Log-likelihoods in nats."""
+
+    total: float  # summed over everything
+    per_sequence: np.ndarray  # B (one per row for an RNADE)
+    per_frame: np.ndarray  # T x B, 0 on padding (N for an RNADE)
+    frames: int  # number of frames (rows) modelled
+
+
+class DensityModel:
+    """An RNADE or RNN-RNADE with its parameters and compiled functions.
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+    values : dict, optional
+        Parameter values (float64 arrays); :func:`~rnnrnade_pt.params.init_params` when omitted.
+    backend : {"c", "numba", "jax"}
+    """
+
+    def __init__(self, cfg: ModelConfig, values: dict | None = None, backend: str = "c", seed: int = 0):
+        check_backend(backend)
+        self.cfg = cfg
+        self.backend = backend
+        values = init_params(cfg, seed) if values is None else values
+        self.shared = shared_params(cfg, values, static_shapes=needs_static_shapes(backend))
+        self._functions: dict[tuple, object] = {}
+
+    # parameters ---------------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, np.ndarray]:
+        """Current parameter values as float64 arrays."""
+        return {n: np.asarray(v.get_value(), dtype=np.float64) for n, v in self.shared.items()}
+
+    def set_params(self, values: dict) -> None:
+        """Replace every parameter (checked against the config)."""
+        for n, v in check_params(values, self.cfg).items():
+            self.shared[n].set_value(v.astype(self.cfg.dtype))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the parameters and config to ``path`` (``.npz``, atomically)."""
+        save_params(path, self.get_params(), self.cfg)
+
+    # compiled functions ---------------------------------------------------------------------------------
+    def _function(self, what: str, graph: str, shape: tuple):
+        key = (what, graph, shape if needs_static_shapes(self.backend) else None)
+        if key not in self._functions:
+            g = build(self.cfg, self.shared, graph=graph, shape=key[2])
+            inputs = [g.X, g.mask] if self.cfg.recurrent else [g.X]
+            if what == "loglik":
+                outputs = [g.frame_loglik if self.cfg.recurrent else g.loglik]
+            else:
+                grads = explicit_gradients(g) if what == "explicit" else symbolic_gradients(g)
+                outputs = [g.total] + [grads[n] for n in self.shared]
+            logger.info("compiling %s (%s graph) for backend %s", what, graph, self.backend)
+            self._functions[key] = compile_function(inputs, outputs, self.backend, name=f"{what}_{graph}")
+        return self._functions[key]
+
+    def _inputs(self, X, mask):
+        X, mask = check_data(X, mask, self.cfg)
+        dtype = self.cfg.dtype
+        return [X.astype(dtype)] + ([mask.astype(dtype)] if mask is not None else [])
+
+    def loglik(self, X, mask=None, graph: str = "fast") -> Loglik:
+        """Log-likelihood of ``X`` (N x D for an RNADE; T x B x D with a T x B ``mask`` for RNN-RNADE)."""
+        inputs = self._inputs(X, mask)
+        fn = self._function("loglik", graph, inputs[0].shape)
+        per_frame = np.asarray(fn(*inputs)[0], dtype=np.float64)
+        if self.cfg.recurrent:
+            return Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
+        return Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
+
+    def gradients(self, X, mask=None, method: str = "symbolic", graph: str = "fast") -> tuple[float, dict]:
+        """The total log-likelihood and its gradient w.r.t. every parameter.
+
+        Parameters
+        ----------
+        method : {"symbolic", "explicit"}
+            ``pytensor.grad``, or the supplement's formulas (fast graph only).
+        """
+        if method not in METHODS:
+            raise ConfigError(f"gradient method must be one of {list(METHODS)}, got {method!r}")
+        if method == "explicit" and graph != "fast":
+            raise ConfigError("the explicit gradient is written for the fast graph; use graph 'fast'")
+        inputs = self._inputs(X, mask)
+        out = self._function(method, graph, inputs[0].shape)(*inputs)
+        grads = {n: np.asarray(g, dtype=np.float64) for n, g in zip(self.shared, out[1:], strict=True)}
+        return float(out[0]), grads
+
+
+class Rnade(DensityModel):
+    """RNADE over vectors ``X`` (N x D)."""
+
+    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
+        cfg = cfg or ModelConfig(model="rnade")
+        if cfg.recurrent:
+            raise ConfigError("Rnade needs a config with model 'rnade'")
+        super().__init__(cfg, values, backend, seed)
+
+
+class RnnRnade(DensityModel):
+    """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B)."""
+
+    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
+        cfg = cfg or ModelConfig(model="rnn-rnade")
+        if not cfg.recurrent:
+            raise ConfigError("RnnRnade needs a config with model 'rnn-rnade'")
+        super().__init__(cfg, values, backend, seed)
+
+
+def load_model(path: str | os.PathLike, backend: str = "c") -> DensityModel:
+    """The :class:`Rnade` or :class:`RnnRnade` stored in a parameter file."""
+    cfg, values = load_params(path)
+    return (RnnRnade if cfg.recurrent else Rnade)(cfg, values, backend)

@@ -1,0 +1,29 @@
+"""Shared fixtures. PyTensor is configured before it is imported: the C backend for any implicit compile
+(``.eval()``), and OpenBLAS through :mod:`rnnrnade_pt`.
+
+Every compiled function is built once per session (session-scoped fixtures), so the suite compiles each
+graph once; the PyTensor compile cache (``~/.pytensor``) is kept between runs.
+"""
+
+import os
+
+if "linker" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    os.environ["PYTENSOR_FLAGS"] = ",".join(
+        filter(None, [os.environ.get("PYTENSOR_FLAGS", ""), "linker=cvm"])
+    )
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+import rnnrnade_pt  # noqa: E402,F401  (sets the BLAS flags before pytensor is imported)
+
+SHARED_DATA = pathlib.Path(
+    os.environ.get("RNNRNADE_DATA", pathlib.Path(__file__).parents[2] / "shared" / "data")
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> pathlib.Path:
+    """``../shared/data`` (or ``$RNNRNADE_DATA``)."""
+    return SHARED_DATA
