@@ -11,6 +11,7 @@ from . import pytensor_setup  # noqa: F401  (configures BLAS before PyTensor is 
 from .config import ModelConfig
 from .errors import BackendError, ConfigError, DataError, ParamsError, RnnRnadeError
 from .models import build, build_rnade, build_rnnrnade, explicit_gradients, symbolic_gradients
+from .model import Loglik, Rnade, RnnRnade, load_model
 from .params import init_params, load_params, param_shapes, save_params, shared_params
 
 __all__ = [
@@ -20,6 +21,10 @@ __all__ = [
     "ParamsError",
     "DataError",
     "BackendError",
+    "Rnade",
+    "RnnRnade",
+    "Loglik",
+    "load_model",
     "build",
     "build_rnade",
     "build_rnnrnade",

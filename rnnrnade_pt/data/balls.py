@@ -305,7 +305,9 @@ def _generate(n_sequences: int, T: int, n_balls: int, res: int, rng: np.random.G
     return render(X, res=res)  # T x B x res*res
 
 
-def bouncing_balls(n_sequences: int, T: int = 100, n_balls: int = 3, res: int = 15, seed: int = 0) -> np.ndarray:
+def bouncing_balls(
+    n_sequences: int, T: int = 100, n_balls: int = 3, res: int = 15, seed: int = 0
+) -> np.ndarray:
     """Generate bouncing-balls videos: ``n_sequences`` sequences of ``T`` frames of ``res x res`` pixels.
 
     Sequence ``b`` equals ``render(bounce_positions(T, n_balls, rng), res)`` for the ``b``-th of successive

@@ -1,0 +1,127 @@
+"""Configs, parameter files and the BLAS-linked C backend."""
+
+import ctypes.util
+import json
+import os
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import rnnrnade_pt as rp
+from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.npz import atomic_write_npz
+
+
+def test_config_defaults_are_the_supplements():
+    cfg = rp.ModelConfig()
+    assert cfg.model == "rnn-rnade" and cfg.rnn_activation == "sigmoid"
+    assert cfg.conditioned == ("alpha", "mu", "sigma") and not cfg.condition_c and not cfg.fold_c_into_W
+    assert (cfg.D, cfg.H, cfg.K, cfg.R, cfg.dtype) == (49, 128, 10, 128, "float64")
+
+
+def test_config_json_round_trip_and_canonical_order():
+    cfg = rp.ModelConfig(conditioned=["sigma", "mu"], rnn_activation="tanh", condition_c=True)
+    assert cfg.conditioned == ("mu", "sigma")
+    assert rp.ModelConfig.from_json(cfg.to_json()) == cfg
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"Q": 3}, "unknown config key"),
+        ({"D": "49"}, "positive integer"),
+        ({"D": 2.5}, "positive integer"),
+        ({"H": True}, "positive integer"),
+        ({"model": "rbm"}, "model must be one of"),
+        ({"conditioned": ["beta"]}, "conditioned entry"),
+        ({"conditioned": "mu"}, "must be a list"),
+        ({"conditioned": []}, "conditions nothing"),
+        ({"condition_c": "yes"}, "true or false"),
+        ({"dtype": "float16"}, "dtype must be one of"),
+    ],
+)
+def test_config_rejects_bad_values(bad, message):
+    with pytest.raises(rp.ConfigError, match=message):
+        rp.ModelConfig.from_dict(bad)
+
+
+def test_param_shapes_follow_the_supplement():
+    cfg = rp.ModelConfig(D=5, H=6, K=2, R=3, condition_c=True)
+    assert rp.param_shapes(cfg) == {
+        "W": (6, 5), "c": (6,), "rho": (5,),
+        "V_alpha": (5, 6, 2), "V_mu": (5, 6, 2), "V_sigma": (5, 6, 2),
+        "b_alpha": (5, 2), "b_mu": (5, 2), "b_sigma": (5, 2),
+        "W2": (5, 3), "W3": (3, 3), "b_hhat": (3,), "h0": (3,),
+        "W_alpha": (3, 5, 2), "W_mu": (3, 5, 2), "W_sigma": (3, 5, 2), "W_c": (3, 6),
+    }  # fmt: skip
+    folded = rp.ModelConfig(model="rnade", D=5, H=6, K=2, fold_c_into_W=True)
+    assert "c" not in rp.param_shapes(folded) and rp.param_shapes(folded)["W"] == (6, 5)
+
+
+def test_init_matches_the_original_code():
+    values = rp.init_params(rp.ModelConfig(D=4, H=300, K=3, R=5), seed=1)
+    assert np.all(values["rho"] == 1) and np.all(values["h0"] == 0)
+    assert abs(values["b_sigma"].mean() - 1) < 0.01 and 0.008 < values["W"].std() < 0.012
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    cfg = rp.ModelConfig(D=3, H=4, K=2, R=5, conditioned=("mu",))
+    values = rp.init_params(cfg, seed=3, scale=0.3)
+    rp.save_params(tmp_path / "p.npz", values, cfg)
+    cfg2, values2 = rp.load_params(tmp_path / "p.npz")
+    assert cfg2 == cfg and list(values2) == list(values)
+    for k in values:
+        np.testing.assert_array_equal(values2[k], values[k])
+    with np.load(tmp_path / "p.npz", allow_pickle=False) as npz:
+        assert json.loads(str(npz["config"]))["conditioned"] == ["mu"]
+
+
+def test_model_save_and_reload_gives_the_same_loglik(tmp_path):
+    cfg = rp.ModelConfig(model="rnade", D=2, H=3, K=2)
+    model = rp.Rnade(cfg, rp.init_params(cfg, seed=5, scale=0.5))
+    X = np.random.default_rng(0).standard_normal((4, 2))
+    model.save(tmp_path / "m.npz")
+    again = rp.load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.loglik(X).per_sequence, model.loglik(X).per_sequence)
+
+
+def test_non_finite_or_unexpected_parameters_are_rejected():
+    cfg = rp.ModelConfig(model="rnade", D=2, H=3, K=2)
+    values = rp.init_params(cfg)
+    with pytest.raises(rp.ParamsError, match="rho holds NaN"):
+        rp.params.check_params(dict(values, rho=np.array([np.nan, 1.0])), cfg)
+    with pytest.raises(rp.ParamsError, match="unexpected parameter"):
+        rp.params.check_params(dict(values, W2=np.zeros((2, 2))), cfg)
+
+
+def test_interrupted_write_leaves_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "p.npz"
+    atomic_write_npz(path, {"a": np.arange(3)})
+
+    def crash(fh, **arrays):
+        fh.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_npz(path, {"a": np.arange(5)})
+    monkeypatch.undo()
+    with np.load(path) as npz:
+        np.testing.assert_array_equal(npz["a"], np.arange(3))
+    assert os.listdir(tmp_path) == ["p.npz"]  # no temporary file left behind
+
+
+def test_c_backend_links_openblas():
+    if not ctypes.util.find_library("openblas"):
+        if os.environ.get("CI"):
+            pytest.fail("OpenBLAS is not installed; .ci/run runs scripts/setup_system.sh, which installs it")
+        pytest.skip("OpenBLAS not installed (run scripts/setup_system.sh)")
+    assert "openblas" in pytensor.config.blas__ldflags
+    x, y = pt.dmatrix("x"), pt.dmatrix("y")
+    f = compile_function([x, y], pt.dot(x, y) + x, backend="c")
+    ops = {type(node.op).__name__ for node in f.maker.fgraph.apply_nodes}
+    assert ops & {"CGemm", "Gemm", "Dot22", "Dot22Scalar"}, ops
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    np.testing.assert_allclose(f(a, a), a @ a + a)
