@@ -10,8 +10,8 @@ References
 from . import pytensor_setup  # noqa: F401  (configures BLAS before PyTensor is imported)
 from .config import ModelConfig
 from .errors import BackendError, ConfigError, DataError, ParamsError, RnnRnadeError
-from .models import build, build_rnade, build_rnnrnade, explicit_gradients, symbolic_gradients
 from .model import Loglik, Rnade, RnnRnade, load_model
+from .models import build, build_rnade, build_rnnrnade, explicit_gradients, symbolic_gradients
 from .params import init_params, load_params, param_shapes, save_params, shared_params
 
 __all__ = [

@@ -73,6 +73,6 @@ def mixture_logpdf(
 
     ``x`` has one axis fewer than the others; the components are the last axis.
     """
-    log_alpha = pt.special.log_softmax(z_alpha, axis=-1)
+    log_alpha = z_alpha - pt.logsumexp(z_alpha, axis=-1, keepdims=True)  # log-softmax, fused by the C backend
     log_phi = gaussian_logpdf(pt.shape_padright(x), mu, z_sigma)
     return MixtureTerms(log_alpha, log_phi, pt.logsumexp(log_alpha + log_phi, axis=-1))

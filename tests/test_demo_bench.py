@@ -1,0 +1,59 @@
+"""The main job (``rnnrnade demo``) and the benchmark's quick mode run end to end."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import rnnrnade_pt as rp
+from rnnrnade_pt.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_demo_writes_files_and_both_graphs_and_gradients_agree(tmp_path, capsys):
+    code = main(["demo", "--D", "4", "--H", "5", "--K", "2", "--R", "3", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    agree = [r for r in records if r["step"] == "agree"]
+    assert len(agree) == 2 and all(r["max_rel_diff"] <= 1e-10 for r in agree)
+    lls = [r for r in records if r["step"] == "loglik"]
+    assert {r["graph"] for r in lls} == {"fast", "scan"} and all(np.isfinite(r["total"]) for r in lls)
+    cfg, values = rp.load_params(tmp_path / "params.npz")
+    with np.load(tmp_path / "data.npz") as data:
+        X, mask = data["X"], data["mask"]
+    assert X.shape == (100, 16, 4) and mask.shape == (100, 16) and 0 <= X.min() and X.max() <= 1
+    assert rp.RnnRnade(cfg, values).loglik(X, mask).total == lls[0]["total"]
+    with np.load(tmp_path / "grad_explicit.npz") as g:
+        assert sorted(g.files) == sorted(values)
+
+
+def test_demo_rejects_a_non_square_D(tmp_path, capsys):
+    assert main(["demo", "--D", "5", "--out", str(tmp_path)]) == 2
+    assert "square" in capsys.readouterr().err
+
+
+def test_bench_quick_mode_prints_json_records():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "experiments", "bench.py"),
+            "--quick",
+            "--json",
+            "--dtypes",
+            "float64",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    whats = {(r["graph"], r["what"]) for r in records}
+    assert {("fast", "loglik"), ("fast", "grad"), ("scan", "loglik"), ("scan", "grad")} <= whats
+    for r in records:
+        if "frames_per_s" in r:
+            assert r["frames_per_s"] > 0 and r["backend"] == "c" and r["dtype"] == "float64"
