@@ -129,3 +129,247 @@ class ModelConfig:
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"config {name} must be one of {list(choices)}, got {value!r}")
+
+
+# -- training runs ------------------------------------------------------------------------------------------
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+SCHEDULES = ("constant", "linear", "inverse")
+INITS = ("gaussian", "data")
+DATASETS = ("balls", "mocap", "vowels", "npz")
+
+
+def _check_fields(obj, choices: dict[str, tuple]) -> None:
+    """Type-check every field of a config dataclass against its annotation (str, int, float, bool, or
+    ``X | None``) and the allowed choices."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        ann = str(f.type)
+        optional = "None" in ann
+        if value is None:
+            if not optional:
+                raise ConfigError(f"config {f.name} must not be null")
+            continue
+        if ann.startswith("bool"):
+            ok = isinstance(value, bool)
+        elif ann.startswith("int"):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif ann.startswith("float"):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok:
+                object.__setattr__(obj, f.name, float(value))
+        elif ann.startswith("str"):
+            ok = isinstance(value, str)
+        else:
+            ok = True
+        if not ok:
+            raise ConfigError(f"config {f.name} must be of type {ann}, got {value!r}")
+        if f.name in choices:
+            _check_choice(f.name, value, choices[f.name])
+
+
+def _from_dict(cls, d: dict[str, Any], section: str):
+    if not isinstance(d, dict):
+        raise ConfigError(f"config section {section!r} must be a JSON object, got {type(d).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {unknown} in section {section!r}; known: {sorted(known)}")
+    try:
+        return cls(**d)
+    except TypeError as e:
+        raise ConfigError(f"config section {section!r}: {e}") from None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation of a run (every field can be overridden on the command line as ``--name value``).
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "momentum", "nesterov", "adam"}
+    lr : float
+        Initial learning rate.
+    schedule : {"constant", "linear", "inverse"}
+        ``lr``; ``lr (1 - step / total_steps)`` (the original code's linear decay to 0);
+        ``lr / (1 + decay * epoch)`` with fractional epochs.
+    clip_norm : float
+        Rescale the gradient so that its norm is at most this (0: off); per parameter with
+        ``clip_per_param`` (the original RNN-RNADE code clipped each parameter's gradient at 50).
+    weight_decay : float
+        L2 penalty ``weight_decay * sum ||W||^2`` on the weight matrices (``W*``, ``V_*``).
+    window : int
+        Cut sequences into consecutive windows of this many frames (the tutorial's 100-step chunks); 0: whole.
+    patience : int
+        Stop after this many epochs without a better validation log-likelihood (0: never).
+    init : {"gaussian", "data"}
+        The original code's small Gaussian weights, or also the data-driven output biases (means spread over
+        each dimension's range, ``rho = 1``).
+    pretrain_epochs : int
+        Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only).
+    max_nan_failures : int
+        Stop (with a usable checkpoint) after this many rejected non-finite steps.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    adam_eps: float = 1e-8
+    schedule: str = "constant"
+    decay: float = 0.1
+    clip_norm: float = 0.0
+    clip_per_param: bool = False
+    weight_decay: float = 0.0
+    batch_size: int = 16
+    window: int = 100
+    epochs: int = 10
+    max_seconds: float | None = None
+    patience: int = 0
+    seed: int = 0
+    init: str = "data"
+    init_scale: float = 0.01
+    pretrain_epochs: int = 0
+    nan_lr_factor: float = 0.5
+    max_nan_failures: int = 10
+    gradient: str = "symbolic"
+    graph: str = "fast"
+    backend: str = "c"
+
+    def __post_init__(self) -> None:
+        _check_fields(
+            self,
+            {
+                "optimizer": OPTIMIZERS,
+                "schedule": SCHEDULES,
+                "init": INITS,
+                "gradient": ("symbolic", "explicit"),
+                "graph": ("fast", "scan"),
+                "backend": ("c", "numba", "jax"),
+            },
+        )
+        for name in ("lr", "batch_size", "epochs"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"config {name} must be positive, got {getattr(self, name)!r}")
+        for name in (
+            "window",
+            "patience",
+            "pretrain_epochs",
+            "max_nan_failures",
+            "clip_norm",
+            "weight_decay",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 < self.nan_lr_factor < 1:
+            raise ConfigError(f"config nan_lr_factor must be in (0, 1), got {self.nan_lr_factor!r}")
+        if self.gradient == "explicit" and self.graph != "fast":
+            raise ConfigError("config gradient 'explicit' is written for graph 'fast'")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where a run's data come from.
+
+    Parameters
+    ----------
+    dataset : {"balls", "mocap", "vowels", "npz"}
+        Bouncing balls generated in code; MIT motion capture; Japanese Vowels; or ``.npz`` files in the
+        generic format (``train``, ``valid``, ``test`` paths).
+    root : str, optional
+        Data directory of the real datasets (else ``$RNNRNADE_DATA``).
+    valid_fraction : float
+        Share of training sequences held out for validation when the dataset has no validation split.
+    standardize : bool
+        Standardise every dimension with training statistics (stored in the checkpoints; log-likelihoods are
+        reported in the data's own units).
+    """
+
+    dataset: str = "balls"
+    train: str | None = None
+    valid: str | None = None
+    test: str | None = None
+    root: str | None = None
+    valid_fraction: float = 0.1
+    standardize: bool = False
+    n_train: int = 4000
+    n_valid: int = 200
+    n_test: int = 200
+    length: int = 100
+    n_balls: int = 3
+    res: int = 15
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_fields(self, {"dataset": DATASETS})
+        if self.dataset == "npz" and not self.train:
+            raise ConfigError("config dataset 'npz' needs a train path (--data TRAIN.npz)")
+        if not 0 < self.valid_fraction < 1:
+            raise ConfigError(f"config valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
+        for name in ("n_train", "n_valid", "n_test", "length", "n_balls", "res"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"config {name} must be a positive integer, got {getattr(self, name)!r}")
+
+
+SECTIONS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A training run: ``{"model": {...}, "train": {...}, "data": {...}}`` as in the JSON config files."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.to_dict(),
+            "train": dataclasses.asdict(self.train),
+            "data": dataclasses.asdict(self.data),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        if not isinstance(d, dict):
+            raise ConfigError(f"a run config must be a JSON object, got {type(d).__name__}")
+        unknown = sorted(set(d) - set(SECTIONS))
+        if unknown:
+            raise ConfigError(f"unknown config section(s) {unknown}; sections are {sorted(SECTIONS)}")
+        model = ModelConfig.from_dict(d.get("model", {}))
+        return cls(
+            model,
+            _from_dict(TrainConfig, d.get("train", {}), "train"),
+            _from_dict(DataConfig, d.get("data", {}), "data"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config is not valid JSON: {e}") from None
+
+    def override(self, key: str, value: Any) -> RunConfig:
+        """Set ``key`` (``name`` or ``section.name``) to ``value``; a bare name must be in one section."""
+        if "." in key:
+            section, name = key.split(".", 1)
+            if section not in SECTIONS:
+                raise ConfigError(f"unknown config section {section!r} in --{key}")
+        else:
+            name = key
+            owners = [s for s, c in SECTIONS.items() if name in {f.name for f in dataclasses.fields(c)}]
+            if not owners:
+                raise ConfigError(f"unknown config key --{key}")
+            if len(owners) > 1:
+                raise ConfigError(f"config key --{key} is in sections {owners}; write --SECTION.{key}")
+            section = owners[0]
+        d = self.to_dict()
+        if name not in d[section]:
+            raise ConfigError(f"unknown config key {name!r} in section {section!r}")
+        d[section][name] = value
+        return RunConfig.from_dict(d)

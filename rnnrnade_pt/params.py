@@ -2,7 +2,9 @@
 
 A parameter file is an ``.npz`` holding exactly one array per parameter, under the names below, plus a
 ``config`` entry (the :class:`~rnnrnade_pt.config.ModelConfig` as a JSON string). It loads with NumPy alone,
-``np.load(path, allow_pickle=False)``.
+``np.load(path, allow_pickle=False)``. Training checkpoints add optimiser and run state under keys that
+contain a ``/`` (``opt/m/W``, ``state/epoch``, ...); :func:`load_params` reads the parameters and ignores
+those.
 
 ======================  ===========  ==================================================================
 name                    shape        role
@@ -137,6 +139,7 @@ def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndar
         Float64 parameters, validated against ``cfg``.
     """
     arrays = read_npz(path, "parameter", ParamsError)
+    arrays = {k: v for k, v in arrays.items() if "/" not in k}  # run checkpoints add state under "x/y" keys
     if "config" not in arrays:
         raise ParamsError(f"parameter file {path} has no 'config' entry (written by another program?)")
     raw = arrays.pop("config")

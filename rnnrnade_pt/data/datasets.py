@@ -1,0 +1,70 @@
+"""A run's data by name: every dataset as lists of sequences (each T_i x D) per split.
+
+=========  =================================================================================
+dataset    splits
+=========  =================================================================================
+balls      generated bouncing balls (train / valid / test of fixed seeds; no download)
+mocap      MIT motion capture, Taylor's 49-d preprocessing (train / test; valid held out of train)
+vowels     Japanese Vowels LPC cepstra, 12-d (train / test; valid held out of train)
+npz        ``.npz`` files in the generic format (``X`` T x B x D and ``mask``), paths in the config
+=========  =================================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..config import DataConfig
+from ..errors import DataError
+from .arrays import load_data
+
+__all__ = ["load_dataset"]
+
+logger = logging.getLogger(__name__)
+
+
+def _npz_sequences(path: str, D: int | None) -> list[np.ndarray]:
+    from ..config import ModelConfig
+
+    cfg = ModelConfig(model="rnn-rnade", D=D) if D else None
+    if cfg is None:  # D unknown yet: validate against the file's own D
+        with np.load(path, allow_pickle=False) as npz:
+            if "X" not in npz.files:
+                raise DataError(f"data file {path} has no array 'X'")
+            D = int(npz["X"].shape[-1])
+        cfg = ModelConfig(model="rnn-rnade", D=D)
+    X, mask = load_data(path, cfg)
+    from .sequences import unpad
+
+    return unpad(X, mask)
+
+
+def load_dataset(dcfg: DataConfig, D: int | None = None) -> dict[str, list[np.ndarray]]:
+    """``{"train": [...], "valid": [...], "test": [...] }`` (``test`` may be empty) for ``dcfg``."""
+    if dcfg.dataset == "balls":
+        from .balls import bouncing_balls_splits
+
+        arrays = bouncing_balls_splits(
+            dcfg.n_train, dcfg.n_valid, dcfg.n_test, T=dcfg.length, n_balls=dcfg.n_balls, res=dcfg.res,
+            seed=dcfg.seed,
+        )  # fmt: skip
+        return {k: list(np.ascontiguousarray(v.transpose(1, 0, 2))) for k, v in arrays.items()}
+    if dcfg.dataset == "npz":
+        splits = {"train": _npz_sequences(dcfg.train, D)}
+        D = D or splits["train"][0].shape[1]
+        splits["valid"] = _npz_sequences(dcfg.valid, D) if dcfg.valid else None
+        splits["test"] = _npz_sequences(dcfg.test, D) if dcfg.test else []
+    else:
+        from .sequences import load_japanese_vowels, load_mocap
+
+        loaded = (load_mocap if dcfg.dataset == "mocap" else load_japanese_vowels)(dcfg.root)
+        splits = {"train": loaded.splits["train"], "valid": loaded.splits.get("valid"),
+                  "test": loaded.splits.get("test", [])}  # fmt: skip
+    if splits["valid"] is None:
+        from .sequences import split_off
+
+        splits["train"], splits["valid"] = split_off(splits["train"], dcfg.valid_fraction, dcfg.seed)
+        logger.info("held out %d of the training sequences for validation", len(splits["valid"]))
+    return splits

@@ -1,0 +1,245 @@
+"""Where the real datasets live, and a checksum-verified download of each file this package reads.
+
+Datasets are never shipped with the package. They live under a *data root*: the directory passed
+explicitly (the CLI flag ``--data-dir``) or else the environment variable ``RNNRNADE_DATA``. Each file
+is named by its path relative to that root (``sequences/JapaneseVowels_TRAIN.ts``) and listed in
+:data:`FILES` with its SHA-256 and the upstream URL it was copied from, byte for byte.
+
+:func:`fetch` returns the local path of a file after checking its SHA-256 (once per process and file).
+A missing file is an error unless ``download=True`` (CLI: ``--download``), in which case it is fetched
+with :mod:`urllib.request` into a temporary file next to its destination, verified, and renamed into
+place atomically, so that an interrupted or corrupt download never leaves a file under the final name.
+
+References
+----------
+.. [1] M. Kudo, J. Toyama and M. Shimbo, "Multidimensional curve classification using passing-through
+   regions", Pattern Recognition Letters 20(11-13), pp. 1103-1111, 1999 (Japanese Vowels).
+.. [2] E. Hsu, K. Pulli and J. Popović, "Style translation for human motion", ACM Transactions on
+   Graphics 24(3) (SIGGRAPH 2005), pp. 1082-1089 (the MIT motion-capture data).
+.. [3] G. W. Taylor, G. E. Hinton and S. T. Roweis, "Modeling human motion using binary latent
+   variables", Advances in Neural Information Processing Systems 19 (NIPS 2006), MIT Press, 2007
+   (the 49-dimensional preprocessing of the MIT data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pathlib
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from ..errors import DataError
+
+__all__ = ["DATA_ENV", "RemoteFile", "FILES", "data_root", "fetch", "sha256_file"]
+
+logger = logging.getLogger(__name__)
+
+DATA_ENV = "RNNRNADE_DATA"
+
+_SKTIME = "https://raw.githubusercontent.com/sktime/sktime/v1.2.0/sktime/datasets/data/JapaneseVowels"
+# commits named in shared/data/README.md
+_TSBN = (
+    "https://raw.githubusercontent.com/zhegan27/TSBN_code_NIPS2015/5e3cb6d0ad5fe45e0d1078bc687d4be83fc21a12"
+)
+_CRBM = "https://raw.githubusercontent.com/taneishi/CRBM/bb5c2d51dc5334bdbcf305f62f76edd04d378a8a"
+_CHUNK = 1 << 20  # bytes read at a time when hashing or downloading
+_TIMEOUT_S = 60.0  # per-read network timeout of a download
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One dataset file: where it goes under the data root, its SHA-256, and where it comes from.
+
+    Attributes
+    ----------
+    path : str
+        Path relative to the data root, with ``/`` separators.
+    sha256 : str
+        Lower-case hex SHA-256 of the file's bytes.
+    url : str
+        The original download address (byte-identical copy).
+    source : str
+        One line of provenance.
+    """
+
+    path: str
+    sha256: str
+    url: str
+    source: str
+
+
+def _registry(*files: RemoteFile) -> dict[str, RemoteFile]:
+    return {f.path: f for f in files}
+
+
+FILES: dict[str, RemoteFile] = _registry(
+    RemoteFile(
+        "sequences/JapaneseVowels_TRAIN.ts",
+        "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
+        f"{_SKTIME}/JapaneseVowels_TRAIN.ts",
+        "UCI Japanese Vowels (Kudo et al. 1999, CC BY 4.0), train split, as shipped by sktime 1.2.0 (BSD-3)",
+    ),
+    RemoteFile(
+        "sequences/JapaneseVowels_TEST.ts",
+        "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
+        f"{_SKTIME}/JapaneseVowels_TEST.ts",
+        "UCI Japanese Vowels (Kudo et al. 1999, CC BY 4.0), test split, as shipped by sktime 1.2.0 (BSD-3)",
+    ),
+    RemoteFile(
+        "sequences/mit_mocap/mit_mocap.mat",
+        "d91828a48afe679eee20215b7657a0f54258654d3a2c9d6e943fec41dc7a0ddf",
+        f"{_TSBN}/mocap/mit_data/mit_mocap.mat",
+        "MIT motion capture (Hsu et al. 2005) after Taylor et al.'s 49-dim z-scored preprocessing, from TSBN",
+    ),
+    RemoteFile(
+        "sequences/mit_mocap/motion.mat",
+        "378bf28e6f3ac4f9b7271bd793b4fd03f0cc406f92e6525c0026a931df38a6e9",
+        f"{_CRBM}/data/motion.mat",
+        "MIT motion capture (Hsu et al. 2005), raw 108-dim frames as redistributed by G. Taylor for the CRBM",
+    ),
+)
+
+# (resolved path, size, mtime_ns, sha256) of every file verified in this process
+_VERIFIED: set[tuple[str, int, int, str]] = set()
+
+
+def data_root(root: str | os.PathLike | None = None) -> pathlib.Path:
+    """The data root: ``root`` if given, else ``$RNNRNADE_DATA``.
+
+    Parameters
+    ----------
+    root : str or PathLike, optional
+        An explicit directory; takes precedence over the environment.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory (``~`` expanded). It need not exist yet: :func:`fetch` creates it to download.
+
+    Raises
+    ------
+    DataError
+        If neither ``root`` nor a non-empty ``$RNNRNADE_DATA`` is given.
+    """
+    if root is None or os.fspath(root) == "":
+        root = os.environ.get(DATA_ENV) or None
+    if root is None:
+        raise DataError(f"no data directory: pass one (flag --data-dir) or set {DATA_ENV}")
+    return pathlib.Path(os.fspath(root)).expanduser()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The lower-case hex SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _signature(path: pathlib.Path, sha256: str) -> tuple[str, int, int, str]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, sha256)
+
+
+def _verify(path: pathlib.Path, entry: RemoteFile) -> None:
+    """Check ``path`` against ``entry.sha256`` unless this unchanged file was already checked."""
+    try:
+        key = _signature(path, entry.sha256)
+        if key in _VERIFIED:
+            return
+        actual = sha256_file(path)
+    except OSError as e:
+        raise DataError(f"cannot read data file {path}: {e.strerror or e}") from None
+    if actual != entry.sha256:
+        raise DataError(
+            f"data file {path} has sha256 {actual}, expected {entry.sha256}: it is corrupt or another "
+            f"version; delete it and fetch it again from {entry.url}"
+        )
+    _VERIFIED.add(key)
+    logger.debug("verified %s (sha256 %s)", path, actual)
+
+
+def _download(entry: RemoteFile, path: pathlib.Path) -> None:
+    """Download ``entry.url`` to a temporary file beside ``path``, verify it, then rename it to ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise DataError(f"cannot create {path.parent} to download {entry.url}: {e.strerror or e}") from None
+    tmp = pathlib.Path(tmp_name)
+    logger.info("downloading %s to %s", entry.url, path)
+    try:
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=_TIMEOUT_S) as resp:
+                while chunk := resp.read(_CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
+            raise DataError(f"downloading {entry.url} failed: {reason}") from None
+        actual = h.hexdigest()
+        if actual != entry.sha256:
+            raise DataError(
+                f"download of {entry.url} ({size} bytes) has sha256 {actual}, expected {entry.sha256}; "
+                f"{path} was not written"
+            )
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise DataError(f"cannot move the download of {entry.url} to {path}: {e.strerror or e}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _VERIFIED.add(_signature(path, entry.sha256))
+    logger.info("downloaded %s (%d bytes, sha256 verified)", path, size)
+
+
+def fetch(name: str, root: str | os.PathLike | None = None, download: bool = False) -> pathlib.Path:
+    """The verified local path of the dataset file ``name`` (a key of :data:`FILES`).
+
+    Parameters
+    ----------
+    name : str
+        The file's path relative to the data root, e.g. ``"sequences/JapaneseVowels_TRAIN.ts"``.
+    root : str or PathLike, optional
+        The data root (see :func:`data_root`).
+    download : bool
+        Download the file from its URL if it is absent (CLI: ``--download``). Never overwrites a file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``root / name``, whose SHA-256 matches the registry.
+
+    Raises
+    ------
+    DataError
+        Unknown ``name``; no data root; the file is absent and ``download`` is False; the download fails;
+        the file (present or downloaded) has the wrong SHA-256.
+    """
+    entry = FILES.get(name)
+    if entry is None:
+        raise DataError(f"unknown dataset file {name!r}; known: {', '.join(sorted(FILES))}")
+    path = data_root(root) / entry.path
+    if path.is_file():
+        _verify(path, entry)
+        return path
+    if path.exists():
+        raise DataError(f"data file {path} exists but is not a regular file")
+    if not download:
+        raise DataError(
+            f"data file {path} is missing: download it from {entry.url} (download=True, CLI flag "
+            f"--download), or point --data-dir / {DATA_ENV} at a directory that holds {entry.path}"
+        )
+    _download(entry, path)
+    return path

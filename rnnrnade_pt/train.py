@@ -1,0 +1,507 @@
+"""Training runs: the compiled training step, initialisation, NaN safety, checkpoints and exact resume.
+
+A run is a directory::
+
+    config.json    the resolved RunConfig
+    metrics.csv    phase, epoch, step, train/valid log-likelihood per frame, gradient norm, lr, seconds
+    best.npz       parameters with the best validation log-likelihood so far
+    last.npz       parameters, optimiser state and run state after the last epoch (or interruption)
+    curve.png      learning curves (with the ``plot`` extra)
+
+Checkpoints hold the parameters under the supplement's names plus ``config`` (so that
+``rnnrnade loglik --params best.npz`` works) and, under keys with a ``/``, the optimiser state
+(``opt/m/W``...), the run state (``state/epoch``, ``state/batch``, ``state/step``, ``state/rng``, ...),
+the standardisation statistics (``data/standardize_mean``, ``data/standardize_std``) and the run config
+(``run/config``). Every write is atomic, so killing the process at any moment leaves the previous checkpoint
+loadable.
+
+Batches are a pure function of (seed, phase, epoch): a run resumed from a checkpoint taken at any step,
+mid-epoch included, ends with the same parameters, bit for bit, as one that was never interrupted.
+
+References
+----------
+.. [1] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. ICML 2012, and the Theano RNN-RBM tutorial
+   (sequences cut into 100-step chunks; pretraining the frame model on shuffled frames).
+.. [2] B. Uria, I. Murray, H. Larochelle. "RNADE." NIPS 2013 (data-driven initialisation of the means).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+from .config import ModelConfig, RunConfig
+from .errors import ConfigError, ParamsError, RnnRnadeError
+from .model import DensityModel, Rnade, RnnRnade
+from .models import build, build_rnade, explicit_gradients
+from .npz import atomic_write_npz, read_npz
+from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
+from .params import check_params, init_params, param_shapes, weight_names
+
+__all__ = [
+    "TrainingStopped",
+    "RunState",
+    "TrainStep",
+    "build_train_step",
+    "data_driven_init",
+    "Trainer",
+    "load_checkpoint",
+    "METRICS_FIELDS",
+]
+
+logger = logging.getLogger(__name__)
+
+METRICS_FIELDS = ["phase", "epoch", "step", "train_loglik", "valid_loglik", "grad_norm", "lr", "seconds"]
+PHASES = ("pretrain", "train")
+
+
+class TrainingStopped(RnnRnadeError):
+    """Training stopped early (too many non-finite steps); a usable checkpoint was written."""
+
+
+@dataclass
+class RunState:
+    """Where a run is; saved in every checkpoint under ``state/``."""
+
+    phase: str = "pretrain"
+    epoch: int = 0  # completed epochs of this phase
+    batch: int = 0  # batches done in the current epoch
+    step: int = 0  # steps of this phase
+    lr_scale: float = 1.0  # reduced after each rejected non-finite step
+    nan_failures: int = 0
+    best_valid: float = -math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0  # epochs since the best validation score (early stopping)
+    seconds: float = 0.0  # training time so far, over all sessions
+    rng: str = ""  # bit-generator state of the current epoch's shuffling, JSON
+    epoch_sums: list = field(default_factory=lambda: [0.0, 0.0, 0.0, 0])  # loglik, frames, grad norm, steps
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for k, v in self.__dict__.items():
+            out[f"state/{k}"] = np.array(json.dumps(v)) if isinstance(v, (str, list)) else np.array(v)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> RunState:
+        s = cls()
+        for k, default in s.__dict__.items():
+            key = f"state/{k}"
+            if key not in arrays:
+                raise ParamsError(f"checkpoint lacks {key}; is it a training checkpoint?")
+            raw = arrays[key]
+            if isinstance(default, (str, list)):
+                value = json.loads(str(raw))
+            else:
+                value = type(default)(raw.item())
+            setattr(s, k, value)
+        return s
+
+
+@dataclass
+class TrainStep:
+    """A compiled training step and its optimiser state."""
+
+    fn: Callable  # (X[, mask], lr) -> (total loglik, frames, gradient norm, ok)
+    state: dict  # name -> optimiser shared variable
+    recurrent: bool
+
+
+def build_train_step(g, tcfg, prefix: str = "opt", backend: str = "c") -> TrainStep:
+    """Compile one optimisation step on a graph from :func:`~rnnrnade_pt.models.build`.
+
+    The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2``. A step whose
+    cost or gradient is not finite changes nothing: every update is ``switch(ok, new, old)``, so the
+    parameters and optimiser state stay the last good ones.
+    """
+    cfg, params = g.config, g.params
+    if tcfg.gradient == "explicit":
+        grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
+    else:
+        grads = dict(zip(params, pytensor.grad(g.cost, list(params.values())), strict=True))
+    cost = g.cost
+    if tcfg.weight_decay > 0:
+        wd = np.asarray(tcfg.weight_decay, dtype=cfg.dtype)
+        for n in weight_names(cfg):
+            if n in params:
+                cost = cost + wd * pt.sum(pt.sqr(params[n]))
+                grads[n] = grads[n] + 2 * wd * params[n]
+    norm = global_norm(grads)
+    ok = pt.isfinite(cost) & pt.isfinite(norm)
+    grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
+    lr = pt.scalar("lr", dtype=cfg.dtype)
+    new, state = optimizer_updates(params, grads, tcfg, lr)
+    for v in state.values():
+        v.name = v.name.replace("opt/", f"{prefix}/", 1)
+    state = {v.name: v for v in state.values()}
+    updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
+    inputs = [g.X, g.mask, lr] if cfg.recurrent else [g.X, lr]
+    from .compile import compile_function
+
+    fn = compile_function(
+        inputs, [g.total, g.n_frames, norm, ok], backend, updates=updates, name=f"{prefix}_step"
+    )
+    return TrainStep(fn, state, cfg.recurrent)
+
+
+def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np.random.Generator) -> dict:
+    """Uria's start: ``b_alpha = 0``; the K means spread evenly over each dimension's range, with
+    ``s = (max - min) / (K + 1)``, ``b_mu[d] = min_d + s (1..K)`` and ``b_sigma = log s`` (sigma = s);
+    ``rho = 1``.
+
+    Statistics come from at most 10,000 training frames drawn with ``rng``.
+    """
+    if frames.shape[0] > 10_000:
+        frames = frames[rng.choice(frames.shape[0], 10_000, replace=False)]
+    lo, hi = frames.min(axis=0), frames.max(axis=0)
+    s = np.maximum((hi - lo) / (cfg.K + 1), 1e-3)  # D
+    out = dict(values)
+    out["b_alpha"] = np.zeros((cfg.D, cfg.K))
+    out["b_mu"] = lo[:, None] + s[:, None] * np.arange(1, cfg.K + 1)[None, :]
+    out["b_sigma"] = np.repeat(np.log(s)[:, None], cfg.K, axis=1)
+    out["rho"] = np.ones(cfg.D)
+    return out
+
+
+def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator, recurrent: bool) -> list:
+    """One epoch's minibatches: ``(X, mask)`` of padded windows for RNN-RNADE, ``X`` of frames for RNADE."""
+    if not recurrent:
+        frames = np.concatenate(seqs, axis=0)
+        order = rng.permutation(frames.shape[0])
+        return [(frames[order[i : i + batch_size]],) for i in range(0, len(order), batch_size)]
+    from .data.sequences import pad_sequences, windows
+
+    chunks = windows(seqs, window, rng)
+    return [pad_sequences(chunks[i : i + batch_size]) for i in range(0, len(chunks), batch_size)]
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of a checkpoint (parameters, ``config``, and the ``x/y`` state keys)."""
+    return read_npz(path, "checkpoint", ParamsError)
+
+
+class Trainer:
+    """Trains a :class:`Rnade` or :class:`RnnRnade` on lists of sequences, in a run directory.
+
+    Parameters
+    ----------
+    run_cfg : RunConfig
+    run_dir : str
+        Created if absent; must not already hold a run unless ``resume``.
+    splits : dict
+        ``{"train": [T_i x D arrays], "valid": [...], "test": [...]}`` in the data's own units.
+    resume : bool
+        Continue from ``run_dir/last.npz``.
+    progress : callable, optional
+        ``progress(total, desc)`` returning an object with ``update(n)``, ``set_postfix(**kw)`` and
+        ``close()`` (a tqdm); without it one summary line per epoch is logged.
+    """
+
+    def __init__(self, run_cfg: RunConfig, run_dir: str, splits: dict, resume: bool = False, progress=None):
+        self.cfg = run_cfg
+        self.run_dir = run_dir
+        self.progress = progress
+        self.splits = splits
+        mcfg, tcfg = run_cfg.model, run_cfg.train
+        if not splits.get("train"):
+            raise ConfigError("the training split holds no sequence")
+        if not splits.get("valid"):
+            raise ConfigError("the validation split holds no sequence")
+        D = splits["train"][0].shape[1]
+        if D != mcfg.D:
+            raise ConfigError(f"the data have D={D} dimensions, the model config has D={mcfg.D}")
+        self.standardizer = None
+        ckpt = None
+        if resume:
+            ckpt = load_checkpoint(os.path.join(run_dir, "last.npz"))
+        if run_cfg.data.standardize:
+            from .data.sequences import Standardizer
+
+            if ckpt is not None:
+                self.standardizer = Standardizer.from_arrays(
+                    {k.split("/", 1)[1]: v for k, v in ckpt.items() if k.startswith("data/")}
+                )
+            else:
+                self.standardizer = Standardizer.fit(splits["train"])
+        self.data = {k: self._scale(v) for k, v in splits.items() if v}
+        self.log_jacobian = (
+            0.0 if self.standardizer is None else -float(np.sum(np.log(self.standardizer.std)))
+        )
+        cls = RnnRnade if mcfg.recurrent else Rnade
+        if ckpt is not None:
+            values = check_params({k: v for k, v in ckpt.items() if "/" not in k and k != "config"}, mcfg)
+            self.state = RunState.from_arrays(ckpt)
+        else:
+            rng = np.random.default_rng([tcfg.seed, 7])
+            values = init_params(mcfg, rng, tcfg.init_scale)
+            if tcfg.init == "data":
+                values = data_driven_init(values, np.concatenate(self.data["train"]), mcfg, rng)
+            self.state = RunState(phase="pretrain" if self._pretraining() else "train")
+        self.model: DensityModel = cls(mcfg, values, tcfg.backend)
+        self.steps: dict[str, TrainStep] = {}
+        self._ckpt = ckpt
+        self._session = 0.0
+
+    # ------------------------------------------------------------------------------------------------
+    def _pretraining(self) -> bool:
+        return self.cfg.model.recurrent and self.cfg.train.pretrain_epochs > 0
+
+    def _scale(self, seqs):
+        return seqs if self.standardizer is None else [self.standardizer.transform(s) for s in seqs]
+
+    def _step_fn(self, phase: str) -> TrainStep:
+        if phase not in self.steps:
+            mcfg, tcfg = self.cfg.model, self.cfg.train
+            if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
+                rcfg = mcfg.replace(model="rnade")
+                shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
+                g = build_rnade(rcfg, shared, graph=tcfg.graph)
+            else:
+                g = build(mcfg, self.model.shared, graph=tcfg.graph)
+            step = build_train_step(g, tcfg, prefix="pretrain_opt" if phase == "pretrain" else "opt",
+                                    backend=tcfg.backend)  # fmt: skip
+            if self._ckpt is not None:
+                for name, var in step.state.items():
+                    if name in self._ckpt:
+                        var.set_value(self._ckpt[name].astype(var.dtype))
+            self.steps[phase] = step
+        return self.steps[phase]
+
+    def _epoch_batches(self, phase: str, epoch: int) -> list:
+        rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
+        self.state.rng = json.dumps(rng.bit_generator.state)
+        recurrent = self.cfg.model.recurrent and phase == "train"
+        return _batches(self.data["train"], self.cfg.train.batch_size, self.cfg.train.window, rng, recurrent)
+
+    # ------------------------------------------------------------------------------------------------
+    def evaluate(self, split: str, batch_size: int = 64) -> float:
+        """Mean log-likelihood per frame of a split, in the data's own units (nats)."""
+        seqs = self.data[split]
+        total, frames = 0.0, 0
+        if self.cfg.model.recurrent:
+            from .data.sequences import pad_sequences
+
+            for i in range(0, len(seqs), batch_size):
+                X, mask = pad_sequences(seqs[i : i + batch_size])
+                ll = self.model.loglik(X, mask, graph=self.cfg.train.graph)
+                total, frames = total + ll.total, frames + ll.frames
+        else:
+            rows = np.concatenate(seqs)
+            for i in range(0, rows.shape[0], 4096):
+                ll = self.model.loglik(rows[i : i + 4096], graph=self.cfg.train.graph)
+                total, frames = total + ll.total, frames + ll.frames
+        return total / frames + self.log_jacobian
+
+    def save_checkpoint(self, name: str) -> str:
+        """Write ``run_dir/name`` atomically: parameters, config, optimiser and run state."""
+        arrays = dict(self.model.get_params())
+        arrays["config"] = np.array(self.cfg.model.to_json())
+        arrays["run/config"] = np.array(self.cfg.to_json())
+        for step in self.steps.values():
+            arrays.update({n: np.asarray(v.get_value()) for n, v in step.state.items()})
+        if self._ckpt is not None:  # optimiser state of a phase not compiled in this session
+            arrays.update(
+                {
+                    k: v
+                    for k, v in self._ckpt.items()
+                    if k.startswith(("opt/", "pretrain_opt/")) and k not in arrays
+                }
+            )
+        arrays.update(self.state.to_arrays())
+        if self.standardizer is not None:
+            arrays.update({f"data/{k}": v for k, v in self.standardizer.to_arrays().items()})
+        path = os.path.join(self.run_dir, name)
+        atomic_write_npz(path, arrays)
+        return path
+
+    def _write_metrics(self, row: dict) -> None:
+        path = os.path.join(self.run_dir, "metrics.csv")
+        new = not os.path.exists(path)
+        with open(path, "a", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, METRICS_FIELDS)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _trim_metrics(self) -> None:
+        """On resume, drop rows written after the checkpoint (a kill between a row and its checkpoint)."""
+        path = os.path.join(self.run_dir, "metrics.csv")
+        if not os.path.exists(path):
+            return
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        here = (PHASES.index(self.state.phase), self.state.epoch)
+        keep = [r for r in rows if (PHASES.index(r["phase"]), int(r["epoch"])) <= here]
+        if len(keep) != len(rows):
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, METRICS_FIELDS)
+                w.writeheader()
+                w.writerows(keep)
+
+    # ------------------------------------------------------------------------------------------------
+    def fit(self, interrupt_at_step: int | None = None) -> str:
+        """Train until the epochs, the time budget or early stopping end it.
+
+        Returns
+        -------
+        str
+            Why it stopped: ``"epochs"``, ``"early_stopping"``, ``"max_seconds"``.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            After saving ``last.npz`` (Ctrl-C; ``interrupt_at_step`` simulates one, for tests).
+        TrainingStopped
+            After ``max_nan_failures`` rejected steps, with ``last.npz`` saved.
+        """
+        os.makedirs(self.run_dir, exist_ok=True)
+        self._trim_metrics()
+        with open(os.path.join(self.run_dir, "config.json.tmp"), "w", encoding="utf-8") as fh:
+            fh.write(self.cfg.to_json() + "\n")
+        os.replace(os.path.join(self.run_dir, "config.json.tmp"), os.path.join(self.run_dir, "config.json"))
+        tcfg = self.cfg.train
+        if self.state.phase == "pretrain" and not self._pretraining():
+            self.state.phase = "train"
+        try:
+            if self.state.phase == "pretrain":
+                reason = self._run_phase("pretrain", tcfg.pretrain_epochs, interrupt_at_step)
+                if reason == "max_seconds":
+                    return reason
+                self.state = RunState(phase="train", seconds=self.state.seconds, lr_scale=1.0)
+            return self._run_phase("train", tcfg.epochs, interrupt_at_step)
+        finally:
+            self._ckpt = None
+
+    def _run_phase(self, phase: str, n_epochs: int, interrupt_at_step: int | None) -> str:
+        tcfg, st = self.cfg.train, self.state
+        step_fn = self._step_fn(phase)
+        dtype = self.cfg.model.dtype
+        while st.epoch < n_epochs:
+            batches = self._epoch_batches(phase, st.epoch)
+            steps_per_epoch = len(batches)
+            total_steps = steps_per_epoch * n_epochs
+            lr = learning_rate(tcfg, st.step, total_steps, steps_per_epoch) * st.lr_scale
+            bar = (
+                self.progress(steps_per_epoch, f"{phase} {st.epoch + 1}/{n_epochs}")
+                if self.progress
+                else None
+            )
+            if bar is not None and st.batch:
+                bar.update(st.batch)
+            start = time.perf_counter()
+            try:
+                while st.batch < steps_per_epoch:
+                    if interrupt_at_step is not None and st.step == interrupt_at_step and phase == "train":
+                        raise KeyboardInterrupt
+                    lr = learning_rate(tcfg, st.step, total_steps, steps_per_epoch) * st.lr_scale
+                    batch = [a.astype(dtype) for a in batches[st.batch]]
+                    total, frames, norm, ok = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
+                    if not bool(ok):
+                        start = self._reject_step(start)
+                    else:
+                        sums = st.epoch_sums
+                        sums[0] += float(total)
+                        sums[1] += float(frames)
+                        sums[2] += float(norm)
+                        sums[3] += 1
+                    st.batch += 1
+                    st.step += 1
+                    if bar is not None:
+                        bar.update(1)
+                        if st.epoch_sums[1]:
+                            bar.set_postfix(loglik=f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}")
+                    if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
+                        st.seconds += time.perf_counter() - start
+                        start = time.perf_counter()
+                        self.save_checkpoint("last.npz")
+                        logger.info("time budget of %.0f s reached; saved last.npz", tcfg.max_seconds)
+                        return "max_seconds"
+            except KeyboardInterrupt:
+                st.seconds += time.perf_counter() - start
+                self.save_checkpoint("last.npz")
+                raise
+            finally:
+                if bar is not None:
+                    bar.close()
+            st.seconds += time.perf_counter() - start
+            self._session += time.perf_counter() - start
+            reason = self._end_epoch(phase, lr)
+            if reason:
+                return reason
+        return "epochs"
+
+    def _reject_step(self, start: float) -> float:
+        """A non-finite step changed nothing (see :func:`build_train_step`): count it, lower the learning
+        rate, and stop with a checkpoint after too many."""
+        tcfg, st = self.cfg.train, self.state
+        st.nan_failures += 1
+        st.lr_scale *= tcfg.nan_lr_factor
+        logger.warning(
+            "step %d: non-finite cost or gradient; step rejected, parameters kept at the last good values, "
+            "learning rate scaled by %.3g (failure %d of %d)",
+            st.step, st.lr_scale, st.nan_failures, tcfg.max_nan_failures,
+        )  # fmt: skip
+        if st.nan_failures < tcfg.max_nan_failures:
+            return start
+        st.seconds += time.perf_counter() - start
+        path = self.save_checkpoint("last.npz")
+        raise TrainingStopped(
+            f"stopped after {st.nan_failures} non-finite steps; the last good parameters are in {path} "
+            "(lower the learning rate or clip gradients)"
+        )
+
+    def _session_seconds(self, start: float) -> float:
+        """Training seconds of this session (the time budget applies to each invocation)."""
+        return self._session + time.perf_counter() - start
+
+    def _end_epoch(self, phase: str, lr: float) -> str | None:
+        tcfg, st = self.cfg.train, self.state
+        sums = st.epoch_sums
+        train_ll = sums[0] / sums[1] + self.log_jacobian if sums[1] else float("nan")
+        grad_norm = sums[2] / sums[3] if sums[3] else float("nan")
+        if phase == "pretrain":
+            valid_ll = float("nan")
+        else:
+            valid_ll = self.evaluate("valid")
+        row = dict(
+            phase=phase,
+            epoch=st.epoch + 1,
+            step=st.step,
+            train_loglik=train_ll,
+            valid_loglik=valid_ll,
+            grad_norm=grad_norm,
+            lr=lr,
+            seconds=round(st.seconds, 3),
+        )
+        st.epoch += 1
+        st.batch = 0
+        st.epoch_sums = [0.0, 0.0, 0.0, 0]
+        improved = phase == "train" and valid_ll > st.best_valid
+        if improved:
+            st.best_valid, st.best_epoch, st.bad_epochs = valid_ll, st.epoch, 0
+        elif phase == "train":
+            st.bad_epochs += 1
+        self._write_metrics(row)
+        if improved:
+            self.save_checkpoint("best.npz")
+        self.save_checkpoint("last.npz")
+        logger.info(
+            "%s epoch %d: train %.4f, valid %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s",
+            phase, st.epoch, train_ll, valid_ll, grad_norm, lr, st.seconds,
+        )  # fmt: skip
+        if phase == "train" and tcfg.patience and st.bad_epochs >= tcfg.patience:
+            logger.info("early stopping: no better validation score for %d epochs", tcfg.patience)
+            return "early_stopping"
+        return None
