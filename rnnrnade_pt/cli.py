@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 
@@ -114,6 +115,194 @@ def cmd_demo(args) -> None:
         _emit(record)
 
 
+def _parse_value(text: str):
+    """A command-line override value: JSON when it parses (numbers, true/false, null, lists), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _overrides(tokens: list[str]) -> list[tuple[str, object]]:
+    pairs, i = [], 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--") or len(tok) < 3:
+            raise ConfigError(f"unexpected argument {tok!r}; overrides are written --key value")
+        key, eq, value = tok[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(tokens):
+                raise ConfigError(f"--{key} needs a value")
+            value, i = tokens[i + 1], i + 1
+        pairs.append((key.replace("-", "_"), _parse_value(value)))
+        i += 1
+    return pairs
+
+
+def _progress_factory():
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return lambda total, desc: tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def _resolve_run_config(args, extra):
+    from .config import RunConfig
+
+    if args.resume:
+        path = os.path.join(args.resume, "config.json")
+        if not os.path.exists(path):
+            raise ConfigError(f"{args.resume} is not a run directory (no config.json)")
+        with open(path, encoding="utf-8") as fh:
+            cfg = RunConfig.from_json(fh.read())
+        allowed = {"epochs", "train.epochs", "max_seconds", "train.max_seconds", "backend", "train.backend"}
+        bad = [k for k, _ in extra if k not in allowed]
+        if bad or args.config or args.data:
+            raise ConfigError(
+                "--resume continues a run as configured: only --epochs, --max-seconds, --backend may change"
+            )
+    elif args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                cfg = RunConfig.from_json(fh.read())
+        except OSError as e:
+            raise ConfigError(f"cannot read config {args.config}: {e.strerror}") from None
+    else:
+        cfg = RunConfig()
+    if args.data:
+        cfg = cfg.override("data.dataset", "npz").override("data.train", args.data)
+        if args.valid:
+            cfg = cfg.override("data.valid", args.valid)
+        if args.test:
+            cfg = cfg.override("data.test", args.test)
+    for key, value in extra:
+        cfg = cfg.override(key, value)
+    for name in ("epochs", "max_seconds", "backend"):
+        if getattr(args, name) is not None:
+            cfg = cfg.override(f"train.{name}", getattr(args, name))
+    return cfg
+
+
+def cmd_train(args, extra) -> None:
+    from .data.datasets import load_dataset
+    from .runs import evaluate_run, load_run
+    from .train import Trainer
+
+    cfg = _resolve_run_config(args, extra)
+    splits = load_dataset(cfg.data)
+    D = splits["train"][0].shape[1]
+    user_model = {}
+    if not args.resume and args.config:
+        with open(args.config, encoding="utf-8") as fh:
+            user_model = json.load(fh).get("model", {})
+    if "D" not in user_model and not any(k in ("D", "model.D") for k, _ in extra) and not args.resume:
+        cfg = cfg.override("model.D", D)  # the data decide D unless the config says otherwise
+    run_dir = (
+        args.resume
+        or args.out
+        or os.path.join("runs", f"{cfg.data.dataset}-{cfg.model.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    )
+    if not args.resume and os.path.exists(os.path.join(run_dir, "config.json")):
+        raise ConfigError(
+            f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose --out"
+        )
+    trainer = Trainer(cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory())
+    print(f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
+          file=sys.stderr)  # fmt: skip
+    try:
+        reason = trainer.fit()
+    except KeyboardInterrupt:
+        print(
+            f"rnnrnade: interrupted; saved {run_dir}/last.npz; continue with --resume {run_dir}",
+            file=sys.stderr,
+        )
+        raise SystemExit(130) from None
+    st = trainer.state
+    summary = {"run": run_dir, "stopped": reason, "epochs": st.epoch, "seconds": round(st.seconds, 1),
+               "best_valid_loglik_per_frame": st.best_valid}  # fmt: skip
+    try:
+        from .plots import learning_curve
+
+        summary["curve"] = learning_curve(run_dir)
+    except ConfigError as e:
+        logging.getLogger(__name__).warning("no learning curve: %s", e)
+    if os.path.exists(os.path.join(run_dir, "best.npz")):
+        run = load_run(run_dir, "best")
+        if splits.get("test"):
+            summary["test"] = evaluate_run(run, splits["test"])
+        if cfg.model.recurrent:
+            summary["samples"] = _write_samples(
+                run, os.path.join(run_dir, "samples.npz"), 4, 50, None, args.seed
+            )
+        with open(os.path.join(run_dir, "results.json"), "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2)
+    _emit(summary)
+
+
+def _write_samples(run, out, n, steps, prime, seed) -> str:
+    from .npz import atomic_write_npz
+    from .runs import sample_run
+
+    S = sample_run(run, n, steps, prime=prime, seed=seed)
+    atomic_write_npz(out, {"X": S} if S.ndim == 2 else {"X": S, "mask": np.ones(S.shape[:2])})
+    try:
+        from .plots import sample_strip
+
+        if S.ndim == 3:
+            return sample_strip(S, os.path.splitext(out)[0] + ".png")
+    except ConfigError as e:
+        logging.getLogger(__name__).warning("no sample picture: %s", e)
+    return out
+
+
+def _eval_sequences(args, run):
+    from .data.datasets import load_dataset
+    from .data.sequences import unpad
+
+    if args.data:
+        from .data.arrays import load_data
+
+        X, mask = load_data(args.data, run.cfg.model)
+        return [X] if mask is None else unpad(X, mask)
+    splits = load_dataset(run.cfg.data)
+    if not splits.get(args.split):
+        raise ConfigError(f"the run's dataset has no {args.split!r} split; pass --data FILE.npz")
+    return splits[args.split]
+
+
+def cmd_eval(args, extra=None) -> None:
+    from .runs import evaluate_run, load_run
+
+    run = load_run(args.run, args.checkpoint, args.backend)
+    seqs = _eval_sequences(args, run)
+    res = evaluate_run(run, seqs)
+    _emit({"run": args.run, "checkpoint": args.checkpoint, "data": args.data or args.split, **res})
+
+
+def cmd_sample(args, extra=None) -> None:
+    from .runs import load_run
+
+    run = load_run(args.run, args.checkpoint, args.backend)
+    prime = None
+    if args.prime:
+        from .data.arrays import load_data
+        from .data.sequences import unpad
+
+        X, mask = load_data(args.prime, run.cfg.model)
+        prime = unpad(X, mask)
+    out = _write_samples(run, args.out, args.n, args.steps, prime, args.seed)
+    _emit({"run": args.run, "out": args.out, "picture": out if out.endswith(".png") else None})
+
+
+def cmd_plot(args, extra=None) -> None:
+    from .plots import learning_curve
+
+    _emit({"curve": learning_curve(args.run)})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rnnrnade", description="RNADE and RNN-RNADE as PyTensor graphs")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress on stderr")
@@ -148,22 +337,68 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKENDS, default="c")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model; any config key can be overridden as --key value (or --section.key value)",
+    )
+    p.add_argument("--config", help="run config JSON (sections model, train, data)")
+    p.add_argument("--data", help="training .npz in the generic format (instead of a config's dataset)")
+    p.add_argument("--valid", help="validation .npz (else held out of --data)")
+    p.add_argument("--test", help="test .npz")
+    p.add_argument("--out", help="run directory (default runs/DATASET-MODEL-TIME)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument("--epochs", type=int, help="total epochs (with --resume: until this many in all)")
+    p.add_argument("--max-seconds", dest="max_seconds", type=float, help="stop after this much training time")
+    p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples drawn at the end")
+    p.set_defaults(func=cmd_train, allow_extra=True)
+
+    p = sub.add_parser("eval", help="test log-likelihood and one-step prediction error of a run")
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", help=".npz in the generic format (default: the run dataset's --split)")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--backend", choices=BACKENDS)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("sample", help="draw sequences from a run (an .npz and a PNG beside it)")
+    p.add_argument("--run", required=True)
+    p.add_argument("-n", type=int, default=4, help="number of sequences (RNN-RNADE) or vectors (RNADE)")
+    p.add_argument("--steps", type=int, default=100, help="frames per sequence")
+    p.add_argument("--prime", help=".npz of sequences to continue (one per sample)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("plot", help="(re)draw a run's learning curve, run_dir/curve.png")
+    p.add_argument("--run", required=True)
+    p.set_defaults(func=cmd_plot)
     return parser
 
 
 def main(argv=None) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "allow_extra", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # --help, or a usage error already printed on one line
         return int(e.code or 0)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose or args.command == "train" else logging.WARNING,
         format="rnnrnade: %(message)s",
         stream=sys.stderr,
     )
     start = time.perf_counter()
+    if args.command == "train":
+        logging.getLogger("pytensor").setLevel(logging.WARNING)
     try:
-        args.func(args)
+        args.func(args, extra) if getattr(args, "allow_extra", False) else args.func(args)
+    except SystemExit as e:
+        return int(e.code or 0)
     except RnnRnadeError as e:
         print(f"rnnrnade: error: {e}", file=sys.stderr)
         return 2

@@ -42,7 +42,17 @@ def _npz_sequences(path: str, D: int | None) -> list[np.ndarray]:
 
 
 def load_dataset(dcfg: DataConfig, D: int | None = None) -> dict[str, list[np.ndarray]]:
-    """``{"train": [...], "valid": [...], "test": [...] }`` (``test`` may be empty) for ``dcfg``."""
+    """``{"train": [...], "valid": [...], "test": [...] }`` (``test`` may be empty) for ``dcfg``, with the
+    configured jitter added."""
+    splits = _load_splits(dcfg, D)
+    if dcfg.jitter > 0:
+        for i, name in enumerate(("train", "valid", "test")):
+            rng = np.random.default_rng([dcfg.seed, 1000 + i])
+            splits[name] = [s + dcfg.jitter * rng.standard_normal(s.shape) for s in splits[name]]
+    return splits
+
+
+def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]:
     if dcfg.dataset == "balls":
         from .balls import bouncing_balls_splits
 

@@ -1,0 +1,113 @@
+"""Finished (or interrupted) runs: load a checkpoint with its config and standardisation, evaluate it on
+sequences in the data's own units, and sample from it.
+
+Log-likelihoods of standardised models are reported for the original data:
+``log p(x) = log p(z) - sum_d log std_d`` per frame, with ``z = (x - mean) / std``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from .config import RunConfig
+from .errors import ConfigError
+from .model import DensityModel, load_model
+from .train import load_checkpoint
+
+__all__ = ["Run", "load_run", "evaluate_run", "sample_run"]
+
+
+class Run(NamedTuple):
+    """A run directory's config, its model (one checkpoint's parameters) and standardisation."""
+
+    run_dir: str
+    cfg: RunConfig
+    model: DensityModel
+    standardizer: object | None  # data.sequences.Standardizer
+
+    def to_model_units(self, seqs):
+        return seqs if self.standardizer is None else [self.standardizer.transform(s) for s in seqs]
+
+    @property
+    def log_jacobian(self) -> float:
+        return 0.0 if self.standardizer is None else -float(np.sum(np.log(self.standardizer.std)))
+
+
+def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None) -> Run:
+    """Load ``run_dir/{checkpoint}.npz`` and ``run_dir/config.json``."""
+    cfg_path = os.path.join(run_dir, "config.json")
+    if not os.path.isdir(run_dir) or not os.path.exists(cfg_path):
+        raise ConfigError(f"{run_dir} is not a run directory (no config.json)")
+    with open(cfg_path, encoding="utf-8") as fh:
+        cfg = RunConfig.from_json(fh.read())
+    path = os.path.join(run_dir, f"{checkpoint}.npz")
+    if not os.path.exists(path):
+        raise ConfigError(f"{run_dir} has no {checkpoint}.npz (did the run finish an epoch?)")
+    model = load_model(path, backend or cfg.train.backend)
+    if model.cfg != cfg.model:
+        raise ConfigError(f"{path} holds a model that differs from {cfg_path}")
+    standardizer = None
+    if cfg.data.standardize:
+        from .data.sequences import Standardizer
+
+        arrays = load_checkpoint(path)
+        standardizer = Standardizer.from_arrays(
+            {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("data/")}
+        )
+    return Run(run_dir, cfg, model, standardizer)
+
+
+def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
+    """Log-likelihood per frame and one-step squared prediction error per frame, in the data's units.
+
+    The prediction of frame t is the model's conditional mean given frames before t, by ancestral mean-field
+    (each dimension's mixture mean feeds the following dimensions); the error is summed over dimensions and
+    averaged over every frame that has at least one frame before it.
+    """
+    from .data.sequences import pad_sequences
+    from .sample import predict
+
+    z = run.to_model_units(seqs)
+    total, frames, sq, n_pred = 0.0, 0, 0.0, 0
+    for i in range(0, len(z), batch_size):
+        X, mask = pad_sequences(z[i : i + batch_size])
+        if run.cfg.model.recurrent:
+            ll = run.model.loglik(X, mask)
+            pred = predict(run.model, X, mask)  # T x B x D
+        else:
+            rows = X[mask > 0]
+            ll = run.model.loglik(rows)
+            pred = None
+        total, frames = total + ll.total, frames + ll.frames
+        if pred is not None:
+            Xo, P = X, pred
+            if run.standardizer is not None:
+                Xo, P = run.standardizer.inverse(X), run.standardizer.inverse(pred)
+            err = np.sum((Xo - P) ** 2, axis=-1)[1:]  # T-1 x B: frames with a past
+            m = mask[1:]
+            sq, n_pred = sq + float(np.sum(err * m)), n_pred + int(m.sum())
+    out = {"loglik_per_frame": total / frames + run.log_jacobian, "frames": frames, "sequences": len(seqs)}
+    if n_pred:
+        out["sq_pred_error_per_frame"] = sq / n_pred
+        out["predicted_frames"] = n_pred
+    return out
+
+
+def sample_run(
+    run: Run, n: int, steps: int | None = None, prime: list | None = None, seed: int = 0
+) -> np.ndarray:
+    """Samples in the data's units: ``steps x n x D`` for RNN-RNADE (continuing ``prime`` if given; ``n`` must
+    then equal the number of prime sequences), ``n x D`` for RNADE."""
+    from .sample import sample
+
+    kw = {}
+    if prime is not None:
+        from .data.sequences import pad_sequences
+
+        X, mask = pad_sequences(run.to_model_units(prime))
+        kw = dict(prime=X, prime_mask=mask)
+    out = sample(run.model, n, steps=steps, seed=seed, **kw)
+    return out if run.standardizer is None else run.standardizer.inverse(out)
