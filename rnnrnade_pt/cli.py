@@ -191,6 +191,7 @@ def cmd_train(args, extra) -> None:
     from .runs import evaluate_run, load_run
     from .train import Trainer
 
+    extra = _overrides(extra)
     cfg = _resolve_run_config(args, extra)
     splits = load_dataset(cfg.data)
     D = splits["train"][0].shape[1]

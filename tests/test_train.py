@@ -1,0 +1,279 @@
+"""Training: optimisers against NumPy, seeded determinism, exact resume (mid-epoch too), NaN rollback,
+atomic checkpoints under SIGKILL, early stopping, and the train/eval/plot commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import rnnrnade_pt as rp
+from rnnrnade_pt.cli import main
+from rnnrnade_pt.config import RunConfig, TrainConfig
+from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
+from rnnrnade_pt.train import Trainer, TrainingStopped, load_checkpoint
+
+TINY = {
+    "model": {"model": "rnn-rnade", "D": 9, "H": 4, "K": 2, "R": 3},
+    "train": {"epochs": 3, "batch_size": 4, "window": 10, "lr": 0.01, "seed": 3},
+    "data": {
+        "dataset": "balls",
+        "n_train": 10,
+        "n_valid": 3,
+        "n_test": 3,
+        "length": 20,
+        "res": 3,
+        "jitter": 0.05,
+    },
+}
+
+
+def tiny(**changes) -> RunConfig:
+    cfg = RunConfig.from_dict(json.loads(json.dumps(TINY)))
+    for k, v in changes.items():
+        cfg = cfg.override(k, v)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_dataset(tiny().data)
+
+
+def _params(trainer):
+    return trainer.model.get_params()
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# -- optimisers ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam"])
+def test_optimizers_match_numpy(name):
+    tcfg = TrainConfig(optimizer=name, lr=0.1, momentum=0.8)
+    w0 = np.array([1.0, -2.0, 0.5])
+    w = pytensor.shared(w0.copy(), name="w")
+    lr = pt.dscalar("lr")
+    cost = pt.sum(w**4)  # gradient 4 w^3
+    new, state = optimizer_updates({"w": w}, {"w": pytensor.grad(cost, w)}, tcfg, lr)
+    f = rp.compile.compile_function([lr], [], updates=list(new.items()))
+    x, m, v, vel = w0.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
+    for t in range(1, 4):
+        f(0.1)
+        g = 4 * x**3
+        if name == "sgd":
+            x = x - 0.1 * g
+        elif name in ("momentum", "nesterov"):
+            vel = 0.8 * vel - 0.1 * g
+            x = x + vel if name == "momentum" else x + 0.8 * vel - 0.1 * g
+        else:
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g**2
+            x = x - 0.1 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        np.testing.assert_allclose(w.get_value(), x, rtol=1e-12)
+    assert all(k.startswith("opt/") for k in state)
+
+
+def test_clipping_and_schedules():
+    g = {"a": pt.constant(np.array([3.0, 4.0])), "b": pt.constant(np.array([0.0, 12.0]))}
+    glob = {k: v.eval() for k, v in clip_gradients(g, 6.5, per_param=False).items()}
+    np.testing.assert_allclose(np.sqrt(sum(np.sum(v**2) for v in glob.values())), 6.5)
+    per = {k: v.eval() for k, v in clip_gradients(g, 5.0, per_param=True).items()}
+    np.testing.assert_allclose(per["a"], [3, 4])
+    np.testing.assert_allclose(per["b"], [0, 5])
+    t = TrainConfig(lr=1.0, schedule="linear")
+    assert learning_rate(t, 0, 100, 10) == 1.0 and learning_rate(t, 50, 100, 10) == 0.5
+    t = TrainConfig(lr=1.0, schedule="inverse", decay=0.5)
+    assert learning_rate(t, 20, 100, 10) == pytest.approx(1 / (1 + 0.5 * 2))
+
+
+# -- runs -------------------------------------------------------------------------------------------------
+def test_training_is_seeded_and_improves(splits, tmp_path):
+    a = Trainer(tiny(), str(tmp_path / "a"), splits)
+    assert a.fit() == "epochs"
+    b = Trainer(tiny(), str(tmp_path / "b"), splits)
+    b.fit()
+    assert _same(_params(a), _params(b))
+    c = Trainer(tiny(**{"train.seed": 4}), str(tmp_path / "c"), splits)
+    c.fit()
+    assert not _same(_params(a), _params(c))
+    with open(tmp_path / "a" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["valid_loglik"]) > float(rows[0]["valid_loglik"])
+    assert set(rows[0]) == {
+        "phase",
+        "epoch",
+        "step",
+        "train_loglik",
+        "valid_loglik",
+        "grad_norm",
+        "lr",
+        "seconds",
+    }
+    # a checkpoint is a parameter file (state under "x/y" keys) and carries the run config
+    cfg, values = rp.load_params(tmp_path / "a" / "best.npz")
+    assert cfg == tiny().model
+    ck = load_checkpoint(tmp_path / "a" / "last.npz")
+    assert int(ck["state/epoch"]) == 3 and "opt/m/W" in ck and "state/rng" in ck
+    assert RunConfig.from_json(str(ck["run/config"])) == tiny()
+
+
+@pytest.mark.parametrize("changes", [{}, {"train.pretrain_epochs": 1, "train.optimizer": "nesterov"}])
+def test_resume_mid_epoch_equals_uninterrupted(splits, tmp_path, changes):
+    cfg = tiny(**changes)
+    straight = Trainer(cfg, str(tmp_path / "straight"), splits)
+    straight.fit()
+    run = str(tmp_path / "resumed")
+    first = Trainer(cfg, run, splits)
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(interrupt_at_step=4)  # mid-way through epoch 2 of training
+    ck = load_checkpoint(os.path.join(run, "last.npz"))
+    assert ck["state/phase"] == np.array("train") or str(ck["state/phase"]) == '"train"'
+    assert int(ck["state/batch"]) > 0
+    second = Trainer(cfg, run, splits, resume=True)
+    assert second.fit() == "epochs"
+    assert _same(_params(straight), _params(second))
+    with open(os.path.join(run, "metrics.csv")) as fh:
+        assert len(list(csv.DictReader(fh))) == 3 + changes.get("train.pretrain_epochs", 0)
+
+
+def test_nan_step_is_rejected_and_run_stops_with_a_usable_checkpoint(splits, tmp_path, monkeypatch, caplog):
+    import rnnrnade_pt.train as train_mod
+
+    real = train_mod._batches
+
+    def poisoned(*a, **k):
+        out = real(*a, **k)
+        return [(np.full_like(b[0], np.nan), b[1]) if i >= 1 else b for i, b in enumerate(out)]
+
+    monkeypatch.setattr(train_mod, "_batches", poisoned)
+    cfg = tiny(**{"train.max_nan_failures": 3})
+    tr = Trainer(cfg, str(tmp_path / "nan"), splits)
+    before = {}
+
+    real_step = tr._step_fn
+
+    def spy(phase):
+        step = real_step(phase)
+        fn = step.fn
+
+        def wrapped(*args):
+            if not before:
+                before.update(_params(tr))
+            return fn(*args)
+
+        step.fn = wrapped
+        return step
+
+    tr._step_fn = spy
+    with pytest.raises(TrainingStopped, match="3 non-finite steps"):
+        tr.fit()
+    assert tr.state.nan_failures == 3 and tr.state.lr_scale == 0.125
+    assert "step rejected" in caplog.text
+    _, values = rp.load_params(tmp_path / "nan" / "last.npz")
+    after_first = _params(tr)
+    assert all(np.all(np.isfinite(v)) for v in values.values())
+    assert _same(values, after_first)  # the poisoned steps changed nothing after the one good step
+    assert not _same(before, after_first)
+
+
+def test_early_stopping(splits, tmp_path, monkeypatch):
+    tr = Trainer(tiny(**{"train.epochs": 10, "train.patience": 2}), str(tmp_path / "es"), splits)
+    scores = iter([1.0, 2.0, 1.5, 1.7, 9.0])
+    monkeypatch.setattr(tr, "evaluate", lambda split: next(scores))
+    assert tr.fit() == "early_stopping"
+    assert tr.state.epoch == 4 and tr.state.best_epoch == 2
+
+
+def test_sigkill_during_checkpoint_writes_leaves_a_loadable_file(tmp_path):
+    path = tmp_path / "last.npz"
+    script = (
+        "import sys, numpy as np\n"
+        "from rnnrnade_pt.npz import atomic_write_npz\n"
+        "i = 0\n"
+        "while True:\n"
+        "    i += 1\n"
+        "    atomic_write_npz(sys.argv[1], {'W': np.full((400, 400), float(i)), 'i': np.array(i)})\n"
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(path)])
+        time.sleep(0.6 + rng.uniform(0, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with np.load(path) as npz:  # always a complete archive, never a half-written one
+            assert np.all(npz["W"] == npz["i"])
+    leftovers = [p for p in os.listdir(tmp_path) if p != "last.npz"]
+    assert all(p.startswith(".tmp-") for p in leftovers)  # at most a killed writer's temporary file
+
+
+# -- command line ----------------------------------------------------------------------------------------
+def _write_config(tmp_path, **changes):
+    path = tmp_path / "cfg.json"
+    path.write_text(tiny(**changes).to_json())
+    return path
+
+
+def test_train_eval_plot_commands(tmp_path, capsys):
+    cfgp = _write_config(tmp_path)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(cfgp), "--out", str(out), "--epochs", "2", "--lr", "0.02"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["epochs"] == 2 and np.isfinite(summary["test"]["loglik_per_frame"])
+    assert summary["test"]["sq_pred_error_per_frame"] > 0
+    for f in ("config.json", "metrics.csv", "best.npz", "last.npz", "curve.png", "results.json"):
+        assert (out / f).exists(), f
+    assert json.loads((out / "config.json").read_text())["train"]["lr"] == 0.02
+    # resume to 3 epochs in total
+    assert main(["train", "--resume", str(out), "--epochs", "3"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["epochs"] == 3
+    assert main(["eval", "--run", str(out)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["sequences"] == 3 and res["frames"] == 60
+    assert main(["loglik", "--params", str(out / "best.npz"), "--data", str(out / "samples.npz")]) == 0
+    capsys.readouterr()
+    os.remove(out / "curve.png")
+    assert main(["plot", "--run", str(out)]) == 0 and (out / "curve.png").exists()
+
+
+def test_train_command_rejects_bad_input_without_touching_the_run(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"train": {"lr": "fast"}}))
+    assert main(["train", "--config", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "lr must be" in capsys.readouterr().err
+    bad.write_text(json.dumps({"train": {"learning_rate": 0.1}}))
+    assert main(["train", "--config", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "unknown config key" in capsys.readouterr().err
+    assert main(["train", "--config", str(_write_config(tmp_path)), "--nonsense", "1"]) == 2
+    assert "unknown config key --nonsense" in capsys.readouterr().err
+    assert main(["eval", "--run", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    # a corrupt checkpoint: one line, exit 2, and the file is left as it was
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(tiny().to_json())
+    (run / "last.npz").write_bytes(b"PK\x03\x04 truncated")
+    assert main(["train", "--resume", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a readable .npz" in err
+    assert (run / "last.npz").read_bytes() == b"PK\x03\x04 truncated"
+    # a checkpoint whose shapes do not match the config
+    rp.save_params(
+        run / "best.npz", rp.init_params(tiny(**{"model.H": 5}).model), tiny(**{"model.H": 5}).model
+    )
+    assert main(["eval", "--run", str(run)]) == 2
+    assert "differs from" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run), "--lr", "0.5"]) == 2
+    assert "only --epochs" in capsys.readouterr().err
