@@ -12,8 +12,9 @@ The biases may be static (``c``: H, ``b_*``: D x K) or given per vector (``c``: 
 which is how the RNN of RNN-RNADE enters.
 
 * :func:`rnade_logp_scan` is Algorithm 1 of the supplement: a ``scan`` over d.
-* :func:`rnade_terms_fast` computes every ``a_d`` at once as ``c`` plus an exclusive cumulative sum of
-  ``x_d W[:, d]`` and the output layers as batched matrix products (layout: d first, ``D x N x ...``).
+* :func:`rnade_terms_fast` computes every ``a_d`` of every row at once (``c`` plus the exclusive cumulative
+  sum of ``x_d W[:, d]``, a light scan of rank-one updates) and the output layers as one batched matrix
+  product (layout: d first, ``D x N x ...``); nothing of the mixture is inside a loop.
 * :func:`rnade_explicit_grads` is the supplement's hand-derived backward pass over the fast terms.
 
 References
@@ -136,31 +137,63 @@ def _per_row(b: TensorVariable, ndim: int) -> TensorVariable:
     return pt.shape_padaxis(b, -2) if ndim == 3 and b.ndim == 2 else pt.shape_padleft(b, ndim - b.ndim)
 
 
-def prefix_inputs(x: TensorVariable) -> TensorVariable:
-    """``xL[d, n, j] = x[n, j]`` for ``j < d``, else 0 (D x N x D): row d holds the inputs before d.
+def accumulators(x: TensorVariable, W: TensorVariable, c: TensorVariable) -> TensorVariable:
+    """Every ``a_d = c + sum_{j<d} x_j W[:, j]`` (D x N x H) by a scan over d of rank-one updates.
 
-    ``a_d - c = xL[d] W^T`` then turns the exclusive cumulative sum over d into one matrix product, which
-    runs near the machine's matrix-multiply speed (a cumulative sum along the leading axis is strided and
-    several times slower), and so does its gradient ``d W = da^T xL``.
+    The running sum stays in cache (one N x H slab), so this is one pass over the output; a cumulative sum
+    along the leading axis of a D x N x H tensor is strided and several times slower, and a triangular
+    matrix product costs O(D^2 N H).
     """
-    D = x.shape[1]
-    L = pt.lt(pt.arange(D)[None, :], pt.arange(D)[:, None]).astype(x.dtype)  # D x D, L[d, j] = [j < d]
-    return pt.shape_padaxis(L, 1) * pt.shape_padleft(x)  # D x N x D
+    n, H = x.shape[0], W.shape[0]
+    a_0 = pt.broadcast_to(c, (n, H)) if c.ndim == 1 else c  # N x H
+    # step d adds x_{d-1} W[:, d-1] (nothing at d = 0), so the scan's outputs are a_1 .. a_D themselves
+    x_prev = pt.concatenate([pt.zeros_like(x[:, :1]), x[:, :-1]], axis=1).T  # D x N
+    W_prev = pt.concatenate([pt.zeros_like(W[:, :1]), W[:, :-1]], axis=1).T  # D x H
+
+    def accumulate_step(x_prev_d, W_prev_d, a_prev):
+        return a_prev + pt.outer(x_prev_d, W_prev_d)
+
+    return pytensor.scan(
+        accumulate_step,
+        sequences=[x_prev, W_prev],
+        outputs_info=[a_0],
+        strict=True,
+        return_updates=False,
+        name="rnade_accumulators",
+    )
+
+
+def input_weight_grads(xT: TensorVariable, da: TensorVariable) -> TensorVariable:
+    """``d/dW[:, j] = sum_n x_jn sum_{d>j} da_dn`` (H x D), by a backward scan over d."""
+    n, H = da.shape[1], da.shape[2]
+    if xT.type.shape[0] == 1:
+        return pt.zeros((H, 1), dtype=da.dtype)
+
+    def input_weight_grad_step(x_j, da_next, g_next):
+        g_j = g_next + da_next  # N x H: sum_{d > j} da_d
+        return g_j, pt.dot(x_j, g_j)
+
+    _, dW_rev = pytensor.scan(
+        input_weight_grad_step,
+        sequences=[xT[:-1], da[1:]],
+        outputs_info=[pt.zeros((n, H), dtype=da.dtype), None],
+        go_backwards=True,
+        strict=True,
+        return_updates=False,
+        name="rnade_input_weight_grads",
+    )
+    return pt.concatenate([dW_rev[::-1], pt.zeros((1, H), dtype=da.dtype)], axis=0).T
 
 
 def rnade_terms_fast(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable) -> RnadeTerms:
     """Every conditional of every row at once: the same density as :func:`rnade_logp_scan`.
 
-    ``a_d = c + sum_{j<d} x_j W[:, j]`` is an exclusive cumulative sum over d; the three output layers are
-    one batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``.
+    ``a_d = c + sum_{j<d} x_j W[:, j]`` comes from :func:`accumulators`; the three output layers are one
+    batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``.
     """
     K = p["V_alpha"].shape[-1]
     xT = x.T  # D x N
-    xL = prefix_inputs(x)  # D x N x D
-    n, D = x.shape[0], x.shape[1]
-    a = pt.dot(xL.reshape((D * n, D)), W.T).reshape((D, n, W.shape[0]))  # sum_{j<d} x_j W[:, j]: one GEMM
-    c = biases.c
-    a = a + (pt.shape_padleft(c, 2) if c.ndim == 1 else pt.shape_padleft(c))  # D x N x H
+    a = accumulators(x, W, biases.c)  # D x N x H
     h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
     V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
     z = pt.matmul(h, V)  # D x N x 3K
@@ -225,9 +258,7 @@ def rnade_explicit_grads(p: dict, terms: RnadeTerms, weight: TensorVariable | No
     dpsi = dh * h * (1 - h)
     rho = p["rho"]
     da = dpsi * pt.shape_padright(rho, 2)  # D x N x H
-    n, D, H = xT.shape[1], xT.shape[0], h.shape[2]
-    # d/dW[:, j] = sum_n x_j sum_{d > j} d/da_d, as one GEMM over the prefix inputs
-    dW = pt.dot(da.reshape((D * n, H)).T, prefix_inputs(xT.T).reshape((D * n, D)))  # H x D
+    dW = input_weight_grads(xT, da)  # H x D
     return RnadeGrads(
         rho=(dpsi * a).sum(axis=(1, 2)),
         V_alpha=pt.matmul(hT, dz_alpha),
