@@ -13,6 +13,7 @@ from .errors import BackendError, ConfigError, DataError, ParamsError, RnnRnadeE
 from .model import Loglik, Rnade, RnnRnade, load_model
 from .models import build, build_rnade, build_rnnrnade, explicit_gradients, symbolic_gradients
 from .params import init_params, load_params, param_shapes, save_params, shared_params
+from .sample import predict, sample
 
 __all__ = [
     "ModelConfig",
@@ -35,6 +36,8 @@ __all__ = [
     "shared_params",
     "save_params",
     "load_params",
+    "sample",
+    "predict",
 ]
 
 __version__ = "0.1.0"

@@ -279,6 +279,8 @@ class DataConfig:
         generic format (``train``, ``valid``, ``test`` paths).
     root : str, optional
         Data directory of the real datasets (else ``$RNNRNADE_DATA``).
+    download : bool
+        Fetch a missing real dataset from its original address (checksum verified) into ``root``.
     valid_fraction : float
         Share of training sequences held out for validation when the dataset has no validation split.
     standardize : bool
@@ -295,6 +297,7 @@ class DataConfig:
     valid: str | None = None
     test: str | None = None
     root: str | None = None
+    download: bool = False
     valid_fraction: float = 0.1
     standardize: bool = False
     jitter: float = 0.0

@@ -69,7 +69,7 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
     else:
         from .sequences import load_japanese_vowels, load_mocap
 
-        loaded = (load_mocap if dcfg.dataset == "mocap" else load_japanese_vowels)(dcfg.root)
+        loaded = (load_mocap if dcfg.dataset == "mocap" else load_japanese_vowels)(dcfg.root, dcfg.download)
         splits = {"train": loaded.splits["train"], "valid": loaded.splits.get("valid"),
                   "test": loaded.splits.get("test", [])}  # fmt: skip
     if splits["valid"] is None:
