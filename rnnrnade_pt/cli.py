@@ -172,18 +172,17 @@ def _resolve_run_config(args, extra):
             raise ConfigError(f"cannot read config {args.config}: {e.strerror}") from None
     else:
         cfg = RunConfig()
+    pairs = []
     if args.data:
-        cfg = cfg.override("data.dataset", "npz").override("data.train", args.data)
-        if args.valid:
-            cfg = cfg.override("data.valid", args.valid)
-        if args.test:
-            cfg = cfg.override("data.test", args.test)
-    for key, value in extra:
-        cfg = cfg.override(key, value)
+        pairs += [("data.dataset", "npz"), ("data.train", args.data), ("data.valid", args.valid)]
+        pairs += [("data.test", args.test)]
+    pairs += list(extra)
     for name in ("epochs", "max_seconds", "backend"):
         if getattr(args, name) is not None:
-            cfg = cfg.override(f"train.{name}", getattr(args, name))
-    return cfg
+            pairs.append((f"train.{name}", getattr(args, name)))
+    if args.resume and args.max_seconds is None:
+        pairs.append(("train.max_seconds", None))  # a time budget belongs to one invocation
+    return cfg.with_overrides(pairs)
 
 
 def cmd_train(args, extra) -> None:

@@ -366,20 +366,25 @@ class RunConfig:
 
     def override(self, key: str, value: Any) -> RunConfig:
         """Set ``key`` (``name`` or ``section.name``) to ``value``; a bare name must be in one section."""
-        if "." in key:
-            section, name = key.split(".", 1)
-            if section not in SECTIONS:
-                raise ConfigError(f"unknown config section {section!r} in --{key}")
-        else:
-            name = key
-            owners = [s for s, c in SECTIONS.items() if name in {f.name for f in dataclasses.fields(c)}]
-            if not owners:
-                raise ConfigError(f"unknown config key --{key}")
-            if len(owners) > 1:
-                raise ConfigError(f"config key --{key} is in sections {owners}; write --SECTION.{key}")
-            section = owners[0]
+        return self.with_overrides([(key, value)])
+
+    def with_overrides(self, pairs) -> RunConfig:
+        """Apply several ``(key, value)`` overrides, then validate once."""
         d = self.to_dict()
-        if name not in d[section]:
-            raise ConfigError(f"unknown config key {name!r} in section {section!r}")
-        d[section][name] = value
+        for key, value in pairs:
+            if "." in key:
+                section, name = key.split(".", 1)
+                if section not in SECTIONS:
+                    raise ConfigError(f"unknown config section {section!r} in --{key}")
+            else:
+                name = key
+                owners = [s for s, c in SECTIONS.items() if name in {f.name for f in dataclasses.fields(c)}]
+                if not owners:
+                    raise ConfigError(f"unknown config key --{key}")
+                if len(owners) > 1:
+                    raise ConfigError(f"config key --{key} is in sections {owners}; write --SECTION.{key}")
+                section = owners[0]
+            if name not in d[section]:
+                raise ConfigError(f"unknown config key {name!r} in section {section!r}")
+            d[section][name] = value
         return RunConfig.from_dict(d)

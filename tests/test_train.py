@@ -321,3 +321,52 @@ def test_real_datasets_train_and_evaluate_in_their_units(dataset, shared_data, t
     assert res["loglik_per_frame"] == pytest.approx(
         evaluate_run(plain, z)["loglik_per_frame"] - np.sum(np.log(run.standardizer.std)), rel=1e-12
     )
+
+
+def test_train_from_npz_files_then_sample_with_a_prime(splits, tmp_path, capsys):
+    from rnnrnade_pt.data.sequences import pad_sequences
+    from rnnrnade_pt.npz import atomic_write_npz
+
+    for name in ("train", "valid"):
+        X, mask = pad_sequences(splits[name])
+        atomic_write_npz(tmp_path / f"{name}.npz", {"X": X, "mask": mask})
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(tmp_path / "train.npz"), "--valid", str(tmp_path / "valid.npz")]
+    argv += ["--out", str(out), "--H", "4", "--K", "2", "--R", "3", "--batch_size", "4", "--window", "10"]
+    argv += ["--max-seconds", "0.001"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["stopped"] == "max_seconds" and summary["epochs"] == 0  # budget hit during the first epoch
+    assert json.loads((out / "config.json").read_text())["model"]["D"] == 9  # D taken from the data
+    assert main(["train", "--resume", str(out), "--epochs", "1"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["epochs"] == 1
+    prime = tmp_path / "prime.npz"
+    atomic_write_npz(prime, {"X": splits["valid"][0][None].transpose(1, 0, 2)[:5]})  # 5 x 1 x 9
+    args = ["sample", "--run", str(out), "-n", "1", "--steps", "7", "--prime", str(prime), "--out"]
+    assert main(args + [str(tmp_path / "s.npz")]) == 0
+    assert main(args + [str(tmp_path / "s2.npz")]) == 0
+    capsys.readouterr()
+    with np.load(tmp_path / "s.npz") as a, np.load(tmp_path / "s2.npz") as b:
+        assert a["X"].shape == (7, 1, 9) and np.array_equal(a["X"], b["X"])  # seeded
+    assert (tmp_path / "s.png").exists()
+    assert main(["sample", "--run", str(out), "-n", "0", "--out", str(tmp_path / "s3.npz")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_ctrl_c_saves_and_the_run_resumes(tmp_path):
+    cfgp = _write_config(tmp_path, **{"train.epochs": 200, "data.n_train": 40})
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnnrnade_pt", "train", "--config", str(cfgp), "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 300
+    while not (out / "metrics.csv").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted; saved" in err and "Traceback" not in err
+    ck = load_checkpoint(out / "last.npz")
+    assert int(ck["state/epoch"]) >= 1
+    assert main(["train", "--resume", str(out), "--epochs", str(int(ck["state/epoch"]) + 1)]) == 0
