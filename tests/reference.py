@@ -511,3 +511,18 @@ def _self_check():
 
 if __name__ == "__main__":
     _self_check()
+
+
+def random_params_for(cfg, rng, scale=0.5):
+    """:func:`random_params` for a :class:`rnnrnade_pt.config.ModelConfig` (sizes and options from it)."""
+    return random_params(
+        rng,
+        cfg.D,
+        cfg.H,
+        cfg.K,
+        cfg.R if cfg.recurrent else None,
+        conditioned=cfg.conditioned,
+        condition_c=cfg.condition_c,
+        fold_c_into_W=cfg.fold_c_into_W,
+        scale=scale,
+    )

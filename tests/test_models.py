@@ -55,16 +55,7 @@ def _make_data(cfg, rng, garbage=True):
 def compiled(request) -> Compiled:
     cfg = rp.ModelConfig(**SIZES, **VARIANTS[request.param])
     rng = np.random.default_rng(1234)
-    values = ref.random_params(
-        rng,
-        cfg.D,
-        cfg.H,
-        cfg.K,
-        cfg.R if cfg.recurrent else None,
-        conditioned=cfg.conditioned,
-        condition_c=cfg.condition_c,
-        fold_c_into_W=cfg.fold_c_into_W,
-    )
+    values = ref.random_params_for(cfg, rng)
     assert set(values) == set(rp.param_shapes(cfg)), "reference and package disagree on parameter names"
     shared = rp.shared_params(cfg, values)
     gs, gf = rp.build(cfg, shared, "scan"), rp.build(cfg, shared, "fast")

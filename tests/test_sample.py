@@ -42,17 +42,7 @@ VARIANTS = {
 # NumPy: mixtures, ancestral sampling replay, mean-field
 # --------------------------------------------------------------------------------------------------------
 def _params(cfg: rp.ModelConfig, seed: int, scale: float = 0.5) -> dict:
-    return ref.random_params(
-        np.random.default_rng(seed),
-        cfg.D,
-        cfg.H,
-        cfg.K,
-        cfg.R if cfg.recurrent else None,
-        conditioned=cfg.conditioned,
-        condition_c=cfg.condition_c,
-        fold_c_into_W=cfg.fold_c_into_W,
-        scale=scale,
-    )
+    return ref.random_params_for(cfg, np.random.default_rng(seed), scale)
 
 
 def _act(cfg, x):
