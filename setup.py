@@ -12,7 +12,7 @@ setup(
     python_requires=">=3.10",
     install_requires=["pytensor>=3.0.7,<4", "numpy>=1.26", "scipy>=1.11"],
     extras_require={
-        "dev": ["pytest>=8", "ruff>=0.6", "matplotlib>=3.7", "tqdm>=4.60"],
+        "dev": ["pytest>=8", "ruff>=0.6", "matplotlib>=3.7", "tqdm>=4.60", "jax>=0.6", "jaxlib>=0.6"],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
         "plot": ["matplotlib>=3.7", "tqdm>=4.60"],
         "midi": ["pretty_midi>=0.2.10"],

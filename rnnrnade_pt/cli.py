@@ -18,7 +18,7 @@ import numpy as np
 
 from .compile import BACKENDS
 from .config import ModelConfig
-from .errors import ConfigError, RnnRnadeError
+from .errors import BackendError, ConfigError, RnnRnadeError
 
 __all__ = ["main"]
 
@@ -285,6 +285,10 @@ def cmd_eval(args, extra=None) -> None:
 def cmd_sample(args, extra=None) -> None:
     from .runs import load_run
 
+    if args.backend == "jax":
+        raise BackendError(
+            "backend 'jax' cannot compile the sampler (dynamic scan lengths); use --backend c or numba"
+        )
     run = load_run(args.run, args.checkpoint, args.backend)
     prime = None
     if args.prime:

@@ -24,7 +24,15 @@ from pytensor.compile.mode import Mode, get_mode
 
 from .errors import BackendError
 
-__all__ = ["BACKENDS", "backend_mode", "check_backend", "compile_function", "needs_static_shapes"]
+__all__ = [
+    "BACKENDS",
+    "backend_mode",
+    "check_backend",
+    "compile_function",
+    "needs_static_shapes",
+    "bucket",
+    "pad_to_buckets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +55,31 @@ def check_backend(backend: str) -> None:
 def needs_static_shapes(backend: str) -> bool:
     """True where scan gradients compile only with static shapes (JAX)."""
     return backend == "jax"
+
+
+def bucket(n: int) -> int:
+    """The static length that ``n`` is padded to for JAX: the next power of two up to 64, then the next
+    multiple of 64 (so a few compiled functions serve every length, with at most 2x padding)."""
+    if n <= 64:
+        return max(1, 1 << (int(n) - 1).bit_length())
+    return -(-int(n) // 64) * 64
+
+
+def pad_to_buckets(X, mask):
+    """Pad ``X`` (T x B x D) and ``mask`` (T x B) with masked frames and masked sequences to bucket sizes.
+
+    Padding is exact: a frame with mask 0 contributes nothing to the log-likelihood or its gradient.
+    """
+    import numpy as np
+
+    T, B = mask.shape
+    Tb, Bb = bucket(T), bucket(B)
+    if (Tb, Bb) == (T, B):
+        return X, mask
+    Xp = np.zeros((Tb, Bb) + X.shape[2:], dtype=X.dtype)
+    mp = np.zeros((Tb, Bb), dtype=mask.dtype)
+    Xp[:T, :B], mp[:T, :B] = X, mask
+    return Xp, mp
 
 
 def backend_mode(backend: str, optimizer: str = "fast_run") -> Mode:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .compile import check_backend, compile_function, needs_static_shapes
+from .compile import check_backend, compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig
 from .data.arrays import check_data
 from .errors import ConfigError
@@ -88,16 +88,25 @@ class DensityModel:
         return self._functions[key]
 
     def _inputs(self, X, mask):
+        """Checked inputs in the model's dtype; for JAX, sequences padded to bucket sizes (exact)."""
         X, mask = check_data(X, mask, self.cfg)
         dtype = self.cfg.dtype
-        return [X.astype(dtype)] + ([mask.astype(dtype)] if mask is not None else [])
+        if mask is None:
+            return [X.astype(dtype)]
+        if needs_static_shapes(self.backend):
+            X, mask = pad_to_buckets(X, mask)
+        return [X.astype(dtype), mask.astype(dtype)]
 
     def loglik(self, X, mask=None, graph: str = "fast") -> Loglik:
         """Log-likelihood of ``X`` (N x D for an RNADE; T x B x D with a T x B ``mask`` for RNN-RNADE)."""
+        T, B = np.shape(X)[:2]
         inputs = self._inputs(X, mask)
         fn = self._function("loglik", graph, inputs[0].shape)
         per_frame = np.asarray(fn(*inputs)[0], dtype=np.float64)
         if self.cfg.recurrent:
+            if np.ndim(X) == 2:  # one sequence given as T x D
+                B = 1
+            per_frame = per_frame[:T, :B]  # drop bucket padding (JAX)
             return Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
         return Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
 

@@ -42,12 +42,9 @@ def clip_gradients(grads: dict, max_norm: float, per_param: bool, norm=None) -> 
     return {name: g * scale.astype(g.dtype) for name, g in grads.items()}
 
 
-def _slot(name: str, slot: str, p) -> pytensor.compile.SharedVariable:
-    value = p.get_value()
-    return pytensor.shared(np.zeros_like(value), name=f"opt/{slot}/{name}", shape=p.type.shape)
-
-
-def optimizer_updates(params: dict, grads: dict, tcfg: TrainConfig, lr) -> tuple[dict, dict]:
+def optimizer_updates(
+    params: dict, grads: dict, tcfg: TrainConfig, lr, prefix: str = "opt", state: dict | None = None
+) -> tuple[dict, dict]:
     """New values of the parameters and of the optimiser state for one step on the cost's gradient.
 
     Parameters
@@ -58,6 +55,11 @@ def optimizer_updates(params: dict, grads: dict, tcfg: TrainConfig, lr) -> tuple
         Name -> gradient of the cost to *minimise*.
     lr : TensorVariable
         Scalar learning rate of this step.
+    prefix : str
+        Names of the state variables: ``{prefix}/{slot}/{param}``.
+    state : dict, optional
+        Existing state variables to reuse (several compiled steps sharing one optimiser, e.g. one per JAX
+        shape bucket); new zero-initialised ones otherwise.
 
     Returns
     -------
@@ -66,17 +68,24 @@ def optimizer_updates(params: dict, grads: dict, tcfg: TrainConfig, lr) -> tuple
     state : dict
         Name -> optimiser-state shared variable (``opt/...``).
     """
+    existing = state or {}
     new, state = {}, {}
+
+    def slot(key: str, like) -> pytensor.compile.SharedVariable:
+        name = f"{prefix}/{key}"
+        if name not in existing:
+            existing[name] = pytensor.shared(np.zeros_like(like), name=name, shape=np.shape(like))
+        state[name] = existing[name]
+        return existing[name]
+
     mu = tcfg.momentum
     if tcfg.optimizer == "adam":
-        t = pytensor.shared(np.asarray(0.0, dtype=lr.dtype), name="opt/t")
-        state["opt/t"] = t
+        t = slot("t", np.asarray(0.0, dtype=lr.dtype))
         t_new = t + const(1.0, t)
         new[t] = t_new
         for name, p in params.items():
             g = grads[name]
-            m, v = _slot(name, "m", p), _slot(name, "v", p)
-            state[m.name], state[v.name] = m, v
+            m, v = slot(f"m/{name}", p.get_value()), slot(f"v/{name}", p.get_value())
             m_new = const(tcfg.beta1, g) * m + const(1 - tcfg.beta1, g) * g
             v_new = const(tcfg.beta2, g) * v + const(1 - tcfg.beta2, g) * pt.sqr(g)
             m_hat = m_new / (1 - pt.pow(const(tcfg.beta1, t), t_new)).astype(g.dtype)
@@ -90,8 +99,7 @@ def optimizer_updates(params: dict, grads: dict, tcfg: TrainConfig, lr) -> tuple
         if tcfg.optimizer == "sgd":
             new[p] = p - step
             continue
-        vel = _slot(name, "velocity", p)
-        state[vel.name] = vel
+        vel = slot(f"velocity/{name}", p.get_value())
         vel_new = const(mu, g) * vel - step
         new[vel] = vel_new
         # classical momentum: p + v_new; Nesterov (Sutskever et al. 2013): p + mu v_new - lr g

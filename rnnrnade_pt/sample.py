@@ -464,7 +464,10 @@ def _check_model(model) -> None:
 def _backend(model) -> str:
     """The model's backend, except JAX (no dynamic scan lengths, no shared-RNG update): C instead."""
     if model.backend == "jax":
-        logger.info("sampling and prediction use backend c: the JAX backend needs static scan lengths")
+        logger.warning(
+            "backend jax cannot compile sampling or prediction (dynamic scan lengths, a shared random "
+            "generator); using backend c for them"
+        )
         return "c"
     return model.backend
 

@@ -40,6 +40,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
+from .compile import compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig, RunConfig
 from .errors import ConfigError, ParamsError, RnnRnadeError
 from .model import DensityModel, Rnade, RnnRnade
@@ -117,12 +118,15 @@ class TrainStep:
     recurrent: bool
 
 
-def build_train_step(g, tcfg, prefix: str = "opt", backend: str = "c") -> TrainStep:
+def build_train_step(
+    g, tcfg, prefix: str = "opt", backend: str = "c", state: dict | None = None
+) -> TrainStep:
     """Compile one optimisation step on a graph from :func:`~rnnrnade_pt.models.build`.
 
     The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2``. A step whose
     cost or gradient is not finite changes nothing: every update is ``switch(ok, new, old)``, so the
-    parameters and optimiser state stay the last good ones.
+    parameters and optimiser state stay the last good ones. ``state`` shares the optimiser variables of an
+    earlier step (another static shape of the same phase, for JAX).
     """
     cfg, params = g.config, g.params
     if tcfg.gradient == "explicit":
@@ -140,14 +144,9 @@ def build_train_step(g, tcfg, prefix: str = "opt", backend: str = "c") -> TrainS
     ok = pt.isfinite(cost) & pt.isfinite(norm)
     grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
     lr = pt.scalar("lr", dtype=cfg.dtype)
-    new, state = optimizer_updates(params, grads, tcfg, lr)
-    for v in state.values():
-        v.name = v.name.replace("opt/", f"{prefix}/", 1)
-    state = {v.name: v for v in state.values()}
+    new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
     updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
     inputs = [g.X, g.mask, lr] if cfg.recurrent else [g.X, lr]
-    from .compile import compile_function
-
     fn = compile_function(
         inputs, [g.total, g.n_frames, norm, ok], backend, updates=updates, name=f"{prefix}_step"
     )
@@ -259,23 +258,26 @@ class Trainer:
     def _scale(self, seqs):
         return seqs if self.standardizer is None else [self.standardizer.transform(s) for s in seqs]
 
-    def _step_fn(self, phase: str) -> TrainStep:
-        if phase not in self.steps:
-            mcfg, tcfg = self.cfg.model, self.cfg.train
+    def _step_fn(self, phase: str, shape: tuple | None = None) -> TrainStep:
+        """The compiled step of ``phase`` (one per static batch shape for JAX, sharing one optimiser)."""
+        mcfg, tcfg = self.cfg.model, self.cfg.train
+        key = (phase, shape if needs_static_shapes(tcfg.backend) else None)
+        if key not in self.steps:
             if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
                 rcfg = mcfg.replace(model="rnade")
                 shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
-                g = build_rnade(rcfg, shared, graph=tcfg.graph)
+                g = build_rnade(rcfg, shared, graph=tcfg.graph, shape=key[1])
             else:
-                g = build(mcfg, self.model.shared, graph=tcfg.graph)
-            step = build_train_step(g, tcfg, prefix="pretrain_opt" if phase == "pretrain" else "opt",
-                                    backend=tcfg.backend)  # fmt: skip
-            if self._ckpt is not None:
+                g = build(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1])
+            prefix = "pretrain_opt" if phase == "pretrain" else "opt"
+            shared_state = next((s.state for k, s in self.steps.items() if k[0] == phase), None)
+            step = build_train_step(g, tcfg, prefix=prefix, backend=tcfg.backend, state=shared_state)
+            if self._ckpt is not None and shared_state is None:
                 for name, var in step.state.items():
                     if name in self._ckpt:
                         var.set_value(self._ckpt[name].astype(var.dtype))
-            self.steps[phase] = step
-        return self.steps[phase]
+            self.steps[key] = step
+        return self.steps[key]
 
     def _epoch_batches(self, phase: str, epoch: int) -> list:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
@@ -308,7 +310,7 @@ class Trainer:
         arrays["config"] = np.array(self.cfg.model.to_json())
         arrays["run/config"] = np.array(self.cfg.to_json())
         for step in self.steps.values():
-            arrays.update({n: np.asarray(v.get_value()) for n, v in step.state.items()})
+            arrays.update({n: np.asarray(v.get_value(), dtype=np.float64) for n, v in step.state.items()})
         if self._ckpt is not None:  # optimiser state of a phase not compiled in this session
             arrays.update(
                 {
@@ -386,8 +388,8 @@ class Trainer:
 
     def _run_phase(self, phase: str, n_epochs: int, interrupt_at_step: int | None) -> str:
         tcfg, st = self.cfg.train, self.state
-        step_fn = self._step_fn(phase)
         dtype = self.cfg.model.dtype
+        static = needs_static_shapes(tcfg.backend)
         while st.epoch < n_epochs:
             batches = self._epoch_batches(phase, st.epoch)
             steps_per_epoch = len(batches)
@@ -406,7 +408,11 @@ class Trainer:
                     if interrupt_at_step is not None and st.step == interrupt_at_step and phase == "train":
                         raise KeyboardInterrupt
                     lr = learning_rate(tcfg, st.step, total_steps, steps_per_epoch) * st.lr_scale
-                    batch = [a.astype(dtype) for a in batches[st.batch]]
+                    batch = batches[st.batch]
+                    if static and len(batch) == 2:
+                        batch = pad_to_buckets(*batch)  # exact: padding is masked
+                    batch = [a.astype(dtype) for a in batch]
+                    step_fn = self._step_fn(phase, batch[0].shape)
                     total, frames, norm, ok = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
                     if not bool(ok):
                         start = self._reject_step(start)

@@ -23,6 +23,19 @@ SHARED_DATA = pathlib.Path(
 )
 
 
+SLOW = os.environ.get("RNNRNADE_SLOW_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (minutes of Numba JIT compilation) run only with RNNRNADE_SLOW_TESTS=1."""
+    if SLOW:
+        return
+    skip = pytest.mark.skip(reason="slow (Numba JIT for minutes); run with RNNRNADE_SLOW_TESTS=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> pathlib.Path:
     """``../shared/data`` (or ``$RNNRNADE_DATA``)."""

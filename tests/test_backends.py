@@ -1,0 +1,145 @@
+"""The same graphs on the C, Numba and JAX backends agree with C to 1e-10 (float64): log-likelihood, both
+gradients, whole training runs; sampling draws the same numbers on Numba as on C.
+
+JAX gets static shapes from the package (sequences padded to length buckets, exactly); Numba compiles every
+graph for a minute or so per process, so only its fast-graph log-likelihood and gradient run by default
+(``RNNRNADE_SLOW_TESTS=1`` runs the rest).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+import reference as ref
+
+import rnnrnade_pt as rp
+from rnnrnade_pt.cli import main
+from rnnrnade_pt.compile import bucket, pad_to_buckets
+from rnnrnade_pt.config import RunConfig
+from rnnrnade_pt.data.arrays import lengths_to_mask
+from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.train import Trainer
+
+CFG = rp.ModelConfig(model="rnn-rnade", D=3, H=4, K=2, R=3)
+
+
+def _need(backend):
+    module = {"jax": "jax", "numba": "numba"}[backend]
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is not installed; the dev extra installs it")
+        pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+
+
+@pytest.fixture(scope="module")
+def setup():
+    values = ref.random_params_for(CFG, np.random.default_rng(11))
+    X = np.random.default_rng(12).standard_normal((6, 4, 3))
+    mask = lengths_to_mask([6, 3, 5, 1], 6)
+    X[mask == 0] = np.nan
+    return values, X, mask, rp.RnnRnade(CFG, values, "c")
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+CASES = [
+    pytest.param("jax", "fast", id="jax-fast"),
+    pytest.param("jax", "scan", id="jax-scan"),
+    pytest.param("numba", "fast", id="numba-fast"),
+    pytest.param("numba", "scan", id="numba-scan", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("backend, graph", CASES)
+def test_loglik_and_gradients_agree_with_c(setup, backend, graph):
+    _need(backend)
+    values, X, mask, c_model = setup
+    model = rp.RnnRnade(CFG, values, backend)
+    ll, ll_c = model.loglik(X, mask, graph=graph), c_model.loglik(X, mask, graph=graph)
+    assert ll.per_frame.shape == (6, 4) and ll.frames == ll_c.frames
+    assert rel(ll.per_frame, ll_c.per_frame) <= 1e-10
+    methods = ["symbolic"] + (["explicit"] if graph == "fast" and backend == "jax" else [])
+    for method in methods:
+        total, g = model.gradients(X, mask, method=method, graph=graph)
+        total_c, g_c = c_model.gradients(X, mask, method=method, graph=graph)
+        assert abs(total - total_c) <= 1e-10 * abs(total_c)
+        for name in g_c:
+            assert rel(g[name], g_c[name]) <= 1e-10, (method, name)
+
+
+@pytest.mark.slow
+def test_numba_explicit_gradient_agrees_with_c(setup):
+    _need("numba")
+    values, X, mask, c_model = setup
+    _, g = rp.RnnRnade(CFG, values, "numba").gradients(X, mask, method="explicit")
+    _, g_c = c_model.gradients(X, mask, method="explicit")
+    assert all(rel(g[n], g_c[n]) <= 1e-10 for n in g_c)
+
+
+TINY = {
+    "model": {"model": "rnn-rnade", "D": 9, "H": 4, "K": 2, "R": 3},
+    "train": {"epochs": 2, "batch_size": 4, "window": 10, "lr": 0.01, "seed": 3, "pretrain_epochs": 1},
+    "data": {
+        "dataset": "balls",
+        "n_train": 10,
+        "n_valid": 3,
+        "n_test": 3,
+        "length": 20,
+        "res": 3,
+        "jitter": 0.05,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def c_run(tmp_path_factory):
+    cfg = RunConfig.from_dict(TINY)
+    splits = load_dataset(cfg.data)
+    tr = Trainer(cfg, str(tmp_path_factory.mktemp("c_run")), splits)
+    tr.fit()
+    return splits, tr.model.get_params()
+
+
+@pytest.mark.parametrize("backend", ["jax", pytest.param("numba", marks=pytest.mark.slow)])
+def test_training_runs_agree_with_c(c_run, backend, tmp_path):
+    """Pretraining plus two epochs of Adam, shape buckets included: the same parameters as on C."""
+    _need(backend)
+    splits, params_c = c_run
+    tr = Trainer(RunConfig.from_dict(TINY).override("backend", backend), str(tmp_path), splits)
+    tr.fit()
+    params = tr.model.get_params()
+    for name in params_c:
+        assert rel(params[name], params_c[name]) <= 1e-10, name
+
+
+@pytest.mark.slow
+def test_numba_draws_the_same_samples_as_c(setup):
+    _need("numba")
+    values, _, _, c_model = setup
+    a = rp.sample(rp.RnnRnade(CFG, values, "numba"), 3, steps=5, seed=4)
+    np.testing.assert_allclose(a, rp.sample(c_model, 3, steps=5, seed=4), rtol=1e-10)
+
+
+def test_jax_sampling_says_which_backend_runs_it(setup, caplog, tmp_path, capsys):
+    _need("jax")
+    values, _, _, c_model = setup
+    a = rp.sample(rp.RnnRnade(CFG, values, "jax"), 2, steps=3, seed=1)
+    np.testing.assert_array_equal(a, rp.sample(c_model, 2, steps=3, seed=1))
+    assert "backend jax cannot compile sampling" in caplog.text and "using backend c" in caplog.text
+    run = tmp_path / "run"
+    run.mkdir()
+    assert main(["sample", "--run", str(run), "--backend", "jax", "--out", str(tmp_path / "s.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "use --backend c" in err
+
+
+def test_buckets_are_exact_and_few():
+    assert [bucket(n) for n in (1, 3, 8, 9, 64, 65, 100, 129)] == [1, 4, 8, 16, 64, 128, 128, 192]
+    X = np.ones((5, 3, 2))
+    Xp, mp = pad_to_buckets(X, np.ones((5, 3)))
+    assert Xp.shape == (8, 4, 2) and mp.sum() == 15 and np.all(Xp[5:] == 0) and np.all(mp[:, 3] == 0)
