@@ -1,13 +1,17 @@
-"""Speed of the compiled graphs: frames per second of the log-likelihood and of log-likelihood plus
-gradient, for the faithful nested scan and the fast graph, and the cold and warm compile time.
+"""Speed of the compiled graphs, measured in one run and printed as ratios.
 
-    python experiments/bench.py            # default configuration, a table on stdout
-    python experiments/bench.py --json     # one JSON object per line
-    python experiments/bench.py --quick    # tiny sizes, warm compile only (what CI runs)
+    python experiments/bench.py                  # default configuration, every backend, a table
+    python experiments/bench.py --json           # one JSON object per line
+    python experiments/bench.py --quick          # tiny sizes, C only, warm compile only (what CI runs)
+    python experiments/bench.py --backends c,jax --dtypes float32
 
-Default configuration: D=49, H=128, K=10, R=128, T=100, B=16. Cold compile runs in a fresh process with an
-empty PyTensor compile directory; warm compile in a fresh process that reuses it. Each record has
-``backend``, ``graph``, ``dtype``, ``what`` and ``frames_per_s`` or ``seconds``.
+Default configuration: D=49, H=128, K=10, R=128, T=100, B=16. For each backend, dtype and graph (the
+faithful nested scan and the fast graph) it measures frames per second of the log-likelihood and of a full
+training step (gradient, Adam update, NaN guard); cold and warm compile time of the training function (a
+fresh process with an empty, then a filled, PyTensor compile directory); the time to sample 1000 frames;
+and the fraction of the machine's measured float32 matrix-multiply FLOP/s that the training step reaches.
+Each record has ``backend``, ``graph``, ``dtype``, ``what`` (loglik, train, sample, compile_cold,
+compile_warm, matmul_peak, train_flop_fraction, speedup) and ``frames_per_s`` or ``seconds`` or ``ratio``.
 """
 
 from __future__ import annotations
@@ -26,19 +30,22 @@ SIZES = dict(D=49, H=128, K=10, R=128)
 QUICK = dict(D=4, H=8, K=3, R=6)
 
 
-def _build(sizes, dtype, graph, what, backend):
+def _model(sizes, dtype, backend):
     import rnnrnade_pt as rp
-    from rnnrnade_pt.compile import compile_function
 
     cfg = rp.ModelConfig(model="rnn-rnade", dtype=dtype, **sizes)
-    g = rp.build(cfg, rp.shared_params(cfg, rp.init_params(cfg, seed=0, scale=0.1)), graph=graph)
-    outputs = [g.frame_loglik]
-    if what == "grad":
-        grads = rp.symbolic_gradients(g)
-        outputs = [g.total] + list(grads.values())
-    start = time.perf_counter()
-    fn = compile_function([g.X, g.mask], outputs, backend=backend, name=f"bench_{what}_{graph}")
-    return fn, time.perf_counter() - start
+    return rp.RnnRnade(cfg, rp.init_params(cfg, seed=0, scale=0.1), backend)
+
+
+def _train_fn(model, graph, shape):
+    import rnnrnade_pt as rp
+    from rnnrnade_pt.compile import needs_static_shapes
+    from rnnrnade_pt.config import TrainConfig
+    from rnnrnade_pt.train import build_train_step
+
+    static = shape if needs_static_shapes(model.backend) else None
+    g = rp.build(model.cfg, model.shared, graph=graph, shape=static)
+    return build_train_step(g, TrainConfig(optimizer="adam", lr=1e-4), backend=model.backend).fn
 
 
 def _data(sizes, T, B, dtype):
@@ -46,63 +53,105 @@ def _data(sizes, T, B, dtype):
     return rng.standard_normal((T, B, sizes["D"])).astype(dtype), np.ones((T, B), dtype=dtype)
 
 
-def child(args) -> None:
-    """Compile one function in this (fresh) process and print the seconds it took, with the first call."""
-    sizes = json.loads(args.sizes)
-    fn, seconds = _build(sizes, args.dtype, args.graph, args.what, args.backend)
-    X, mask = _data(sizes, 2, 2, args.dtype)
+def train_flops(sizes, n_frames) -> float:
+    """Multiply-add FLOPs of one training step: the matrix products of the forward pass, times 3 for the
+    backward pass (two products per forward product). Elementwise work is not counted."""
+    D, H, K, R = sizes["D"], sizes["H"], sizes["K"], sizes["R"]
+    forward = 2 * n_frames * (D * R + R * R + R * 3 * D * K + D * H + 3 * D * H * K)
+    return 3.0 * forward
+
+
+def matmul_peak(dtype="float32", n=2048, repeats=5) -> float:
+    """The machine's matrix-multiply FLOP/s: the best of a few n x n products through NumPy's BLAS."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2.0 * n**3 / best
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def time_calls(fn, min_seconds=1.0, max_calls=50) -> float:
+    """Median seconds per call after one warm-up call."""
+    fn()
+    times = []
     start = time.perf_counter()
-    fn(X, mask)
-    print(json.dumps({"compile_s": seconds, "first_call_s": time.perf_counter() - start}))
+    while len(times) < 3 or (time.perf_counter() - start < min_seconds and len(times) < max_calls):
+        times.append(_timed(fn))
+    return float(np.median(times))
 
 
-def compile_time(sizes, dtype, graph, what, backend, compiledir) -> dict:
+def child(args) -> None:
+    """Compile the training function in this fresh process; print the seconds, and the first call's."""
+    sizes = json.loads(args.sizes)
+    model = _model(sizes, args.dtype, args.backend)
+    X, mask = _data(sizes, args.T, args.B, args.dtype)
+    start = time.perf_counter()
+    fn = _train_fn(model, args.graph, X.shape)
+    compiled = time.perf_counter() - start
+    first = _timed(lambda: fn(X, mask, np.asarray(1e-4, dtype=args.dtype)))
+    print(json.dumps({"compile_s": compiled, "first_call_s": first}))
+
+
+def compile_time(sizes, dtype, graph, backend, T, B, compiledir) -> dict:
     env = dict(os.environ)
     env["PYTENSOR_FLAGS"] = ",".join(
         filter(None, [env.get("PYTENSOR_FLAGS", ""), f"base_compiledir={compiledir}"])
     )
     cmd = [
         sys.executable,
-        __file__,
+        os.path.abspath(__file__),
         "--child",
         "--sizes",
         json.dumps(sizes),
         "--dtype",
         dtype,
-        "--graph",
-        graph,
     ]
-    cmd += ["--what", what, "--backend", backend]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    cmd += ["--graph", graph, "--backend", backend, "-T", str(T), "-B", str(B)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"compile-time child failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def time_calls(fn, inputs, min_seconds=1.0, max_calls=50) -> float:
-    """Median seconds per call after one warm-up call."""
-    fn(*inputs)
-    times = []
-    start = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < min_seconds and len(times) < max_calls):
-        t0 = time.perf_counter()
-        fn(*inputs)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+def measure_graph(model, graph, X, mask) -> list[dict]:
+    """Frames per second of the log-likelihood and of a training step on one graph."""
+    n = mask.size
+    per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
+    out = [{"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call}]
+    fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
+    per_call = time_calls(lambda: fn(X, mask, lr))
+    out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
+    return out
+
+
+def measure_sampling(model, frames=1000) -> dict:
+    """Seconds to sample one sequence of ``frames`` frames (compile excluded; best of three)."""
+    import rnnrnade_pt as rp
+
+    rp.sample(model, 1, steps=frames, seed=0)  # compile
+    secs = min(_timed(lambda: rp.sample(model, 1, steps=frames, seed=1)) for _ in range(3))
+    return {"what": "sample", "seconds": secs, "frames": frames}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, no cold compile")
-    ap.add_argument("--backends", default="c")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, no cold compile, no sampling of 1000")
+    ap.add_argument("--backends", default=None, help="comma-separated: c,numba,jax (default all; quick: c)")
     ap.add_argument("--graphs", default="fast,scan")
     ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--no-compile", action="store_true", help="skip cold and warm compile times")
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("-B", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sizes", help=argparse.SUPPRESS)
     ap.add_argument("--dtype", help=argparse.SUPPRESS)
     ap.add_argument("--graph", help=argparse.SUPPRESS)
-    ap.add_argument("--what", help=argparse.SUPPRESS)
     ap.add_argument("--backend", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -111,60 +160,77 @@ def main(argv=None) -> int:
     sizes = QUICK if args.quick else SIZES
     T = args.T or (10 if args.quick else 100)
     B = args.B or (2 if args.quick else 16)
+    backends = (args.backends or ("c" if args.quick else "c,numba,jax")).split(",")
+    dtypes, graphs = args.dtypes.split(","), args.graphs.split(",")
     records = []
 
     def emit(rec):
-        rec = {**rec, **{k: v for k, v in sizes.items()}, "T": T, "B": B}
+        rec = {**rec, **sizes, "T": T, "B": B}
         records.append(rec)
         if args.json:
             print(json.dumps(rec), flush=True)
+            return
+        if "frames_per_s" in rec:
+            value = f"{rec['frames_per_s']:12.0f} frames/s  ({rec['seconds'] * 1e3:9.2f} ms/call)"
+        elif "ratio" in rec:
+            value = f"{rec['ratio']:12.3g}"
         else:
-            value = (
-                f"{rec['frames_per_s']:12.0f} frames/s"
-                if "frames_per_s" in rec
-                else f"{rec['seconds']:10.3f} s"
-            )
-            extra = f"  ({rec['per_call_s'] * 1e3:.2f} ms/call)" if "per_call_s" in rec else ""
-            print(
-                f"{rec['backend']:6s} {rec['graph']:5s} {rec['dtype']:8s} {rec['what']:13s} {value}{extra}",
-                flush=True,
-            )
+            value = f"{rec['seconds']:12.3f} s"
+        print(
+            f"{rec['backend']:6s} {rec['graph']:9s} {rec['dtype']:8s} {rec['what']:20s} {value}", flush=True
+        )
 
+    peak = matmul_peak("float32", 512 if args.quick else 2048)
+    emit({"backend": "numpy", "graph": "-", "dtype": "float32", "what": "matmul_peak", "ratio": peak / 1e9,
+          "unit": "GFLOP/s"})  # fmt: skip
+    flops = train_flops(sizes, T * B)
     with tempfile.TemporaryDirectory(prefix="rnnrnade-bench-") as cold_dir:
-        for backend in args.backends.split(","):
-            for dtype in args.dtypes.split(","):
-                for graph in args.graphs.split(","):
+        for backend in backends:
+            if backend == "numba":
+                print("bench: numba JIT-compiles each function for a minute or more", file=sys.stderr)
+            for dtype in dtypes:
+                X, mask = _data(sizes, T, B, dtype)
+                model = _model(sizes, dtype, backend)
+                for graph in graphs:
                     base = dict(backend=backend, graph=graph, dtype=dtype)
-                    if not args.quick and dtype == "float64":
-                        cold = compile_time(
-                            sizes, dtype, graph, "grad", backend, os.path.join(cold_dir, graph)
-                        )
-                        emit({**base, "what": "compile_cold", "seconds": cold["compile_s"]})
-                        warm = compile_time(
-                            sizes, dtype, graph, "grad", backend, os.path.join(cold_dir, graph)
-                        )
-                        emit({**base, "what": "compile_warm", "seconds": warm["compile_s"]})
-                    X, mask = _data(sizes, T, B, dtype)
-                    for what in ("loglik", "grad"):
-                        fn, _ = _build(sizes, dtype, graph, what, backend)
-                        per_call = time_calls(fn, [X, mask])
-                        emit({**base, "what": what, "frames_per_s": T * B / per_call, "per_call_s": per_call})
-    speed = {(r["graph"], r["dtype"], r["what"]): r["frames_per_s"] for r in records if "frames_per_s" in r}
-    for dtype in args.dtypes.split(","):
-        for what in ("loglik", "grad"):
-            if ("fast", dtype, what) in speed and ("scan", dtype, what) in speed:
-                ratio = speed[("fast", dtype, what)] / speed[("scan", dtype, what)]
-                rec = {
-                    "backend": args.backends,
-                    "graph": "fast/scan",
-                    "dtype": dtype,
-                    "what": f"{what}_speedup",
-                    "ratio": ratio,
-                }
-                if args.json:
-                    print(json.dumps(rec), flush=True)
-                else:
-                    print(f"fast graph / faithful scan, {dtype} {what}: {ratio:.1f}x", flush=True)
+                    if not (args.quick or args.no_compile) and dtype == "float64":
+                        d = os.path.join(cold_dir, f"{backend}-{graph}")
+                        for what in ("compile_cold", "compile_warm"):
+                            res = compile_time(sizes, dtype, graph, backend, T, B, d)
+                            emit(
+                                {
+                                    **base,
+                                    "what": what,
+                                    "seconds": res["compile_s"],
+                                    "first_call_s": res["first_call_s"],
+                                }
+                            )
+                    for rec in measure_graph(model, graph, X, mask):
+                        emit({**base, **rec})
+                    emit(
+                        {
+                            **base,
+                            "what": "train_flop_fraction",
+                            "ratio": flops / records[-1]["seconds"] / peak,
+                        }
+                    )
+                if not args.quick:
+                    emit({"backend": backend, "graph": "sampler", "dtype": dtype, **measure_sampling(model)})
+    speed = {
+        (r["backend"], r["graph"], r["dtype"], r["what"]): r["frames_per_s"]
+        for r in records
+        if "frames_per_s" in r
+    }
+    for backend in backends:
+        for dtype in dtypes:
+            for what in ("loglik", "train"):
+                fast, scan = (
+                    speed.get((backend, "fast", dtype, what)),
+                    speed.get((backend, "scan", dtype, what)),
+                )
+                if fast and scan:
+                    emit({"backend": backend, "graph": "fast/scan", "dtype": dtype, "what": f"{what}_speedup",
+                          "ratio": fast / scan})  # fmt: skip
     return 0
 
 

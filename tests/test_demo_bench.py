@@ -53,7 +53,7 @@ def test_bench_quick_mode_prints_json_records():
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     whats = {(r["graph"], r["what"]) for r in records}
-    assert {("fast", "loglik"), ("fast", "grad"), ("scan", "loglik"), ("scan", "grad")} <= whats
+    assert {("fast", "loglik"), ("fast", "train"), ("scan", "loglik"), ("scan", "train")} <= whats
     for r in records:
         if "frames_per_s" in r:
             assert r["frames_per_s"] > 0 and r["backend"] == "c" and r["dtype"] == "float64"
