@@ -124,7 +124,7 @@ def measure_graph(model, graph, X, mask) -> list[dict]:
     per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
     out = [{"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call}]
     fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
-    per_call = time_calls(lambda: fn(X, mask, lr))
+    per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # blocks on JAX's async dispatch
     out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
     return out
 

@@ -464,6 +464,8 @@ def _check_model(model) -> None:
 def _backend(model) -> str:
     """The model's backend, except JAX (no dynamic scan lengths, no shared-RNG update): C instead."""
     if model.backend == "jax":
+        for var in model.shared.values():  # JAX updates leave jax Arrays behind; C wants ndarrays
+            var.set_value(np.asarray(var.get_value()))
         logger.warning(
             "backend jax cannot compile sampling or prediction (dynamic scan lengths, a shared random "
             "generator); using backend c for them"
