@@ -165,8 +165,8 @@ def test_nan_step_is_rejected_and_run_stops_with_a_usable_checkpoint(splits, tmp
 
     real_step = tr._step_fn
 
-    def spy(phase):
-        step = real_step(phase)
+    def spy(phase, shape=None):
+        step = real_step(phase, shape)
         fn = step.fn
 
         def wrapped(*args):
