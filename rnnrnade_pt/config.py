@@ -209,6 +209,8 @@ class TrainConfig:
         Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only).
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
+    log_grad_norms : bool
+        Log each parameter's mean gradient norm every epoch and write them to ``grad_norms.csv``.
     """
 
     optimizer: str = "adam"
@@ -233,6 +235,7 @@ class TrainConfig:
     pretrain_epochs: int = 0
     nan_lr_factor: float = 0.5
     max_nan_failures: int = 10
+    log_grad_norms: bool = False
     gradient: str = "symbolic"
     graph: str = "fast"
     backend: str = "c"

@@ -113,9 +113,10 @@ class RunState:
 class TrainStep:
     """A compiled training step and its optimiser state."""
 
-    fn: Callable  # (X[, mask], lr) -> (total loglik, frames, gradient norm, ok)
+    fn: Callable  # (X[, mask], lr) -> (total loglik, frames, gradient norm, ok[, norm of each parameter])
     state: dict  # name -> optimiser shared variable
     recurrent: bool
+    fn_names: list  # the parameters, in the order of the per-parameter norms
 
 
 def build_train_step(
@@ -141,16 +142,18 @@ def build_train_step(
                 cost = cost + wd * pt.sum(pt.sqr(params[n]))
                 grads[n] = grads[n] + 2 * wd * params[n]
     norm = global_norm(grads)
+    grads_raw = grads
     ok = pt.isfinite(cost) & pt.isfinite(norm)
     grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
     lr = pt.scalar("lr", dtype=cfg.dtype)
     new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
     updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
     inputs = [g.X, g.mask, lr] if cfg.recurrent else [g.X, lr]
-    fn = compile_function(
-        inputs, [g.total, g.n_frames, norm, ok], backend, updates=updates, name=f"{prefix}_step"
-    )
-    return TrainStep(fn, state, cfg.recurrent)
+    outputs = [g.total, g.n_frames, norm, ok]
+    if tcfg.log_grad_norms:  # before clipping
+        outputs += [pt.sqrt(pt.sum(pt.sqr(grads_raw[n]))) for n in params]
+    fn = compile_function(inputs, outputs, backend, updates=updates, name=f"{prefix}_step")
+    return TrainStep(fn, state, cfg.recurrent, list(params))
 
 
 def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np.random.Generator) -> dict:
@@ -250,6 +253,7 @@ class Trainer:
         self.steps: dict[str, TrainStep] = {}
         self._ckpt = ckpt
         self._session = 0.0
+        self._param_norms: list = []  # this epoch's per-parameter gradient norms (log_grad_norms)
 
     # ------------------------------------------------------------------------------------------------
     def _pretraining(self) -> bool:
@@ -413,7 +417,7 @@ class Trainer:
                         batch = pad_to_buckets(*batch)  # exact: padding is masked
                     batch = [a.astype(dtype) for a in batch]
                     step_fn = self._step_fn(phase, batch[0].shape)
-                    total, frames, norm, ok = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
+                    total, frames, norm, ok, *param_norms = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
                     if not bool(ok):
                         start = self._reject_step(start)
                     else:
@@ -422,6 +426,8 @@ class Trainer:
                         sums[1] += float(frames)
                         sums[2] += float(norm)
                         sums[3] += 1
+                        if param_norms:
+                            self._param_norms.append([float(v) for v in param_norms])
                     st.batch += 1
                     st.step += 1
                     if bar is not None:
@@ -468,6 +474,21 @@ class Trainer:
             "(lower the learning rate or clip gradients)"
         )
 
+    def _log_param_norms(self, phase: str, epoch: int, names: list) -> None:
+        """Mean gradient norm of each parameter over the epoch: logged, and a row of ``grad_norms.csv``."""
+        means = np.mean(np.asarray(self._param_norms), axis=0)
+        self._param_norms = []
+        logger.info(
+            "gradient norms: %s", ", ".join(f"{n} {v:.3g}" for n, v in zip(names, means, strict=True))
+        )
+        path = os.path.join(self.run_dir, "grad_norms.csv")
+        new = not os.path.exists(path)
+        with open(path, "a", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            if new:
+                w.writerow(["phase", "epoch"] + list(names))
+            w.writerow([phase, epoch] + [f"{v:.6g}" for v in means])
+
     def _session_seconds(self, start: float) -> float:
         """Training seconds of this session (the time budget applies to each invocation)."""
         return self._session + time.perf_counter() - start
@@ -500,6 +521,9 @@ class Trainer:
         elif phase == "train":
             st.bad_epochs += 1
         self._write_metrics(row)
+        if self._param_norms:
+            names = next(s.fn_names for k, s in self.steps.items() if k[0] == phase)
+            self._log_param_norms(phase, st.epoch, names)
         if improved:
             self.save_checkpoint("best.npz")
         self.save_checkpoint("last.npz")

@@ -370,3 +370,17 @@ def test_ctrl_c_saves_and_the_run_resumes(tmp_path):
     ck = load_checkpoint(out / "last.npz")
     assert int(ck["state/epoch"]) >= 1
     assert main(["train", "--resume", str(out), "--epochs", str(int(ck["state/epoch"]) + 1)]) == 0
+
+
+def test_per_parameter_gradient_norms_are_logged_when_asked(splits, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="rnnrnade_pt.train")
+    tr = Trainer(tiny(**{"train.epochs": 2, "train.log_grad_norms": True}), str(tmp_path), splits)
+    tr.fit()
+    with open(tmp_path / "grad_norms.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    names = list(rp.param_shapes(tiny().model))
+    assert list(rows[0])[2:] == names and all(float(rows[0][n]) > 0 for n in names)
+    assert "gradient norms: W " in caplog.text
