@@ -59,7 +59,8 @@ def frame_biases(hhat_tm1: TensorVariable, p: dict, cfg: ModelConfig) -> RnadeBi
 def rnn_step(x_t: TensorVariable, m_t: TensorVariable, hhat_tm1: TensorVariable, p: dict, cfg: ModelConfig):
     """``hhat_t`` for B sequences (x_t: B x D, m_t: B, hhat_tm1: B x R); masked frames keep ``hhat_tm1``."""
     pre = pt.dot(x_t, p["W2"]) + pt.dot(hhat_tm1, p["W3"]) + p["b_hhat"]
-    return pt.switch(pt.shape_padright(m_t) > 0, activation(cfg.rnn_activation, pre), hhat_tm1)
+    m = pt.shape_padright(m_t)  # B x 1 of 0/1: exact, and its gradient keeps the model's dtype
+    return m * activation(cfg.rnn_activation, pre) + (1 - m) * hhat_tm1
 
 
 def rnn_states(X: TensorVariable, mask: TensorVariable, p: dict, cfg: ModelConfig) -> TensorVariable:

@@ -16,6 +16,7 @@ import pytest
 import reference as ref
 
 import rnnrnade_pt as rp
+import rnnrnade_pt.data.sequences
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.compile import bucket, pad_to_buckets
 from rnnrnade_pt.config import RunConfig
@@ -156,3 +157,20 @@ def test_rnade_on_jax_agrees_with_c():
         _, g = jax_model.gradients(X, method=method)
         _, g_c = c_model.gradients(X, method=method)
         assert all(rel(g[n], g_c[n]) <= 1e-10 for n in g_c), method
+
+
+def test_float32_training_on_jax_is_a_clear_error_and_c_trains_float32(tmp_path):
+    _need("jax")
+    cfg = RunConfig.from_dict(TINY).with_overrides(
+        [("model.dtype", "float32"), ("epochs", 1), ("pretrain_epochs", 0)]
+    )
+    splits = load_dataset(cfg.data)
+    with pytest.raises(rp.BackendError, match="use dtype float64 on jax, or backend 'c'"):
+        Trainer(cfg.override("backend", "jax"), str(tmp_path / "jax"), splits).fit()
+    tr = Trainer(cfg, str(tmp_path / "c"), splits)
+    tr.fit()
+    assert all(v.get_value().dtype == np.float32 for v in tr.model.shared.values())
+    # float32 evaluation on JAX works and matches C
+    X, mask = rp.data.sequences.pad_sequences(splits["valid"])
+    jax_model = rp.RnnRnade(cfg.model, tr.model.get_params(), "jax")
+    np.testing.assert_allclose(jax_model.loglik(X, mask).total, tr.model.loglik(X, mask).total, rtol=1e-5)
