@@ -123,7 +123,13 @@ def measure_graph(model, graph, X, mask) -> list[dict]:
     n = mask.size
     per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
     out = [{"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call}]
-    fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
+    from rnnrnade_pt.errors import BackendError
+
+    try:
+        fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
+    except BackendError as e:
+        print(f"bench: {model.backend} {graph} {X.dtype} train: {e}", file=sys.stderr)
+        return out
     per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # blocks on JAX's async dispatch
     out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
     return out
