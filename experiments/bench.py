@@ -211,15 +211,17 @@ def main(argv=None) -> int:
                                     "first_call_s": res["first_call_s"],
                                 }
                             )
-                    for rec in measure_graph(model, graph, X, mask):
+                    recs = measure_graph(model, graph, X, mask)
+                    for rec in recs:
                         emit({**base, **rec})
-                    emit(
-                        {
-                            **base,
-                            "what": "train_flop_fraction",
-                            "ratio": flops / records[-1]["seconds"] / peak,
-                        }
-                    )
+                    if recs[-1]["what"] == "train":
+                        emit(
+                            {
+                                **base,
+                                "what": "train_flop_fraction",
+                                "ratio": flops / recs[-1]["seconds"] / peak,
+                            }
+                        )
                 if not args.quick:
                     emit({"backend": backend, "graph": "sampler", "dtype": dtype, **measure_sampling(model)})
     speed = {
