@@ -10,13 +10,23 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["rnnrnade_pt", "rnnrnade_pt.*"]),
     python_requires=">=3.10",
-    install_requires=["pytensor>=3.0.7,<4", "numpy>=1.26", "scipy>=1.11"],
+    # pinned: graphs/ snapshots and the float64 agreement tests are made with this PyTensor
+    install_requires=["pytensor==3.0.7", "numpy>=1.26", "scipy>=1.11"],
     extras_require={
-        "dev": ["pytest>=8", "ruff>=0.6", "matplotlib>=3.7", "tqdm>=4.60", "jax>=0.6", "jaxlib>=0.6"],
+        "dev": [
+            "pytest>=8",
+            "ruff>=0.6",
+            "matplotlib>=3.7",
+            "tqdm>=4.60",
+            "jax>=0.6",
+            "jaxlib>=0.6",
+            "sympy>=1.12",
+            "pydot>=3",
+        ],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
         "plot": ["matplotlib>=3.7", "tqdm>=4.60"],
         "midi": ["pretty_midi>=0.2.10"],
-        "graph": ["pydot>=3"],
+        "graph": ["pydot>=3", "sympy>=1.12"],
     },
     entry_points={"console_scripts": ["rnnrnade=rnnrnade_pt.cli:main"]},
 )

@@ -93,10 +93,58 @@ def cmd_grad(args) -> None:
 
     model = load_model(args.params, backend=args.backend)
     X, mask = load_data(args.data, model.cfg)
+    if args.check:
+        return _grad_check(args, model, X, mask)
+    if not args.out:
+        raise ConfigError("grad needs --out G.npz (or --check)")
     total, grads = model.gradients(X, mask, method=args.method, graph=args.graph)
     atomic_write_npz(args.out, grads)
     norms = {n: float(np.linalg.norm(g)) for n, g in grads.items()}
     _emit({"method": args.method, "graph": args.graph, "total": total, "out": args.out, "grad_norms": norms})
+
+
+def _grad_check(args, model, X, mask) -> None:
+    """Per-parameter gradient norms and central finite differences along random directions."""
+    from .inspect import finite_difference_check, gradient_norms, max_rel_error
+
+    norms = gradient_norms(model, X, mask, method=args.method, graph=args.graph)
+    check = finite_difference_check(model, X, mask, method=args.method, n_directions=args.directions,
+                                    eps=args.eps, graph=args.graph)  # fmt: skip
+    worst = max_rel_error(check)
+    _emit({"method": args.method, "graph": args.graph, "grad_norms": norms, "finite_differences": check,
+           "max_rel_error": worst, "tolerance": args.tol, "ok": worst <= args.tol})  # fmt: skip
+    if worst > args.tol:
+        print(f"rnnrnade: gradient check failed: relative error {worst:.3g} > {args.tol:g}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def cmd_graph(args) -> None:
+    from .inspect import graph_svg, graph_text
+
+    if args.params:
+        from .params import load_params
+
+        model = load_params(args.params)[0]
+    elif any(getattr(args, f"cfg_{n}") is not None for n in "DHKR"):
+        from .inspect.printing import GRAPH_SIZES
+
+        sizes = {n: getattr(args, f"cfg_{n}") or GRAPH_SIZES[n] for n in "DHKR"}
+        model = ModelConfig(model=args.model_name, **sizes)
+    else:
+        model = args.model_name
+    if args.svg:
+        import contextlib
+
+        with contextlib.redirect_stdout(sys.stderr):  # pydotprint announces each inner graph's file
+            path = graph_svg(
+                model, args.target, args.svg, param=args.param, graph=args.graph, backend=args.backend
+            )
+        _emit({"svg": str(path)})
+    else:
+        sys.stdout.write(
+            graph_text(model, args.target, param=args.param, graph=args.graph, backend=args.backend)
+        )
+        sys.stdout.flush()
 
 
 def cmd_init(args) -> None:
@@ -325,8 +373,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["symbolic", "explicit"], default="symbolic")
     p.add_argument("--graph", choices=["scan", "fast"], default="fast")
     p.add_argument("--backend", choices=BACKENDS, default="c")
-    p.add_argument("--out", required=True, help="output .npz, one array per parameter name")
+    p.add_argument("--out", help="output .npz, one array per parameter name")
+    p.add_argument("--check", action="store_true", help="print gradient norms and a finite-difference check")
+    p.add_argument("--directions", type=int, default=3, help="random directions per parameter (--check)")
+    p.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (--check)")
+    p.add_argument("--tol", type=float, default=1e-5, help="largest relative error accepted (--check)")
     p.set_defaults(func=cmd_grad)
+
+    p = sub.add_parser(
+        "graph", help="print a model's symbolic graph (debugprint with shapes) or draw it as SVG"
+    )
+    p.add_argument("--params", help="the model of a parameter file (else --model with small default sizes)")
+    p.add_argument(
+        "--model-name", "--model", dest="model_name", default="rnn-rnade", choices=["rnade", "rnn-rnade"]
+    )
+    p.add_argument("--target", default="cost", choices=["cost", "grad", "explicit", "compiled"])
+    p.add_argument("--param", help="one parameter's gradient (default: all)")
+    p.add_argument("--graph", choices=["scan", "fast"], default="fast")
+    p.add_argument("--backend", choices=BACKENDS, help="print the graph as this backend compiles it")
+    p.add_argument("--svg", help="write an SVG (needs pydot and graphviz) instead of printing text")
+    for name in ("D", "H", "K", "R"):
+        p.add_argument(f"--{name}", dest=f"cfg_{name}", type=int)
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("init", help="write a parameter file with the original code's initialisation")
     _add_config_args(p)

@@ -218,7 +218,14 @@ class RnadeGrads(NamedTuple):
     dz_sigma: TensorVariable
 
 
-def rnade_explicit_grads(p: dict, terms: RnadeTerms, weight: TensorVariable | None = None) -> RnadeGrads:
+def rnade_explicit_grads(
+    p: dict,
+    terms: RnadeTerms,
+    weight: TensorVariable | None = None,
+    *,
+    sigma_scaled_mu: bool = False,
+    logdensity_floor: float | None = None,
+) -> RnadeGrads:
     """The supplement's gradient formulas, as a graph of their own (no ``pytensor.grad``).
 
     With responsibilities ``pi_k = alpha_k phi_k / sum_j alpha_j phi_j`` and ``u = (x - mu) / sigma``:
@@ -239,12 +246,34 @@ def rnade_explicit_grads(p: dict, terms: RnadeTerms, weight: TensorVariable | No
         The fast forward pass.
     weight : TensorVariable, optional
         N weights of the rows' log-densities (the mask of padded frames).
+    sigma_scaled_mu : bool
+        The original code's "# Heuristic" (Uria's ``sym_gradients_new``): use ``pi u = sigma d/dz_mu`` in
+        place of ``d/dz_mu``, for ``V_mu``, ``b_mu`` and everything downstream of ``h`` (``rho``, ``W``,
+        ``c`` and, in RNN-RNADE, ``W_mu`` and the RNN). Not a gradient of the log-likelihood. Off by default.
+    logdensity_floor : float, optional
+        The original code's clamp ``wPhi = maximum(log alpha + log phi, -100)``: the responsibilities are
+        ``exp(wPhi - logsumexp(wPhi))`` with the weighted log-densities floored at this value (the
+        log-likelihood itself is not changed): components below the floor count as if at the floor, so
+        for an outlier that every component explains badly they share the responsibility instead of
+        following their true weights. ``None`` (default): no floor, the true gradient.
+
+    References
+    ----------
+    .. [1] Supplementary Material for the RNN-RNADE model, "Gradients for the RNADE".
+    .. [2] B. Uria, ``MoGNADE.sym_gradients_new`` (``MarcCote/NADE``, ``deepnade/buml/NADE``): the
+       ``wPhi >= -100`` clamp and the ``dp_dz_mu * Sigma`` heuristic.
     """
+    from .ops import const
+
     xT, h, a = terms.x, terms.h, terms.a
-    pi = pt.exp(terms.log_alpha + terms.log_phi - pt.shape_padright(terms.logp_d))  # D x N x K
+    if logdensity_floor is None:
+        pi = pt.exp(terms.log_alpha + terms.log_phi - pt.shape_padright(terms.logp_d))  # D x N x K
+    else:
+        w_phi = pt.maximum(terms.log_alpha + terms.log_phi, const(logdensity_floor, terms.log_phi))
+        pi = pt.exp(w_phi - pt.logsumexp(w_phi, axis=-1, keepdims=True))
     u = (pt.shape_padright(xT) - terms.mu) * pt.exp(-terms.z_sigma)
     dz_alpha = pi - pt.exp(terms.log_alpha)
-    dz_mu = pi * u * pt.exp(-terms.z_sigma)
+    dz_mu = pi * u if sigma_scaled_mu else pi * u * pt.exp(-terms.z_sigma)
     dz_sigma = pi * (u * u - 1)
     if weight is not None:
         w = pt.shape_padright(pt.shape_padleft(weight))  # 1 x N x 1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# System packages rnnrnade-pt needs beside pip: OpenBLAS for PyTensor's C backend.
+# System packages rnnrnade-pt needs beside pip: OpenBLAS for PyTensor's C backend, graphviz (dot) for
+# `rnnrnade graph --svg`.
 # Run as root (apt-get); otherwise it prints what to install and exits 0 so pip steps still run.
 set -euo pipefail
-packages=(libopenblas-dev)
+packages=(libopenblas-dev graphviz)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,7 +13,7 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup_system: no apt-get here; install ${missing[*]} (an OpenBLAS development package) with your package manager" >&2
+    echo "setup_system: no apt-get here; install ${missing[*]} (OpenBLAS development files, graphviz) yourself" >&2
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

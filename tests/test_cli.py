@@ -1,5 +1,6 @@
 """The command line: round trips through files, and one-line errors (exit 2) for bad input."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -214,3 +215,38 @@ def test_module_entry_point_runs_in_a_fresh_process(files):
     assert proc.returncode == 0, proc.stderr
     assert "could not link to a BLAS" not in proc.stderr
     assert json.loads(proc.stdout)["dims"] == 3
+
+
+def test_graph_command_prints_and_draws(tmp_path, capsys, files):
+    assert main(["graph", "--model", "rnade", "--target", "grad", "--param", "rho"]) == 0
+    out = capsys.readouterr().out
+    assert "'dtotal/drho'" in out and "rnade_accumulators" in out and "shape=" in out
+    assert (
+        main(["graph", "--params", str(files["dir"] / "p.npz"), "--target", "explicit", "--param", "W3"]) == 0
+    )
+    assert "explicit/dW3" in capsys.readouterr().out
+    assert main(["graph", "--target", "grad", "--param", "nope"]) == 2
+    assert "unknown parameter 'nope'" in capsys.readouterr().err
+    assert main(["graph", "--graph", "scan", "--target", "explicit"]) == 2
+    capsys.readouterr()
+    import shutil
+
+    if importlib.util.find_spec("pydot") is None or shutil.which("dot") is None:
+        pytest.skip("pydot or graphviz missing (scripts/setup_system.sh, pip install '.[graph]')")
+    assert main(["graph", "--target", "cost", "--svg", str(tmp_path / "cost.svg")]) == 0
+    assert json.loads(capsys.readouterr().out)["svg"].endswith("cost.svg")
+    assert (tmp_path / "cost.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_grad_check_reports_norms_and_finite_differences(files, capsys):
+    d = files["dir"]
+    args = ["grad", "--params", d / "p.npz", "--data", d / "x.npz", "--check"]
+    code, out, err = run(capsys, *args, "--method", "explicit")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["ok"] and res["max_rel_error"] < 1e-5
+    assert set(res["grad_norms"]) >= set(rp.param_shapes(CFG)) and set(res["finite_differences"]) == set(
+        rp.param_shapes(CFG)
+    )
+    code, _, err = run(capsys, *args, "--tol", "1e-30")  # nothing passes an impossible tolerance
+    assert code == 1 and "gradient check failed" in err

@@ -28,9 +28,15 @@ def symbolic_gradients(g) -> dict:
     return dict(zip(names, pytensor.grad(g.total, [g.params[n] for n in names]), strict=True))
 
 
-def explicit_gradients(g) -> dict:
-    """The supplement's hand-derived gradient of the total log-likelihood, by name (fast graph only)."""
+def explicit_gradients(g, *, sigma_scaled_mu: bool = False, logdensity_floor: float | None = None) -> dict:
+    """The supplement's hand-derived gradient of the total log-likelihood, by name (fast graph only).
+
+    The keyword options reproduce the original code's hacks and are off by default (the true gradient):
+    ``sigma_scaled_mu`` multiplies the mean's gradient by sigma, ``logdensity_floor`` (e.g. ``-100.0``)
+    floors the weighted log-densities behind the responsibilities; see
+    :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
+    """
     from . import rnade, rnn_rnade
 
     module = rnn_rnade if g.config.recurrent else rnade
-    return module.explicit_gradients(g)
+    return module.explicit_gradients(g, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor)

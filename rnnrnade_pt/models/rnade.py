@@ -94,14 +94,19 @@ def unfold_grads(dW_eff: TensorVariable, dc: TensorVariable, fold_c_into_W: bool
     return {"W": pt.concatenate([pt.shape_padright(dc), dW_eff[:, :-1]], axis=1)}
 
 
-def explicit_gradients(g: RnadeGraph) -> dict:
+def explicit_gradients(
+    g: RnadeGraph, *, sigma_scaled_mu: bool = False, logdensity_floor: float | None = None
+) -> dict:
     """The supplement's formulas for d total / d parameter.
 
-    See :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
+    ``sigma_scaled_mu`` and ``logdensity_floor`` switch on the original code's hacks (off by default, which
+    is the true gradient); see :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
     """
     if g.terms is None:
         raise ConfigError("explicit gradients are built on the fast graph; build it with graph='fast'")
-    gr = rnade_explicit_grads(g.params, g.terms)
+    gr = rnade_explicit_grads(
+        g.params, g.terms, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor
+    )
     out = unfold_grads(gr.W, gr.dc.sum(axis=0), g.config.fold_c_into_W)
     out.update(rho=gr.rho, V_alpha=gr.V_alpha, V_mu=gr.V_mu, V_sigma=gr.V_sigma)
     out.update(b_alpha=gr.dz_alpha.sum(axis=1), b_mu=gr.dz_mu.sum(axis=1), b_sigma=gr.dz_sigma.sum(axis=1))

@@ -122,14 +122,26 @@ def build_rnnrnade(
     )
 
 
-def explicit_gradients(g: RnnRnadeGraph) -> dict:
-    """The supplement's formulas for d total / d parameter, through ``r_*`` and back through time."""
+def explicit_gradients(
+    g: RnnRnadeGraph, *, sigma_scaled_mu: bool = False, logdensity_floor: float | None = None
+) -> dict:
+    """The supplement's formulas for d total / d parameter, through ``r_*`` and back through time.
+
+    ``sigma_scaled_mu`` and ``logdensity_floor`` switch on the original code's hacks (off by default, which
+    is the true gradient); see :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
+    """
     if g.terms is None:
         raise ConfigError("explicit gradients are built on the fast graph; build it with graph='fast'")
     cfg, p = g.config, g.params
     T, B = g.X.shape[0], g.X.shape[1]
     hp = g.hhat_prev.reshape((T * B, cfg.R))  # N x R
-    gr = rnade_explicit_grads(p, g.terms, weight=g.mask.reshape((T * B,)))
+    gr = rnade_explicit_grads(
+        p,
+        g.terms,
+        weight=g.mask.reshape((T * B,)),
+        sigma_scaled_mu=sigma_scaled_mu,
+        logdensity_floor=logdensity_floor,
+    )
     out = unfold_grads(gr.W, gr.dc.sum(axis=0), cfg.fold_c_into_W)
     out.update(rho=gr.rho, V_alpha=gr.V_alpha, V_mu=gr.V_mu, V_sigma=gr.V_sigma)
     e = pt.zeros_like(hp)  # N x R: gradient reaching hhat_{t-1} through frame t's biases
