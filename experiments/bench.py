@@ -10,8 +10,9 @@ faithful nested scan and the fast graph) it measures frames per second of the lo
 training step (gradient, Adam update, NaN guard); cold and warm compile time of the training function (a
 fresh process with an empty, then a filled, PyTensor compile directory); the time to sample 1000 frames;
 and the fraction of the machine's measured float32 matrix-multiply FLOP/s that the training step reaches.
-Each record has ``backend``, ``graph``, ``dtype``, ``what`` (loglik, train, sample, compile_cold,
-compile_warm, matmul_peak, train_flop_fraction, speedup) and ``frames_per_s`` or ``seconds`` or ``ratio``.
+Each record has ``backend``, ``graph``, ``dtype``, ``what`` (loglik, loglik_grad, train, sample,
+compile_cold, compile_warm, matmul_peak, train_flop_fraction, *_speedup) and ``frames_per_s`` or ``seconds``
+or ``ratio``.
 """
 
 from __future__ import annotations
@@ -119,10 +120,13 @@ def compile_time(sizes, dtype, graph, backend, T, B, compiledir) -> dict:
 
 
 def measure_graph(model, graph, X, mask) -> list[dict]:
-    """Frames per second of the log-likelihood and of a training step on one graph."""
+    """Frames per second of the log-likelihood, of the log-likelihood with its gradient, and of a training
+    step (gradient, Adam update, NaN guard) on one graph."""
     n = mask.size
     per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
     out = [{"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call}]
+    per_call = time_calls(lambda: model.gradients(X, mask, method="symbolic", graph=graph))
+    out.append({"what": "loglik_grad", "frames_per_s": n / per_call, "seconds": per_call})
     from rnnrnade_pt.errors import BackendError
 
     try:
@@ -231,7 +235,7 @@ def main(argv=None) -> int:
     }
     for backend in backends:
         for dtype in dtypes:
-            for what in ("loglik", "train"):
+            for what in ("loglik", "loglik_grad", "train"):
                 fast, scan = (
                     speed.get((backend, "fast", dtype, what)),
                     speed.get((backend, "scan", dtype, what)),
