@@ -30,6 +30,7 @@ __all__ = [
     "check_backend",
     "compile_function",
     "needs_static_shapes",
+    "check_gradients_supported",
     "bucket",
     "pad_to_buckets",
 ]
@@ -49,6 +50,19 @@ def check_backend(backend: str) -> None:
         extra = " (pip install 'rnnrnade-pt[jax]')" if backend == "jax" else ""
         raise BackendError(
             f"backend {backend!r} needs the {module} package{extra}; backend 'c' needs nothing"
+        )
+
+
+def check_gradients_supported(backend: str, dtype: str) -> None:
+    """Raise :class:`BackendError` where a backend cannot compile scan gradients in ``dtype``.
+
+    PyTensor 3.0.7's JAX scan turns a float32 gradient sum into float64, which ``jax.lax.scan`` rejects
+    ("carry input and carry output must have equal types"); the log-likelihood itself compiles.
+    """
+    if backend == "jax" and dtype == "float32":
+        raise BackendError(
+            "backend 'jax' cannot compile float32 gradients (PyTensor 3.0.7's JAX scan turns a float32 "
+            "gradient sum into float64); use dtype float64 on jax, or backend 'c' or 'numba'"
         )
 
 

@@ -40,9 +40,9 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from .compile import compile_function, needs_static_shapes, pad_to_buckets
+from .compile import check_gradients_supported, compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig, RunConfig
-from .errors import BackendError, ConfigError, ParamsError, RnnRnadeError
+from .errors import ConfigError, ParamsError, RnnRnadeError
 from .model import DensityModel, Rnade, RnnRnade
 from .models import build, build_rnade, explicit_gradients
 from .npz import atomic_write_npz, read_npz
@@ -130,11 +130,7 @@ def build_train_step(
     earlier step (another static shape of the same phase, for JAX).
     """
     cfg, params = g.config, g.params
-    if backend == "jax" and cfg.dtype == "float32":
-        raise BackendError(
-            "backend 'jax' cannot train float32 graphs (PyTensor 3.0.7's JAX scan turns a float32 gradient "
-            "sum into float64); use dtype float64 on jax, or backend 'c' or 'numba'"
-        )
+    check_gradients_supported(backend, cfg.dtype)
     if tcfg.gradient == "explicit":
         grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
     else:

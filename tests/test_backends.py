@@ -167,6 +167,8 @@ def test_float32_training_on_jax_is_a_clear_error_and_c_trains_float32(tmp_path)
     splits = load_dataset(cfg.data)
     with pytest.raises(rp.BackendError, match="use dtype float64 on jax, or backend 'c'"):
         Trainer(cfg.override("backend", "jax"), str(tmp_path / "jax"), splits).fit()
+    with pytest.raises(rp.BackendError, match="cannot compile float32 gradients"):
+        rp.RnnRnade(cfg.model, backend="jax").gradients(*rp.data.sequences.pad_sequences(splits["valid"]))
     tr = Trainer(cfg, str(tmp_path / "c"), splits)
     tr.fit()
     assert all(v.get_value().dtype == np.float32 for v in tr.model.shared.values())
