@@ -182,10 +182,9 @@ def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator,
         frames = np.concatenate(seqs, axis=0)
         order = rng.permutation(frames.shape[0])
         return [(frames[order[i : i + batch_size]],) for i in range(0, len(order), batch_size)]
-    from .data.sequences import pad_sequences, windows
+    from .data.sequences import minibatches, windows
 
-    chunks = windows(seqs, window, rng)
-    return [pad_sequences(chunks[i : i + batch_size]) for i in range(0, len(chunks), batch_size)]
+    return list(minibatches(windows(seqs, window, rng), batch_size, rng))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:

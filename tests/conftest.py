@@ -38,5 +38,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def shared_data() -> pathlib.Path:
-    """``../shared/data`` (or ``$RNNRNADE_DATA``)."""
+    """``../shared/data`` (or ``$RNNRNADE_DATA``). Tests skip when a file is absent, except in CI, where the
+    data sit beside the clone and a missing directory is a failure rather than silently skipped tests."""
+    if os.environ.get("CI") and not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing in CI; the shared datasets must sit beside the clone")
     return SHARED_DATA

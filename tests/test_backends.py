@@ -14,12 +14,12 @@ import os
 import numpy as np
 import pytest
 import reference as ref
+from tiny import tiny
 
 import rnnrnade_pt as rp
 import rnnrnade_pt.data.sequences
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.compile import bucket, pad_to_buckets
-from rnnrnade_pt.config import RunConfig
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.train import Trainer
@@ -82,24 +82,13 @@ def test_numba_explicit_gradient_agrees_with_c(setup):
     assert all(rel(g[n], g_c[n]) <= 1e-10 for n in g_c)
 
 
-TINY = {
-    "model": {"model": "rnn-rnade", "D": 9, "H": 4, "K": 2, "R": 3},
-    "train": {"epochs": 2, "batch_size": 4, "window": 10, "lr": 0.01, "seed": 3, "pretrain_epochs": 1},
-    "data": {
-        "dataset": "balls",
-        "n_train": 10,
-        "n_valid": 3,
-        "n_test": 3,
-        "length": 20,
-        "res": 3,
-        "jitter": 0.05,
-    },
-}
+def tiny_with_pretraining():
+    return tiny(**{"train.epochs": 2, "train.pretrain_epochs": 1})
 
 
 @pytest.fixture(scope="module")
 def c_run(tmp_path_factory):
-    cfg = RunConfig.from_dict(TINY)
+    cfg = tiny_with_pretraining()
     splits = load_dataset(cfg.data)
     tr = Trainer(cfg, str(tmp_path_factory.mktemp("c_run")), splits)
     tr.fit()
@@ -111,7 +100,7 @@ def test_training_runs_agree_with_c(c_run, backend, tmp_path):
     """Pretraining plus two epochs of Adam, shape buckets included: the same parameters as on C."""
     _need(backend)
     splits, params_c = c_run
-    tr = Trainer(RunConfig.from_dict(TINY).override("backend", backend), str(tmp_path), splits)
+    tr = Trainer(tiny_with_pretraining().override("backend", backend), str(tmp_path), splits)
     tr.fit()
     params = tr.model.get_params()
     for name in params_c:
@@ -161,7 +150,7 @@ def test_rnade_on_jax_agrees_with_c():
 
 def test_float32_training_on_jax_is_a_clear_error_and_c_trains_float32(tmp_path):
     _need("jax")
-    cfg = RunConfig.from_dict(TINY).with_overrides(
+    cfg = tiny_with_pretraining().with_overrides(
         [("model.dtype", "float32"), ("epochs", 1), ("pretrain_epochs", 0)]
     )
     splits = load_dataset(cfg.data)

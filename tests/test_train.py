@@ -15,6 +15,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from tiny import tiny
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.cli import main
@@ -22,27 +23,6 @@ from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
 from rnnrnade_pt.train import Trainer, TrainingStopped, load_checkpoint
-
-TINY = {
-    "model": {"model": "rnn-rnade", "D": 9, "H": 4, "K": 2, "R": 3},
-    "train": {"epochs": 3, "batch_size": 4, "window": 10, "lr": 0.01, "seed": 3},
-    "data": {
-        "dataset": "balls",
-        "n_train": 10,
-        "n_valid": 3,
-        "n_test": 3,
-        "length": 20,
-        "res": 3,
-        "jitter": 0.05,
-    },
-}
-
-
-def tiny(**changes) -> RunConfig:
-    cfg = RunConfig.from_dict(json.loads(json.dumps(TINY)))
-    for k, v in changes.items():
-        cfg = cfg.override(k, v)
-    return cfg
 
 
 @pytest.fixture(scope="module")
