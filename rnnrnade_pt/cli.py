@@ -1,7 +1,8 @@
 """Command line: argument parsing and error reporting only; the work happens in the library.
 
-``rnnrnade loglik``, ``grad``, ``init`` and ``demo``; ``rnnrnade COMMAND --help`` for each. Bad input ends
-with one line on stderr and exit status 2.
+``rnnrnade loglik``, ``grad`` (``--check``), ``init``, ``demo``, ``train``, ``eval``, ``sample``, ``plot`` and
+``graph``; ``rnnrnade COMMAND --help`` for each. Bad input ends with one line on stderr and exit status 2;
+Ctrl-C during ``train`` saves ``last.npz`` and exits with status 130.
 """
 
 from __future__ import annotations
