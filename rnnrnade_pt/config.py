@@ -136,7 +136,7 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES = ("constant", "linear", "inverse")
 INITS = ("gaussian", "data")
-DATASETS = ("balls", "mocap", "vowels", "npz")
+DATASETS = ("balls", "mocap", "vowels", "npz", "memory")
 
 
 def _check_fields(obj, choices: dict[str, tuple]) -> None:
@@ -277,9 +277,10 @@ class DataConfig:
 
     Parameters
     ----------
-    dataset : {"balls", "mocap", "vowels", "npz"}
-        Bouncing balls generated in code; MIT motion capture; Japanese Vowels; or ``.npz`` files in the
-        generic format (``train``, ``valid``, ``test`` paths).
+    dataset : {"balls", "mocap", "vowels", "npz", "memory"}
+        Bouncing balls generated in code; MIT motion capture; Japanese Vowels; ``.npz`` files in the
+        generic format (``train``, ``valid``, ``test`` paths); or sequences handed over in Python
+        (``RnnRnade.train``), which a run directory cannot reload.
     root : str, optional
         Data directory of the real datasets (else ``$RNNRNADE_DATA``).
     download : bool

@@ -134,6 +134,59 @@ class DensityModel:
         grads = {n: np.asarray(g, dtype=np.float64) for n, g in zip(self.shared, out[1:], strict=True)}
         return float(out[0]), grads
 
+    # training and generation, as the tutorial's RnnRbm.train / generate -----------------------------------
+    def train(self, sequences, valid=None, run_dir: str | None = None, progress=None, **train_options) -> str:
+        """Train these parameters in a run directory (see :class:`~rnnrnade_pt.train.Trainer`).
+
+        Parameters
+        ----------
+        sequences, valid : list of ndarray
+            Training and validation sequences (``T_i x D``; for an RNADE, blocks of rows). Without ``valid``,
+            10% of the training sequences are held out (seeded).
+        run_dir : str, optional
+            Where ``config.json``, ``metrics.csv``, ``best.npz`` and ``last.npz`` go (a new
+            ``runs/python-TIME`` when omitted).
+        **train_options
+            Fields of :class:`~rnnrnade_pt.config.TrainConfig` (``epochs``, ``lr``, ``optimizer``, ...).
+
+        Returns
+        -------
+        str
+            Why training stopped. The model then holds the best parameters (best validation score).
+        """
+        import time as _time
+
+        from .config import DataConfig, RunConfig, TrainConfig
+        from .train import Trainer
+
+        seqs = [np.asarray(s, dtype=np.float64) for s in sequences]
+        data = DataConfig(dataset="memory")
+        if valid is None:
+            from .data.sequences import split_off
+
+            seqs, valid = split_off(seqs, data.valid_fraction, train_options.get("seed", 0))
+        tcfg = TrainConfig(**{"backend": self.backend, "init": "gaussian", **train_options})
+        run_dir = run_dir or os.path.join("runs", f"python-{_time.strftime('%Y%m%d-%H%M%S')}")
+        trainer = Trainer(RunConfig(self.cfg, tcfg, data), run_dir, {"train": seqs, "valid": list(valid)},
+                          progress=progress, values=self.get_params())  # fmt: skip
+        reason = trainer.fit()
+        best = os.path.join(run_dir, "best.npz")
+        self.set_params(load_params(best)[1] if os.path.exists(best) else trainer.model.get_params())
+        return reason
+
+    def generate(
+        self, n: int = 1, steps: int = 100, prime=None, prime_mask=None, seed: int = 0
+    ) -> np.ndarray:
+        """Ancestral samples: ``steps x n x D`` sequences (continuing ``prime``), or ``n x D`` for an RNADE.
+
+        See :func:`rnnrnade_pt.sample.sample`.
+        """
+        from .sample import sample
+
+        if not self.cfg.recurrent:
+            return sample(self, n, seed=seed)
+        return sample(self, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
+
 
 class Rnade(DensityModel):
     """RNADE over vectors ``X`` (N x D)."""

@@ -207,9 +207,19 @@ class Trainer:
     progress : callable, optional
         ``progress(total, desc)`` returning an object with ``update(n)``, ``set_postfix(**kw)`` and
         ``close()`` (a tqdm); without it one summary line per epoch is logged.
+    values : dict, optional
+        Start from these parameters instead of the configured initialisation (not with ``resume``).
     """
 
-    def __init__(self, run_cfg: RunConfig, run_dir: str, splits: dict, resume: bool = False, progress=None):
+    def __init__(
+        self,
+        run_cfg: RunConfig,
+        run_dir: str,
+        splits: dict,
+        resume: bool = False,
+        progress=None,
+        values: dict | None = None,
+    ):
         self.cfg = run_cfg
         self.run_dir = run_dir
         self.progress = progress
@@ -243,6 +253,9 @@ class Trainer:
         if ckpt is not None:
             values = check_params({k: v for k, v in ckpt.items() if "/" not in k and k != "config"}, mcfg)
             self.state = RunState.from_arrays(ckpt)
+        elif values is not None:
+            values = check_params(values, mcfg)
+            self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         else:
             rng = np.random.default_rng([tcfg.seed, 7])
             values = init_params(mcfg, rng, tcfg.init_scale)

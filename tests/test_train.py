@@ -18,6 +18,7 @@ import pytest
 from tiny import tiny
 
 import rnnrnade_pt as rp
+import rnnrnade_pt.data.sequences
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
@@ -364,3 +365,22 @@ def test_per_parameter_gradient_norms_are_logged_when_asked(splits, tmp_path, ca
     names = list(rp.param_shapes(tiny().model))
     assert list(rows[0])[2:] == names and all(float(rows[0][n]) > 0 for n in names)
     assert "gradient norms: W " in caplog.text
+
+
+def test_thin_classes_train_and_generate_like_the_tutorial(splits, tmp_path, capsys):
+    model = rp.RnnRnade(tiny().model, rp.init_params(tiny().model, seed=1, scale=0.1))
+    X, mask = rp.data.sequences.pad_sequences(splits["valid"])
+    before = model.loglik(X, mask).total
+    reason = model.train(splits["train"], splits["valid"], run_dir=str(tmp_path / "run"), epochs=3, lr=0.02,
+                         batch_size=4, window=10)  # fmt: skip
+    assert reason == "epochs" and model.loglik(X, mask).total > before
+    _, best = rp.load_params(tmp_path / "run" / "best.npz")
+    assert _same(model.get_params(), best)
+    S = model.generate(2, steps=6, seed=3)
+    assert S.shape == (6, 2, 9) and np.array_equal(S, model.generate(2, steps=6, seed=3))
+    rnade = rp.Rnade(rp.ModelConfig(model="rnade", D=9, H=4, K=2))
+    assert rnade.train(splits["train"], run_dir=str(tmp_path / "rnade"), epochs=1, batch_size=64) == "epochs"
+    assert rnade.generate(5).shape == (5, 9)
+    # a run trained on in-memory data cannot reload its data: one line, exit 2
+    assert main(["eval", "--run", str(tmp_path / "run")]) == 2
+    assert "handed over in Python" in capsys.readouterr().err

@@ -53,6 +53,10 @@ def load_dataset(dcfg: DataConfig, D: int | None = None) -> dict[str, list[np.nd
 
 
 def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]:
+    if dcfg.dataset == "memory":
+        raise DataError(
+            "this run was trained on sequences handed over in Python; pass the data (--data FILE.npz)"
+        )
     if dcfg.dataset == "balls":
         from .balls import bouncing_balls_splits
 
