@@ -101,18 +101,11 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        if not isinstance(d, dict):
-            raise ConfigError(f"config must be a JSON object, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown config key(s) {unknown}; known keys are {sorted(known)}")
-        d = dict(d)
-        if "conditioned" in d:
+        if isinstance(d, dict) and "conditioned" in d:
             if not isinstance(d["conditioned"], (list, tuple)):
                 raise ConfigError(f"config conditioned must be a list, got {d['conditioned']!r}")
-            d["conditioned"] = tuple(d["conditioned"])
-        return cls(**d)
+            d = {**d, "conditioned": tuple(d["conditioned"])}
+        return _from_dict(cls, d, "model")
 
     @classmethod
     def from_json(cls, text: str) -> ModelConfig:

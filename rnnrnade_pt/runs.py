@@ -15,7 +15,7 @@ import numpy as np
 from .config import RunConfig
 from .errors import ConfigError
 from .model import DensityModel, load_model
-from .train import load_checkpoint
+from .train import checkpoint_standardizer, load_checkpoint
 
 __all__ = ["Run", "load_run", "evaluate_run", "sample_run"]
 
@@ -29,11 +29,11 @@ class Run(NamedTuple):
     standardizer: object | None  # data.sequences.Standardizer
 
     def to_model_units(self, seqs):
-        return seqs if self.standardizer is None else [self.standardizer.transform(s) for s in seqs]
+        return seqs if self.standardizer is None else self.standardizer.transform(seqs)
 
     @property
     def log_jacobian(self) -> float:
-        return 0.0 if self.standardizer is None else -float(np.sum(np.log(self.standardizer.std)))
+        return 0.0 if self.standardizer is None else self.standardizer.log_jacobian
 
 
 def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None) -> Run:
@@ -49,14 +49,7 @@ def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None)
     model = load_model(path, backend or cfg.train.backend)
     if model.cfg != cfg.model:
         raise ConfigError(f"{path} holds a model that differs from {cfg_path}")
-    standardizer = None
-    if cfg.data.standardize:
-        from .data.sequences import Standardizer
-
-        arrays = load_checkpoint(path)
-        standardizer = Standardizer.from_arrays(
-            {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("data/")}
-        )
+    standardizer = checkpoint_standardizer(load_checkpoint(path)) if cfg.data.standardize else None
     return Run(run_dir, cfg, model, standardizer)
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "data_driven_init",
     "Trainer",
     "load_checkpoint",
+    "checkpoint_standardizer",
     "METRICS_FIELDS",
 ]
 
@@ -192,6 +193,15 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return read_npz(path, "checkpoint", ParamsError)
 
 
+def checkpoint_standardizer(arrays: dict):
+    """The :class:`~rnnrnade_pt.data.sequences.Standardizer` saved under ``data/`` in a checkpoint."""
+    from .data.sequences import Standardizer
+
+    return Standardizer.from_arrays(
+        {k.removeprefix("data/"): v for k, v in arrays.items() if k.startswith("data/")}
+    )
+
+
 class Trainer:
     """Trains a :class:`Rnade` or :class:`RnnRnade` on lists of sequences, in a run directory.
 
@@ -239,16 +249,12 @@ class Trainer:
         if run_cfg.data.standardize:
             from .data.sequences import Standardizer
 
-            if ckpt is not None:
-                self.standardizer = Standardizer.from_arrays(
-                    {k.split("/", 1)[1]: v for k, v in ckpt.items() if k.startswith("data/")}
-                )
-            else:
-                self.standardizer = Standardizer.fit(splits["train"])
-        self.data = {k: self._scale(v) for k, v in splits.items() if v}
-        self.log_jacobian = (
-            0.0 if self.standardizer is None else -float(np.sum(np.log(self.standardizer.std)))
-        )
+            self.standardizer = (
+                checkpoint_standardizer(ckpt) if ckpt is not None else Standardizer.fit(splits["train"])
+            )
+        std = self.standardizer
+        self.data = {k: v if std is None else std.transform(v) for k, v in splits.items() if v}
+        self.log_jacobian = 0.0 if std is None else std.log_jacobian
         cls = RnnRnade if mcfg.recurrent else Rnade
         if ckpt is not None:
             values = check_params({k: v for k, v in ckpt.items() if "/" not in k and k != "config"}, mcfg)
@@ -271,9 +277,6 @@ class Trainer:
     # ------------------------------------------------------------------------------------------------
     def _pretraining(self) -> bool:
         return self.cfg.model.recurrent and self.cfg.train.pretrain_epochs > 0
-
-    def _scale(self, seqs):
-        return seqs if self.standardizer is None else [self.standardizer.transform(s) for s in seqs]
 
     def _step_fn(self, phase: str, shape: tuple | None = None) -> TrainStep:
         """The compiled step of ``phase`` (one per static batch shape for JAX, sharing one optimiser)."""

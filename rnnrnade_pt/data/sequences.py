@@ -452,6 +452,12 @@ class Standardizer:
     def __repr__(self) -> str:
         return f"Standardizer(D={self.D})"
 
+    @property
+    def log_jacobian(self) -> float:
+        """``log |dz/dx| = -sum_d log std_d`` per frame: added to a model's log-likelihood of standardised
+        frames, it gives the log-likelihood of the original frames."""
+        return -float(np.sum(np.log(self.std)))
+
     @classmethod
     def fit(cls, seqs, min_std: float = MIN_STD) -> Standardizer:
         """The mean and (population) std of every dimension over all frames of ``seqs``.
