@@ -236,8 +236,7 @@ def _resolve_run_config(args, extra):
 
 def cmd_train(args, extra) -> None:
     from .data.datasets import load_dataset
-    from .runs import evaluate_run, load_run
-    from .train import Trainer
+    from .runs import train_and_evaluate
 
     extra = _overrides(extra)
     cfg = _resolve_run_config(args, extra)
@@ -258,36 +257,31 @@ def cmd_train(args, extra) -> None:
         raise ConfigError(
             f"{run_dir} already holds a run; continue it with --resume {run_dir} or choose --out"
         )
-    trainer = Trainer(cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory())
-    print(f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
-          file=sys.stderr)  # fmt: skip
+
+    def announce():
+        print(f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
+              file=sys.stderr)  # fmt: skip
+
     try:
-        reason = trainer.fit()
+        summary = train_and_evaluate(
+            cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory(), samples=4,
+            seed=args.seed, announce=announce,
+        )  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"rnnrnade: interrupted; saved {run_dir}/last.npz; continue with --resume {run_dir}",
             file=sys.stderr,
         )
         raise SystemExit(130) from None
-    st = trainer.state
-    summary = {"run": run_dir, "stopped": reason, "epochs": st.epoch, "seconds": round(st.seconds, 1),
-               "best_valid_loglik_per_frame": st.best_valid}  # fmt: skip
     try:
-        from .plots import learning_curve
+        from .plots import learning_curve, sample_strip
 
         summary["curve"] = learning_curve(run_dir)
+        if "samples" in summary and not cfg.model.binary:
+            with np.load(summary["samples"]) as npz:
+                summary["samples"] = sample_strip(npz["X"], os.path.splitext(summary["samples"])[0] + ".png")
     except ConfigError as e:
-        logging.getLogger(__name__).warning("no learning curve: %s", e)
-    if os.path.exists(os.path.join(run_dir, "best.npz")):
-        run = load_run(run_dir, "best")
-        if splits.get("test"):
-            summary["test"] = evaluate_run(run, splits["test"])
-        if cfg.model.recurrent:
-            summary["samples"] = _write_samples(
-                run, os.path.join(run_dir, "samples.npz"), 4, 50, None, args.seed
-            )
-        with open(os.path.join(run_dir, "results.json"), "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2)
+        logging.getLogger(__name__).warning("no pictures: %s", e)
     _emit(summary)
 
 

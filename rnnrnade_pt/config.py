@@ -19,9 +19,12 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["MODELS", "COMPONENTS", "ModelConfig"]
+__all__ = ["MODELS", "RNADE_FAMILY", "BINARY_MODELS", "COMPONENTS", "ModelConfig"]
 
-MODELS = ("rnade", "rnn-rnade")
+MODELS = ("rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn")
+RNADE_FAMILY = ("rnade", "rnn-rnade")  # the RNADE frame model, with or without the RNN
+BINARY_MODELS = ("rnn-nade", "rnn-rbm")  # frames of 0/1 (piano rolls)
+MIXTURES = ("gaussian", "laplace")
 COMPONENTS = ("alpha", "mu", "sigma")
 ACTIVATIONS = ("sigmoid", "tanh")
 DTYPES = ("float64", "float32")
@@ -29,16 +32,29 @@ DTYPES = ("float64", "float32")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes and structural options of an RNADE or RNN-RNADE.
+    """Sizes and structural options of every model of the family.
 
     Parameters
     ----------
-    model : {"rnade", "rnn-rnade"}
-        RNADE for vectors ``X`` (N x D), or RNN-RNADE for sequences ``X`` (T x B x D).
+    model : {"rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn"}
+        RNADE for vectors ``X`` (N x D); for sequences ``X`` (T x B x D): RNN-RNADE, the binary RNN-NADE and
+        RNN-RBM of Boulanger-Lewandowski et al. (piano rolls), or the Gaussian RNN baseline (a diagonal
+        Gaussian per frame whose mean and log-sigma the RNN sets).
     D, H, K, R : int
-        Data dimensions, RNADE hidden units, mixture components, recurrent units (``R`` is ignored for RNADE).
-    rnn_activation : {"sigmoid", "tanh"}
-        Non-linearity of ``hhat_t``; the supplement uses the sigmoid, the original code used tanh.
+        Data dimensions, hidden units of the frame model (RNADE, NADE or RBM; unused by the Gaussian RNN),
+        mixture components (RNADE family only), recurrent units (``R`` is ignored for RNADE).
+    rnn_activation : {"sigmoid", "tanh"}, optional
+        Non-linearity of the RNN state. Default: the sigmoid for RNN-RNADE and the Gaussian RNN (the
+        supplement's choice; the original code used tanh), tanh for RNN-NADE and RNN-RBM (the tutorial's).
+    mixture : {"gaussian", "laplace"}
+        Component densities of the RNADE family's mixtures (RNADE-MoG or RNADE-Laplace).
+    cd_k : int
+        RNN-RBM: Gibbs steps of contrastive divergence in training (the tutorial's CD-15).
+    gibbs_k : int
+        RNN-RBM: Gibbs steps per frame when generating (the tutorial's 25).
+    ais_chains, ais_betas : int
+        RNN-RBM: annealed importance sampling of each frame's partition function, with this many chains and
+        intermediate temperatures.
     conditioned : tuple of {"alpha", "mu", "sigma"}
         Mixture parameters whose biases the RNN shifts (``W_alpha``, ``W_mu``, ``W_sigma``). The supplement
         conditions all three; the original experiments conditioned ``("mu", "sigma")``.
@@ -56,16 +72,25 @@ class ModelConfig:
     H: int = 128
     K: int = 10
     R: int = 128
-    rnn_activation: str = "sigmoid"
+    rnn_activation: str | None = None
     conditioned: tuple[str, ...] = field(default=COMPONENTS)
     condition_c: bool = False
     fold_c_into_W: bool = False
     dtype: str = "float64"
+    mixture: str = "gaussian"
+    cd_k: int = 15
+    gibbs_k: int = 25
+    ais_chains: int = 100
+    ais_betas: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conditioned", tuple(self.conditioned))
         _check_choice("model", self.model, MODELS)
-        for name in ("D", "H", "K", "R"):
+        if self.rnn_activation is None:
+            default = "tanh" if self.model in BINARY_MODELS else "sigmoid"
+            object.__setattr__(self, "rnn_activation", default)
+        _check_choice("mixture", self.mixture, MIXTURES)
+        for name in ("D", "H", "K", "R", "cd_k", "gibbs_k", "ais_chains", "ais_betas"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"config {name} must be a positive integer, got {value!r}")
@@ -77,7 +102,7 @@ class ModelConfig:
             raise ConfigError(f"config conditioned has repeated entries: {list(self.conditioned)}")
         # canonical order, so that equal configs compare equal
         object.__setattr__(self, "conditioned", tuple(c for c in COMPONENTS if c in self.conditioned))
-        if self.recurrent and not self.conditioned and not self.condition_c:
+        if self.model == "rnn-rnade" and not self.conditioned and not self.condition_c:
             raise ConfigError(
                 "config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
                 "set conditioned to a subset of alpha, mu, sigma, or condition_c"
@@ -88,8 +113,18 @@ class ModelConfig:
 
     @property
     def recurrent(self) -> bool:
-        """True for RNN-RNADE."""
-        return self.model == "rnn-rnade"
+        """True for the sequence models (``X`` is T x B x D with a T x B mask); False for RNADE."""
+        return self.model != "rnade"
+
+    @property
+    def binary(self) -> bool:
+        """True for the models of binary frames (RNN-NADE, RNN-RBM)."""
+        return self.model in BINARY_MODELS
+
+    @property
+    def rnade_family(self) -> bool:
+        """True for RNADE and RNN-RNADE (the RNADE frame model, its mixtures and explicit gradients)."""
+        return self.model in RNADE_FAMILY
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -129,7 +164,8 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES = ("constant", "linear", "inverse")
 INITS = ("gaussian", "data")
-DATASETS = ("balls", "mocap", "vowels", "npz", "memory")
+DATASETS = ("balls", "mocap", "vowels", "npz", "memory", "music", "uci", "bsds300")
+ORDERINGS = ("fixed", "orderless")
 
 
 def _check_fields(obj, choices: dict[str, tuple]) -> None:
@@ -204,6 +240,9 @@ class TrainConfig:
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
     log_grad_norms : bool
         Log each parameter's mean gradient norm every epoch and write them to ``grad_norms.csv``.
+    ordering : {"fixed", "orderless"}
+        RNADE: train with the natural ordering of the dimensions, or order-agnostic (a random ordering per
+        example and step, as the original code's orderless NADE).
     """
 
     optimizer: str = "adam"
@@ -232,6 +271,7 @@ class TrainConfig:
     gradient: str = "symbolic"
     graph: str = "fast"
     backend: str = "c"
+    ordering: str = "fixed"
 
     def __post_init__(self) -> None:
         _check_fields(
@@ -243,6 +283,7 @@ class TrainConfig:
                 "gradient": ("symbolic", "explicit"),
                 "graph": ("fast", "scan"),
                 "backend": ("c", "numba", "jax"),
+                "ordering": ORDERINGS,
             },
         )
         for name in ("lr", "batch_size", "epochs"):
@@ -270,10 +311,17 @@ class DataConfig:
 
     Parameters
     ----------
-    dataset : {"balls", "mocap", "vowels", "npz", "memory"}
+    dataset : {"balls", "mocap", "vowels", "npz", "memory", "music", "uci", "bsds300"}
         Bouncing balls generated in code; MIT motion capture; Japanese Vowels; ``.npz`` files in the
-        generic format (``train``, ``valid``, ``test`` paths); or sequences handed over in Python
-        (``RnnRnade.train``), which a run directory cannot reload.
+        generic format (``train``, ``valid``, ``test`` paths); sequences handed over in Python
+        (``RnnRnade.train``), which a run directory cannot reload; the polyphonic-music piano rolls
+        (``name``: the set); a UCI set with the RNADE paper's preprocessing (``name``, ``fold``); BSDS300
+        8x8 patches.
+    name : str, optional
+        Which set of a dataset family (``music``: ``JSB_Chorales``, ``Nottingham``, ``MuseData``,
+        ``Piano_midi``; ``uci``: ``redwine``, ``whitewine``, ``parkinsons``, ``ionosphere``, ``boston``).
+    fold : int
+        Which of the UCI sets' 10 folds is the test fold.
     root : str, optional
         Data directory of the real datasets (else ``$RNNRNADE_DATA``).
     download : bool
@@ -305,6 +353,8 @@ class DataConfig:
     n_balls: int = 3
     res: int = 15
     seed: int = 0
+    name: str | None = None
+    fold: int = 0
 
     def __post_init__(self) -> None:
         _check_fields(self, {"dataset": DATASETS})

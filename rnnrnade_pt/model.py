@@ -29,7 +29,17 @@ from .errors import ConfigError
 from .models import build, explicit_gradients, symbolic_gradients
 from .params import check_params, init_params, load_params, save_params, shared_params
 
-__all__ = ["Loglik", "DensityModel", "Rnade", "RnnRnade", "load_model"]
+__all__ = [
+    "Loglik",
+    "DensityModel",
+    "Rnade",
+    "RnnRnade",
+    "RnnNade",
+    "RnnRbm",
+    "GaussianRnn",
+    "model_class",
+    "load_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +56,7 @@ class Loglik(NamedTuple):
 
 
 class DensityModel:
-    """An RNADE or RNN-RNADE with its parameters and compiled functions.
+    """A model of the family with its parameters and compiled functions (use the subclass of its kind).
 
     Parameters
     ----------
@@ -181,34 +191,71 @@ class DensityModel:
 
         See :func:`rnnrnade_pt.sample.sample`.
         """
+        from .models import model_module
         from .sample import sample
 
+        module = model_module(self.cfg)
+        if hasattr(module, "generate"):
+            return module.generate(self, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
         if not self.cfg.recurrent:
             return sample(self, n, seed=seed)
         return sample(self, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
 
 
-class Rnade(DensityModel):
+class _OneModel(DensityModel):
+    """A :class:`DensityModel` of one ``cfg.model`` (``MODEL``); ``cfg`` defaults to that model's."""
+
+    MODEL = ""
+
+    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
+        cfg = cfg or ModelConfig(model=self.MODEL)
+        if cfg.model != self.MODEL:
+            raise ConfigError(
+                f"{type(self).__name__} needs a config with model {self.MODEL!r}, got {cfg.model!r}"
+            )
+        super().__init__(cfg, values, backend, seed)
+
+
+class Rnade(_OneModel):
     """RNADE over vectors ``X`` (N x D)."""
 
-    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
-        cfg = cfg or ModelConfig(model="rnade")
-        if cfg.recurrent:
-            raise ConfigError("Rnade needs a config with model 'rnade'")
-        super().__init__(cfg, values, backend, seed)
+    MODEL = "rnade"
 
 
-class RnnRnade(DensityModel):
+class RnnRnade(_OneModel):
     """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B)."""
 
-    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
-        cfg = cfg or ModelConfig(model="rnn-rnade")
-        if not cfg.recurrent:
-            raise ConfigError("RnnRnade needs a config with model 'rnn-rnade'")
-        super().__init__(cfg, values, backend, seed)
+    MODEL = "rnn-rnade"
+
+
+class RnnNade(_OneModel):
+    """RNN-NADE over padded batches of binary sequences (piano rolls) ``X`` (T x B x D) with ``mask``."""
+
+    MODEL = "rnn-nade"
+
+
+class RnnRbm(_OneModel):
+    """RNN-RBM over padded batches of binary sequences ``X`` (T x B x D) with ``mask``; its log-likelihood
+    is an annealed-importance-sampling estimate."""
+
+    MODEL = "rnn-rbm"
+
+
+class GaussianRnn(_OneModel):
+    """The Gaussian RNN baseline: a diagonal Gaussian per frame set by the RNN state."""
+
+    MODEL = "gaussian-rnn"
+
+
+CLASSES = {cls.MODEL: cls for cls in (Rnade, RnnRnade, RnnNade, RnnRbm, GaussianRnn)}
+
+
+def model_class(cfg: ModelConfig) -> type[DensityModel]:
+    """The thin class of ``cfg.model``."""
+    return CLASSES[cfg.model]
 
 
 def load_model(path: str | os.PathLike, backend: str = "c") -> DensityModel:
-    """The :class:`Rnade` or :class:`RnnRnade` stored in a parameter file."""
+    """The model stored in a parameter file, as an instance of its class (:func:`model_class`)."""
     cfg, values = load_params(path)
-    return (RnnRnade if cfg.recurrent else Rnade)(cfg, values, backend)
+    return model_class(cfg)(cfg, values, backend)

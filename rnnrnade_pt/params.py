@@ -50,7 +50,15 @@ __all__ = [
 
 
 def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Names and shapes of the parameters of ``cfg``, in a fixed order."""
+    """Names and shapes of the parameters of ``cfg``, in a fixed order.
+
+    The table above is the RNADE family's; the other models list theirs in their module of
+    :mod:`rnnrnade_pt.models` (``param_shapes``).
+    """
+    if not cfg.rnade_family:
+        from .models import model_module
+
+        return model_module(cfg).param_shapes(cfg)
     D, H, K, R = cfg.D, cfg.H, cfg.K, cfg.R
     shapes: dict[str, tuple[int, ...]] = {"W": (H, D)}
     if not cfg.fold_c_into_W:
@@ -83,6 +91,10 @@ def init_params(
     ``h0 = 0``.
     """
     rng = np.random.default_rng(seed)
+    if not cfg.rnade_family:
+        from .models import model_module
+
+        return model_module(cfg).init_params(cfg, rng, scale)
     values = {}
     for name, shape in param_shapes(cfg).items():
         values[name] = scale * rng.standard_normal(shape)

@@ -17,7 +17,7 @@ from .errors import ConfigError
 from .model import DensityModel, load_model
 from .train import checkpoint_standardizer, load_checkpoint
 
-__all__ = ["Run", "load_run", "evaluate_run", "sample_run"]
+__all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_and_evaluate"]
 
 
 class Run(NamedTuple):
@@ -61,15 +61,18 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
     averaged over every frame that has at least one frame before it.
     """
     from .data.sequences import pad_sequences
-    from .sample import predict
+    from .models import model_module
+    from .sample import predict as rnade_predict
 
+    module = model_module(run.cfg.model)
+    predict = getattr(module, "predict", rnade_predict if run.cfg.model.rnade_family else None)
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     for i in range(0, len(z), batch_size):
         X, mask = pad_sequences(z[i : i + batch_size])
         if run.cfg.model.recurrent:
             ll = run.model.loglik(X, mask)
-            pred = predict(run.model, X, mask)  # T x B x D
+            pred = predict(run.model, X, mask) if predict is not None else None  # T x B x D
         else:
             rows = X[mask > 0]
             ll = run.model.loglik(rows)
@@ -104,3 +107,76 @@ def sample_run(
         kw = dict(prime=X, prime_mask=mask)
     out = sample(run.model, n, steps=steps, seed=seed, **kw)
     return out if run.standardizer is None else run.standardizer.inverse(out)
+
+
+def n_params(cfg) -> int:
+    """Number of scalar parameters of a model config."""
+    from .params import param_shapes
+
+    return int(sum(np.prod(shape) for shape in param_shapes(cfg).values()))
+
+
+def train_and_evaluate(
+    cfg: RunConfig,
+    run_dir: str,
+    splits: dict | None = None,
+    resume: bool = False,
+    progress=None,
+    samples: int = 0,
+    sample_steps: int = 50,
+    seed: int = 0,
+    announce=None,
+) -> dict:
+    """Train a run, then evaluate its best checkpoint on the test split: what ``rnnrnade train``, the
+    experiment tables and the sweeps all do with one config.
+
+    Parameters
+    ----------
+    splits : dict, optional
+        The data (:func:`~rnnrnade_pt.data.datasets.load_dataset` of ``cfg.data`` when omitted).
+    samples : int
+        Also draw this many sequences of ``sample_steps`` frames and save them to ``run_dir/samples.npz``.
+
+    Returns
+    -------
+    dict
+        ``run``, ``stopped``, ``epochs``, ``seconds`` (training), ``wall_seconds`` (this call, compiling and
+        evaluating included), ``best_valid_loglik_per_frame``, ``n_params``, ``test`` (see
+        :func:`evaluate_run`, when there is a test split) and ``samples`` (a path); also written to
+        ``run_dir/results.json``. ``announce()``, if given, is called once the data and checkpoint
+        are checked, before training. A ``KeyboardInterrupt`` propagates after ``last.npz`` is saved.
+    """
+    import json
+    import time
+
+    from .npz import atomic_write_npz
+    from .train import Trainer
+
+    start = time.perf_counter()
+    if splits is None:
+        from .data.datasets import load_dataset
+
+        splits = load_dataset(cfg.data)
+    trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
+    if announce is not None:
+        announce()
+    reason = trainer.fit()
+    st = trainer.state
+    summary = {"run": run_dir, "model": cfg.model.model, "stopped": reason, "epochs": st.epoch,
+               "seconds": round(st.seconds, 1), "best_valid_loglik_per_frame": st.best_valid,
+               "n_params": n_params(cfg.model)}  # fmt: skip
+    if os.path.exists(os.path.join(run_dir, "best.npz")):
+        run = load_run(run_dir, "best")
+        if splits.get("test"):
+            summary["test"] = evaluate_run(run, splits["test"])
+        if samples and cfg.model.recurrent:
+            out = os.path.join(run_dir, "samples.npz")
+            S = sample_run(run, samples, steps=sample_steps, seed=seed)
+            atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
+            summary["samples"] = out
+    summary["wall_seconds"] = round(time.perf_counter() - start, 1)
+    tmp = os.path.join(run_dir, "results.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=2)
+    os.replace(tmp, os.path.join(run_dir, "results.json"))
+    return summary

@@ -43,8 +43,8 @@ import pytensor.tensor as pt
 from .compile import check_gradients_supported, compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig, RunConfig
 from .errors import ConfigError, ParamsError, RnnRnadeError
-from .model import DensityModel, Rnade, RnnRnade
-from .models import build, build_rnade, explicit_gradients
+from .model import DensityModel, model_class
+from .models import build, build_rnade, explicit_gradients, model_module
 from .npz import atomic_write_npz, read_npz
 from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
 from .params import check_params, init_params, param_shapes, weight_names
@@ -134,8 +134,12 @@ def build_train_step(
     check_gradients_supported(backend, cfg.dtype)
     if tcfg.gradient == "explicit":
         grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
-    else:
-        grads = dict(zip(params, pytensor.grad(g.cost, list(params.values())), strict=True))
+    else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
+        train_cost = getattr(g, "train_cost", None)
+        train_cost = g.cost if train_cost is None else train_cost
+        const = list(getattr(g, "consider_constant", None) or [])
+        values = pytensor.grad(train_cost, list(params.values()), consider_constant=const)
+        grads = dict(zip(params, values, strict=True))
     cost = g.cost
     if tcfg.weight_decay > 0:
         wd = np.asarray(tcfg.weight_decay, dtype=cfg.dtype)
@@ -186,6 +190,14 @@ def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator,
     from .data.sequences import minibatches, windows
 
     return list(minibatches(windows(seqs, window, rng), batch_size, rng))
+
+
+def _generator(state_json: str) -> np.random.Generator:
+    """A NumPy generator in the bit-generator state saved by :meth:`Trainer.save_checkpoint`."""
+    state = json.loads(state_json)
+    gen = np.random.Generator(getattr(np.random, state["bit_generator"])())
+    gen.bit_generator.state = state
+    return gen
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -239,6 +251,10 @@ class Trainer:
             raise ConfigError("the training split holds no sequence")
         if not splits.get("valid"):
             raise ConfigError("the validation split holds no sequence")
+        if tcfg.pretrain_epochs and mcfg.model != "rnn-rnade":
+            raise ConfigError(
+                f"pretrain_epochs pretrains the RNADE of an RNN-RNADE; model {mcfg.model!r} has none"
+            )
         D = splits["train"][0].shape[1]
         if D != mcfg.D:
             raise ConfigError(f"the data have D={D} dimensions, the model config has D={mcfg.D}")
@@ -255,7 +271,7 @@ class Trainer:
         std = self.standardizer
         self.data = {k: v if std is None else std.transform(v) for k, v in splits.items() if v}
         self.log_jacobian = 0.0 if std is None else std.log_jacobian
-        cls = RnnRnade if mcfg.recurrent else Rnade
+        cls = model_class(mcfg)
         if ckpt is not None:
             values = check_params({k: v for k, v in ckpt.items() if "/" not in k and k != "config"}, mcfg)
             self.state = RunState.from_arrays(ckpt)
@@ -266,17 +282,21 @@ class Trainer:
             rng = np.random.default_rng([tcfg.seed, 7])
             values = init_params(mcfg, rng, tcfg.init_scale)
             if tcfg.init == "data":
-                values = data_driven_init(values, np.concatenate(self.data["train"]), mcfg, rng)
+                module = model_module(mcfg)
+                init = data_driven_init if mcfg.rnade_family else getattr(module, "data_driven_init", None)
+                if init is not None:
+                    values = init(values, np.concatenate(self.data["train"]), mcfg, rng)
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
+        self.rngs: dict = {}  # name -> shared random generator of a training graph (saved under rng/)
         self._ckpt = ckpt
         self._session = 0.0
         self._param_norms: list = []  # this epoch's per-parameter gradient norms (log_grad_norms)
 
     # ------------------------------------------------------------------------------------------------
     def _pretraining(self) -> bool:
-        return self.cfg.model.recurrent and self.cfg.train.pretrain_epochs > 0
+        return self.cfg.model.model == "rnn-rnade" and self.cfg.train.pretrain_epochs > 0
 
     def _step_fn(self, phase: str, shape: tuple | None = None) -> TrainStep:
         """The compiled step of ``phase`` (one per static batch shape for JAX, sharing one optimiser)."""
@@ -291,6 +311,10 @@ class Trainer:
                 g = build(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1])
             prefix = "pretrain_opt" if phase == "pretrain" else "opt"
             shared_state = next((s.state for k, s in self.steps.items() if k[0] == phase), None)
+            for name, var in (getattr(g, "rngs", None) or {}).items():
+                if name not in self.rngs and self._ckpt is not None and f"rng/{name}" in self._ckpt:
+                    var.set_value(_generator(str(self._ckpt[f"rng/{name}"])), borrow=True)
+                self.rngs[name] = var
             step = build_train_step(g, tcfg, prefix=prefix, backend=tcfg.backend, state=shared_state)
             if self._ckpt is not None and shared_state is None:
                 for name, var in step.state.items():
@@ -340,6 +364,10 @@ class Trainer:
                 }
             )
         arrays.update(self.state.to_arrays())
+        for name, var in self.rngs.items():
+            arrays[f"rng/{name}"] = np.array(json.dumps(var.get_value().bit_generator.state))
+        if self._ckpt is not None:
+            arrays.update({k: v for k, v in self._ckpt.items() if k.startswith("rng/") and k not in arrays})
         if self.standardizer is not None:
             arrays.update({f"data/{k}": v for k, v in self.standardizer.to_arrays().items()})
         path = os.path.join(self.run_dir, name)

@@ -1,5 +1,23 @@
-"""One module per model; each ``build_*`` returns a NamedTuple of symbolic pieces and never compiles."""
+"""One module per model; each ``build_*`` returns a NamedTuple of symbolic pieces and never compiles.
 
+Every model module provides ``build(cfg, params=None, graph="fast", shape=None)``; the modules of models
+outside the RNADE family also provide ``param_shapes(cfg)`` and ``init_params(cfg, rng, scale)`` (the RNADE
+family's are in :mod:`rnnrnade_pt.params`), and may provide ``generate(model, n, steps, prime, prime_mask,
+seed)`` and ``predict(model, X, mask)``.
+
+What a graph NamedTuple holds (the trainer and the thin classes rely on these fields):
+
+``config``, ``graph``, ``X`` (N x D, or T x B x D), ``mask`` (T x B, sequence models), ``params`` (name ->
+shared variable), ``total`` (scalar: summed log-likelihood, or for a model without a tractable one the
+quantity its training monitors), ``n_frames``, ``cost`` (mean negative log-likelihood per frame), and
+``loglik`` (N) or ``frame_loglik`` (T x B, 0 on padding). Optional: ``train_cost`` (the scalar whose
+gradient is the training direction, e.g. the RNN-RBM's contrastive-divergence free-energy difference;
+default ``cost``), ``consider_constant`` (variables the gradient treats as constants, e.g. the Gibbs chain's
+end) and ``rngs`` (name -> shared random generator whose state the training checkpoints must carry; give each
+a ``default_update`` so that every compiled function that draws from it advances it).
+"""
+
+from . import gaussian_rnn, rnade, rnn_nade, rnn_rbm, rnn_rnade
 from .rnade import RnadeGraph, build_rnade
 from .rnn_rnade import RnnRnadeGraph, build_rnnrnade
 
@@ -8,16 +26,30 @@ __all__ = [
     "build_rnade",
     "RnnRnadeGraph",
     "build_rnnrnade",
+    "MODULES",
+    "model_module",
     "build",
     "explicit_gradients",
     "symbolic_gradients",
 ]
 
+MODULES = {
+    "rnade": rnade,
+    "rnn-rnade": rnn_rnade,
+    "rnn-nade": rnn_nade,
+    "rnn-rbm": rnn_rbm,
+    "gaussian-rnn": gaussian_rnn,
+}
+
+
+def model_module(cfg):
+    """The module of :mod:`rnnrnade_pt.models` that implements ``cfg.model``."""
+    return MODULES[cfg.model]
+
 
 def build(cfg, params=None, graph="fast", shape=None):
-    """The builder of ``cfg.model``: :func:`build_rnade` or :func:`build_rnnrnade`."""
-    builder = build_rnnrnade if cfg.recurrent else build_rnade
-    return builder(cfg, params=params, graph=graph, shape=shape)
+    """The builder of ``cfg.model`` (:func:`build_rnade`, :func:`build_rnnrnade`, ...)."""
+    return model_module(cfg).build(cfg, params=params, graph=graph, shape=shape)
 
 
 def symbolic_gradients(g) -> dict:
@@ -36,7 +68,9 @@ def explicit_gradients(g, *, sigma_scaled_mu: bool = False, logdensity_floor: fl
     floors the weighted log-densities behind the responsibilities; see
     :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
     """
-    from . import rnade, rnn_rnade
+    from ..errors import ConfigError
 
-    module = rnn_rnade if g.config.recurrent else rnade
+    module = model_module(g.config)
+    if not hasattr(module, "explicit_gradients"):
+        raise ConfigError(f"no explicit (hand-derived) gradient is written for model {g.config.model!r}")
     return module.explicit_gradients(g, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor)

@@ -26,7 +26,7 @@ from ..rnade import (
     static_biases,
 )
 
-__all__ = ["RnadeGraph", "build_rnade", "explicit_gradients", "unfold_grads"]
+__all__ = ["RnadeGraph", "build_rnade", "build", "explicit_gradients", "unfold_grads"]
 
 GRAPHS = ("scan", "fast")
 
@@ -65,7 +65,7 @@ def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast
     shape : tuple, optional
         Static ``(N, D)`` of ``X`` (the JAX backend needs it).
     """
-    if cfg.recurrent:
+    if cfg.model != "rnade":
         raise ConfigError("build_rnade needs a config with model 'rnade'")
     check_graph(graph)
     p = params if params is not None else shared_params(cfg)
@@ -85,6 +85,9 @@ def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast
     cost = -total / n
     cost.name = "cost"
     return RnadeGraph(cfg, graph, X, p, loglik, total, n, cost, terms)
+
+
+build = build_rnade
 
 
 def unfold_grads(dW_eff: TensorVariable, dc: TensorVariable, fold_c_into_W: bool) -> dict:

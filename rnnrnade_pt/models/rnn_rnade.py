@@ -36,7 +36,7 @@ from ..rnade import RnadeTerms, input_weights, rnade_explicit_grads, rnade_logp_
 from ..rnn import frame_biases, rnn_explicit_backward, rnn_states, rnn_step
 from .rnade import check_graph, unfold_grads
 
-__all__ = ["RnnRnadeGraph", "build_rnnrnade", "explicit_gradients"]
+__all__ = ["RnnRnadeGraph", "build_rnnrnade", "build", "explicit_gradients"]
 
 
 class RnnRnadeGraph(NamedTuple):
@@ -73,7 +73,7 @@ def build_rnnrnade(
     shape : tuple, optional
         Static ``(T, B, D)`` of ``X`` (the JAX backend needs it).
     """
-    if not cfg.recurrent:
+    if cfg.model != "rnn-rnade":
         raise ConfigError("build_rnnrnade needs a config with model 'rnn-rnade'")
     check_graph(graph)
     p = params if params is not None else shared_params(cfg)
@@ -120,6 +120,9 @@ def build_rnnrnade(
     return RnnRnadeGraph(
         cfg, graph, X, mask, p, hhat, frame_loglik, loglik, total, n_frames, cost, terms, hhat_prev
     )
+
+
+build = build_rnnrnade
 
 
 def explicit_gradients(

@@ -1,0 +1,64 @@
+"""Markdown tables for the experiments: formatting, mean and standard error, and regenerating a marked block
+of ``experiments/README.md`` in place (the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+
+__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "replace_block"]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A GitHub markdown table; cells are ``str()``-ed, ``None`` and NaN print as an em dash."""
+
+    def cell(v) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "—"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row {row!r} has {len(row)} cells, the header {len(header)}")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def mean_stderr(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``; NaN for one value)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return math.nan, math.nan
+    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+    return float(x.mean()), se
+
+
+def fmt_mean_stderr(values: Sequence[float], digits: int = 2) -> str:
+    """``"-9.36 ± 0.04"`` (or just the value for one run)."""
+    m, se = mean_stderr(values)
+    if math.isnan(m):
+        return "—"
+    return f"{m:.{digits}f}" if math.isnan(se) else f"{m:.{digits}f} ± {se:.{digits}f}"
+
+
+def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
+    """Replace the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` in ``path`` (atomically);
+    the markers must be there already, once each."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    with open(path, encoding="utf-8") as fh:
+        doc = fh.read()
+    if doc.count(begin) != 1 or doc.count(end) != 1 or doc.index(begin) > doc.index(end):
+        raise ConfigError(f"{path} must hold the markers {begin} and {end}, once each and in that order")
+    head, rest = doc.split(begin)
+    _, tail = rest.split(end)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(head + begin + "\n" + text.rstrip("\n") + "\n" + end + tail)
+    os.replace(tmp, path)
