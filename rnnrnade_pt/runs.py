@@ -54,41 +54,58 @@ def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None)
 
 
 def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
-    """Log-likelihood per frame and one-step squared prediction error per frame, in the data's units.
+    """Log-likelihood per frame and one-step-ahead prediction error per frame, in the data's units.
 
-    The prediction of frame t is the model's conditional mean given frames before t, by ancestral mean-field
-    (each dimension's mixture mean feeds the following dimensions); the error is summed over dimensions and
-    averaged over every frame that has at least one frame before it.
+    The prediction of frame t is the model's expected frame given the frames before it: for the RNADE
+    family by ancestral mean-field (each dimension's mixture mean feeds the following dimensions; an RNADE
+    ignoring time predicts its one mean-field vector for every frame), for the other models their module's
+    ``predict`` (e.g. the Gaussian RNN's mean, the binary models' note probabilities). The squared error is
+    summed over dimensions and averaged over every frame that has at least one frame before it. For binary
+    models (piano rolls) the frame-level accuracy of Bay et al. (2009), ``TP / (TP + FP + FN)`` summed over
+    those frames with the prediction thresholded at 0.5, is reported too.
+
+    References
+    ----------
+    .. [1] M. Bay, A. F. Ehmann, J. S. Downie. "Evaluation of multiple-F0 estimation and tracking
+       systems." ISMIR 2009 (frame-level accuracy).
     """
     from .data.sequences import pad_sequences
     from .models import model_module
     from .sample import predict as rnade_predict
 
-    module = model_module(run.cfg.model)
-    predict = getattr(module, "predict", rnade_predict if run.cfg.model.rnade_family else None)
+    cfg = run.cfg.model
+    predict = getattr(model_module(cfg), "predict", rnade_predict if cfg.rnade_family else None)
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
+    counts = np.zeros(3)  # TP, FP, FN
     for i in range(0, len(z), batch_size):
-        X, mask = pad_sequences(z[i : i + batch_size])
-        if run.cfg.model.recurrent:
+        X, mask = pad_sequences(z[i : i + batch_size])  # T x B x D, T x B
+        pred = None
+        if cfg.recurrent:
             ll = run.model.loglik(X, mask)
-            pred = predict(run.model, X, mask) if predict is not None else None  # T x B x D
+            if predict is not None:
+                pred = predict(run.model, X, mask)  # T x B x D
         else:
-            rows = X[mask > 0]
-            ll = run.model.loglik(rows)
-            pred = None
+            ll = run.model.loglik(X[mask > 0])
+            pred = np.broadcast_to(predict(run.model, X[0])[:1], X.shape)  # the one mean-field vector
         total, frames = total + ll.total, frames + ll.frames
-        if pred is not None:
-            Xo, P = X, pred
-            if run.standardizer is not None:
-                Xo, P = run.standardizer.inverse(X), run.standardizer.inverse(pred)
-            err = np.sum((Xo - P) ** 2, axis=-1)[1:]  # T-1 x B: frames with a past
-            m = mask[1:]
-            sq, n_pred = sq + float(np.sum(err * m)), n_pred + int(m.sum())
+        if pred is None:
+            continue
+        Xo, P = X, pred
+        if run.standardizer is not None:
+            Xo, P = run.standardizer.inverse(X), run.standardizer.inverse(pred)
+        m = mask[1:]  # T-1 x B: frames with a past
+        err = np.sum((Xo - P) ** 2, axis=-1)[1:]
+        sq, n_pred = sq + float(np.sum(err * m)), n_pred + int(m.sum())
+        if cfg.binary:
+            on, truth = (P[1:] >= 0.5) * m[..., None], (Xo[1:] > 0.5) * m[..., None]
+            counts += [np.sum(on * truth), np.sum(on * (1 - truth)), np.sum((1 - on) * truth)]
     out = {"loglik_per_frame": total / frames + run.log_jacobian, "frames": frames, "sequences": len(seqs)}
     if n_pred:
         out["sq_pred_error_per_frame"] = sq / n_pred
         out["predicted_frames"] = n_pred
+        if cfg.binary:
+            out["frame_accuracy"] = float(counts[0] / max(counts.sum(), 1.0))
     return out
 
 
