@@ -18,6 +18,8 @@ References
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
@@ -26,7 +28,29 @@ from .config import ModelConfig
 from .ops import activation, activation_grad
 from .rnade import RnadeBiases, input_weights
 
-__all__ = ["frame_biases", "rnn_step", "rnn_states", "rnn_explicit_backward"]
+__all__ = [
+    "RnnNames",
+    "SUPPLEMENT",
+    "TUTORIAL",
+    "frame_biases",
+    "rnn_step",
+    "rnn_states",
+    "rnn_explicit_backward",
+]
+
+
+class RnnNames(NamedTuple):
+    """The names of the recurrence's parameters in a parameter dict: input weights, recurrent weights,
+    bias, initial state."""
+
+    W_in: str
+    W_rec: str
+    b: str
+    h0: str
+
+
+SUPPLEMENT = RnnNames("W2", "W3", "b_hhat", "h0")  # RNN-RNADE, the Gaussian RNN
+TUTORIAL = RnnNames("Wvu", "Wuu", "bu", "u0")  # RNN-RBM and RNN-NADE, the Theano tutorial's names
 
 
 def frame_biases(hhat_tm1: TensorVariable, p: dict, cfg: ModelConfig) -> RnadeBiases:
@@ -56,26 +80,49 @@ def frame_biases(hhat_tm1: TensorVariable, p: dict, cfg: ModelConfig) -> RnadeBi
     return RnadeBiases(c, out["alpha"], out["mu"], out["sigma"])
 
 
-def rnn_step(x_t: TensorVariable, m_t: TensorVariable, hhat_tm1: TensorVariable, p: dict, cfg: ModelConfig):
-    """``hhat_t`` for B sequences (x_t: B x D, m_t: B, hhat_tm1: B x R); masked frames keep ``hhat_tm1``."""
-    pre = pt.dot(x_t, p["W2"]) + pt.dot(hhat_tm1, p["W3"]) + p["b_hhat"]
+def rnn_step(
+    x_t: TensorVariable,
+    m_t: TensorVariable,
+    hhat_tm1: TensorVariable,
+    p: dict,
+    cfg: ModelConfig,
+    names: RnnNames = SUPPLEMENT,
+):
+    """``hhat_t`` for B sequences (x_t: B x D, m_t: B, hhat_tm1: B x R); masked frames keep ``hhat_tm1``.
+
+    ``names`` says which entries of ``p`` are ``W2``, ``W3``, ``b_hhat`` (the tutorial's ``Wvu``, ``Wuu``,
+    ``bu`` for the binary models: ``u_t = tanh(bu + v_t Wvu + u_tm1 Wuu)``).
+    """
+    pre = pt.dot(x_t, p[names.W_in]) + pt.dot(hhat_tm1, p[names.W_rec]) + p[names.b]
     m = pt.shape_padright(m_t)  # B x 1 of 0/1: exact, and its gradient keeps the model's dtype
     return m * activation(cfg.rnn_activation, pre) + (1 - m) * hhat_tm1
 
 
-def rnn_states(X: TensorVariable, mask: TensorVariable, p: dict, cfg: ModelConfig) -> TensorVariable:
-    """All RNN states by a scan over time: ``hhat`` (T x B x R), ``hhat[t]`` being the state after frame t."""
-    names = ["W2", "W3", "b_hhat"]
+def rnn_states(
+    X: TensorVariable,
+    mask: TensorVariable,
+    p: dict,
+    cfg: ModelConfig,
+    names: RnnNames = SUPPLEMENT,
+    h0: TensorVariable | None = None,
+) -> TensorVariable:
+    """All RNN states by a scan over time: ``hhat`` (T x B x R), ``hhat[t]`` being the state after frame t.
 
-    def rnn_time_step(x_t, m_t, hhat_tm1, W2, W3, b_hhat):
-        return rnn_step(x_t, m_t, hhat_tm1, dict(zip(names, (W2, W3, b_hhat), strict=True)), cfg)
+    ``h0`` (R) is the initial state, ``p[names.h0]`` when omitted (the tutorial's fixed ``u0 = 0`` is not a
+    parameter: pass it here).
+    """
+    keys = list(names[:3])
 
-    h0 = pt.broadcast_to(p["h0"], (X.shape[1], p["h0"].shape[0]))  # B x R
+    def rnn_time_step(x_t, m_t, hhat_tm1, W_in, W_rec, b):
+        return rnn_step(x_t, m_t, hhat_tm1, dict(zip(keys, (W_in, W_rec, b), strict=True)), cfg, names)
+
+    h0 = p[names.h0] if h0 is None else h0
+    h0 = pt.broadcast_to(h0, (X.shape[1], h0.shape[0]))  # B x R
     return pytensor.scan(
         rnn_time_step,
         sequences=[X, mask],
         outputs_info=[h0],
-        non_sequences=[p[n] for n in names],
+        non_sequences=[p[n] for n in keys],
         strict=True,
         return_updates=False,
         name="rnn_time",
