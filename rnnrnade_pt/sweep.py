@@ -1,0 +1,222 @@
+"""Many training runs at once: one experiment's list of runs, or a grid of configurations, trained and
+evaluated one after another or in parallel through Dask distributed, on this machine or a cluster.
+
+Every run is :func:`~rnnrnade_pt.runs.train_and_evaluate` of one :class:`~rnnrnade_pt.config.RunConfig`
+in its own run directory, so a sweep's runs are ordinary runs (``rnnrnade eval``, ``sample`` and ``plot``
+read them) and a finished run is never trained twice: a run directory holding ``results.json`` for the same
+config is reused, one holding ``last.npz`` of the same config is resumed.
+
+A sweep file is JSON::
+
+    {"name": "mocap", "base": "mocap.json", "grid": {"model.H": [50, 100], "train.lr": [1e-3, 1e-4]}}
+
+``base`` is a run config (a path relative to the sweep file, or the config itself); ``grid`` maps override
+keys (as on the command line: ``model.K``, ``train.weight_decay``, ``train.seed``) to lists of values; the
+runs are their cartesian product.
+
+The parallel engine is Dask distributed (``pip install "dask[distributed]"``): ``engine="dask"`` starts a
+``LocalCluster`` of ``workers`` single-threaded processes, or connects to the scheduler at ``address``
+(``tcp://host:8786``) of a cluster started with ``dask scheduler`` / ``dask worker`` (every worker needs this
+package and the data under the same paths), unchanged.
+
+References
+----------
+.. [1] Dask Development Team. "Dask: Library for dynamic task scheduling", https://dask.org (distributed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from .config import RunConfig
+from .errors import ConfigError, RnnRnadeError
+
+__all__ = ["Job", "expand_grid", "load_sweep", "run_job", "run_jobs"]
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("local", "dask")
+
+
+class Job(NamedTuple):
+    """One training run: its name (a row of a table), config and run directory."""
+
+    name: str
+    cfg: RunConfig
+    run_dir: str
+
+
+def _value_label(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "+".join(str(v) for v in value) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def expand_grid(base: RunConfig, grid: dict[str, Sequence], name: str) -> list[tuple[str, RunConfig]]:
+    """The cartesian product of ``grid`` applied to ``base``: ``[(name-K=5-lr=0.01, config), ...]``.
+
+    Keys are override keys (``model.K`` or a bare ``K`` when one section has it); every value list must be
+    non-empty. Each config is validated here, so a bad grid fails before anything is trained.
+    """
+    if not isinstance(grid, dict):
+        raise ConfigError(f"a sweep grid must be an object of key -> list of values, got {grid!r}")
+    for key, values in grid.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ConfigError(f"sweep grid entry {key!r} must be a non-empty list of values, got {values!r}")
+    keys = list(grid)
+    out = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        label = "-".join(
+            f"{k.rsplit('.', 1)[-1]}={_value_label(v)}" for k, v in zip(keys, combo, strict=True)
+        )
+        out.append(
+            (f"{name}-{label}" if label else name, base.with_overrides(list(zip(keys, combo, strict=True))))
+        )
+    return out
+
+
+def load_sweep(path: str | os.PathLike, run_root: str | os.PathLike) -> list[Job]:
+    """The jobs of a sweep file (see the module docstring), each in ``run_root/<job name>``."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            spec = json.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"sweep file {path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"sweep file {path} is not valid JSON: {e}") from None
+    if not isinstance(spec, dict) or "base" not in spec:
+        raise ConfigError(f"sweep file {path} must be an object with 'base' (a run config) and 'grid'")
+    unknown = sorted(set(spec) - {"name", "base", "grid", "description"})
+    if unknown:
+        raise ConfigError(
+            f"sweep file {path}: unknown key(s) {unknown}; known: base, grid, name, description"
+        )
+    base = spec["base"]
+    if isinstance(base, str):
+        base_path = os.path.join(os.path.dirname(os.path.abspath(path)), base)
+        try:
+            with open(base_path, encoding="utf-8") as fh:
+                base = RunConfig.from_json(fh.read())
+        except FileNotFoundError:
+            raise ConfigError(f"sweep file {path}: base config {base_path} does not exist") from None
+    else:
+        base = RunConfig.from_dict(base)
+    name = spec.get("name") or os.path.splitext(os.path.basename(path))[0]
+    grid = expand_grid(base, spec.get("grid", {}), name)
+    return [Job(n, cfg, os.path.join(os.fspath(run_root), n)) for n, cfg in grid]
+
+
+def _same_config(run_dir: str, cfg: RunConfig) -> bool:
+    try:
+        with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as fh:
+            return RunConfig.from_json(fh.read()) == cfg
+    except (OSError, RnnRnadeError):
+        return False
+
+
+def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict:
+    """Train and evaluate one job (what every engine runs, in this process or a Dask worker).
+
+    The config travels as JSON, so a worker needs nothing but this package. Returns the
+    :func:`~rnnrnade_pt.runs.train_and_evaluate` summary with ``name`` added, the stored one when the run
+    directory already holds results of the same config (``reused: True``), or ``{"name", "run", "error"}``
+    with a one-line message when the run fails (a bad config, missing data, ...), so that one broken job does
+    not stop a sweep.
+    """
+    from .runs import train_and_evaluate
+
+    cfg = RunConfig.from_json(cfg_json)
+    results = os.path.join(run_dir, "results.json")
+    try:
+        if not force and os.path.exists(results) and _same_config(run_dir, cfg):
+            with open(results, encoding="utf-8") as fh:
+                return {**json.load(fh), "name": name, "reused": True}
+        if os.path.isdir(run_dir) and os.listdir(run_dir) and not _same_config(run_dir, cfg):
+            if not force:
+                raise ConfigError(f"{run_dir} holds a run of another config; remove it or pass force")
+            import shutil
+
+            shutil.rmtree(run_dir)
+        resume = os.path.exists(os.path.join(run_dir, "last.npz")) and not os.path.exists(results)
+        summary = train_and_evaluate(cfg, run_dir, resume=resume)
+        return {**summary, "name": name, "reused": False}
+    except RnnRnadeError as e:
+        logger.error("run %s failed: %s", name, e)
+        return {"name": name, "run": run_dir, "error": str(e).splitlines()[0]}
+    except Exception as e:  # noqa: BLE001  (a sweep reports a failing run and goes on)
+        logger.exception("run %s failed", name)
+        return {
+            "name": name,
+            "run": run_dir,
+            "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+        }
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    force: bool = False,
+    progress: Callable[[dict], None] | bool | None = None,
+) -> list[dict]:
+    """Train and evaluate every job; the summaries in job order (see :func:`run_job`).
+
+    Parameters
+    ----------
+    engine : {"local", "dask"}
+        One after another in this process, or in parallel through Dask distributed.
+    workers : int
+        Dask: processes of the local cluster (one thread each; PyTensor's C code is single-threaded here).
+    address : str, optional
+        Dask: the scheduler of an existing cluster (``tcp://host:8786``) instead of a local one.
+    force : bool
+        Retrain runs whose directory already holds results of the same config.
+    progress : callable, optional
+        Called with each summary as it arrives (e.g. to print a line); ``True`` logs them.
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"workers must be a positive integer, got {workers!r}")
+    names = [j.name for j in jobs]
+    if len(set(names)) != len(names):
+        raise ConfigError(
+            f"job names must be unique, got {sorted(n for n in set(names) if names.count(n) > 1)}"
+        )
+
+    def report(summary: dict) -> dict:
+        if callable(progress):
+            progress(summary)
+        elif progress:
+            logger.info("finished %s: %s", summary["name"], summary.get("error") or summary.get("test"))
+        return summary
+
+    args = [(j.name, j.cfg.to_json(), os.fspath(j.run_dir), force) for j in jobs]
+    if engine == "local":
+        return [report(run_job(*a)) for a in args]
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError('engine "dask" needs Dask distributed: pip install "dask[distributed]"') from None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        with Client(address or cluster) as client:
+            futures = [client.submit(run_job, *a, key=f"run-{a[0]}", pure=False) for a in args]
+            index = {f.key: i for i, f in enumerate(futures)}
+            out: list[dict | None] = [None] * len(futures)
+            for future in as_completed(futures):
+                out[index[future.key]] = report(future.result())
+            return out  # type: ignore[return-value]
+    finally:
+        if cluster is not None:
+            cluster.close()
