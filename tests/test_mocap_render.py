@@ -1,0 +1,52 @@
+"""The 49-d MIT mocap frames back to Taylor's raw channels and joint positions, and the stick-figure strip."""
+
+import numpy as np
+import pytest
+
+from rnnrnade_pt.data.mocap import KEPT, joint_positions, load_skeleton, postprocess
+from rnnrnade_pt.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def mocap(shared_data):
+    for name in ("motion.mat", "mit_mocap.mat"):
+        if not (shared_data / "sequences" / "mit_mocap" / name).exists():
+            pytest.skip(f"sequences/mit_mocap/{name} is not in {shared_data}")
+    import scipy.io
+
+    from rnnrnade_pt.data.sequences import load_mocap
+
+    raw = np.concatenate([np.asarray(m, float) for m in scipy.io.loadmat(
+        shared_data / "sequences" / "mit_mocap" / "motion.mat")["Motion"].ravel()])  # fmt: skip
+    data = load_mocap(shared_data)
+    return load_skeleton(shared_data), raw, np.concatenate(data.splits["train"] + data.splits["test"])
+
+
+def test_postprocess_inverts_the_preprocessing_exactly(mocap):
+    skel, raw, frames = mocap
+    assert len(KEPT) == 49 and frames.shape == (3826, 49)
+    np.testing.assert_allclose(postprocess(frames, skel), raw, atol=1e-9)
+    with pytest.raises(DataError, match="T x 49"):
+        postprocess(frames[:, :48], skel)
+
+
+def test_forward_kinematics_keeps_bones_and_bends_knees_backwards(mocap):
+    skel, raw, _ = mocap
+    P = joint_positions(raw[::20], skel)  # T x 18 x 3
+    for j, p in enumerate(skel.parents):
+        if p >= 0:  # bone lengths are the skeleton's offsets, in every frame
+            length = np.linalg.norm(raw[0, skel.offset[j]])
+            np.testing.assert_allclose(np.linalg.norm(P[:, j] - P[:, p], axis=1), length, rtol=1e-9)
+    thigh, shin = P[:, 2] - P[:, 1], P[:, 3] - P[:, 2]  # left hip -> knee -> ankle
+    assert np.mean(np.cross(thigh, shin)[:, 1] > 0) > 0.9  # the shin swings back (x forward, z up)
+    assert np.all(P[:, 10, 2] > P[:, 0, 2]) and np.all(P[:, 3, 2] < P[:, 0, 2])  # chest above, feet below
+
+
+def test_stick_figure_strip_is_written(mocap, tmp_path):
+    pytest.importorskip("matplotlib")
+    from rnnrnade_pt.plots import stick_figure_strip
+
+    skel, raw, _ = mocap
+    P = joint_positions(raw[:40], skel)
+    out = stick_figure_strip(np.stack([P, P], axis=1), skel.parents, str(tmp_path / "walk.png"))
+    assert (tmp_path / "walk.png").stat().st_size > 1000 and out.endswith("walk.png")
