@@ -99,7 +99,10 @@ def postprocess(frames: np.ndarray, skel: MocapSkeleton) -> np.ndarray:
 
 
 def _expmap_matrices(r: np.ndarray) -> np.ndarray:
-    """Rodrigues, ``I + sin(theta) [k]_x + (1 - cos(theta)) [k]_x^2`` of ``r = theta k``: N x 3 to N x 3 x 3."""
+    """The Rodrigues matrices ``I + sin(theta) [k]_x + (1 - cos(theta)) [k]_x^2`` of ``r = theta k``.
+
+    ``r``: N x 3; returns N x 3 x 3.
+    """
     theta = np.linalg.norm(r, axis=-1)[:, None, None]  # N x 1 x 1
     k = r / (theta[:, 0] + np.finfo(float).eps)  # N x 3
     kx = np.zeros((r.shape[0], 3, 3))
