@@ -1,0 +1,336 @@
+"""The RNADE paper's tables: test log-likelihood on five UCI sets (10 folds) and on BSDS300 patches (issue 7).
+
+    python experiments/rnade_tables.py                       # every method, dataset and fold; README block
+    python experiments/rnade_tables.py --time-budget 300     # each run stops training after 5 min
+    python experiments/rnade_tables.py --sweep               # the paper's grid (configs/rnade/sweep.json)
+    python experiments/rnade_tables.py --engine dask --workers 2
+    python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
+
+Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
+RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
+``data.fold=k``, trained and evaluated by :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/rnade/<job>`` (a
+finished run of the same config is reused). The order-agnostic runs are then evaluated as ensembles of 1, 2,
+4, 8 and 16 orderings (cached in ``<run>/ensembles.json``), and the Gaussian and mixture-of-Gaussians
+baselines (:mod:`rnnrnade_pt.baselines`) are fitted on the same folds (cached in ``<run root>/baselines``).
+With ``--sweep`` every grid point is a run and, per method, dataset and fold, the one with the best
+validation log-likelihood gives the test value.
+
+Units: the UCI columns are log-likelihoods of the standardised data (each dimension scaled by the training
+fold's mean and std), as in the paper; the runs report them in the data's units, and the table subtracts
+each run's log-Jacobian ``-sum_d log std_d``. BSDS300 is in the data's units (nats per 63-dim patch of
+pixels scaled to [0, 1]), as in the paper.
+
+References
+----------
+.. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
+   NIPS 2013.
+.. [2] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014 (order-agnostic
+   training, ensembles over orderings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import logging
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG_DIR = os.path.join(HERE, "configs", "rnade")
+README = os.path.join(HERE, "README.md")
+BLOCK = "rnade"
+logger = logging.getLogger("rnade_tables")
+
+UCI = ("redwine", "whitewine", "parkinsons", "ionosphere", "boston")  # the paper's column order
+BSDS = "bsds300"
+DATASETS = (*UCI, BSDS)
+TITLES = {"redwine": "Red wine", "whitewine": "White wine", "parkinsons": "Parkinsons",
+          "ionosphere": "Ionosphere", "boston": "Boston housing", "bsds300": "BSDS300"}  # fmt: skip
+N_FOLDS = 10
+METHODS = {
+    "rnade-mog": [],
+    "rnade-laplace": [("model.mixture", "laplace")],
+    "rnade-mog-orderless": [("train.ordering", "orderless")],
+}
+ORDERLESS = "rnade-mog-orderless"
+ENSEMBLES = (1, 2, 4, 8, 16)
+ROWS = [("gaussian", "Gaussian"), ("mog", "MoG (components chosen on validation)"),
+        ("rnade-mog", "RNADE-MoG"), ("rnade-laplace", "RNADE-Laplace")] + [
+        (f"{ORDERLESS}/{n}", f"RNADE-MoG order-agnostic, ensemble of {n} ordering{'s' * (n > 1)}")
+        for n in ENSEMBLES]  # fmt: skip
+# as commonly quoted (the papers are not available here): NIPS 2013 Table 1 and the ICML 2014 ensembles
+PUBLISHED = [
+    ("Gaussian (published)", {"redwine": -13.18, "whitewine": -13.20, "parkinsons": -10.85,
+                              "ionosphere": -41.24, "boston": -11.37}),
+    ("RNADE-MoG (published)", {"redwine": -9.36, "whitewine": -10.23, "parkinsons": -0.90,
+                               "ionosphere": -2.50, "boston": -0.64}),
+    ("RNADE-Laplace (published)", {"redwine": -9.46, "whitewine": -10.38, "parkinsons": -2.63,
+                                   "ionosphere": -5.87, "boston": -4.04}),
+    ("EoRNADE, best ensemble (published)", {"redwine": -8.76, "whitewine": -9.67, "parkinsons": -0.90,
+                                            "bsds300": 157.0}),
+]  # fmt: skip
+QUICK = [("model.H", 4), ("model.K", 2), ("train.epochs", 2), ("train.patience", 0), ("data.n_train", 4),
+         ("data.n_valid", 4), ("data.n_test", 4)]  # fmt: skip
+QUICK_FOLDS = (0, 1)
+QUICK_COMPONENTS = (1, 2)  # the quick run's mixture baseline
+
+
+def load_grid(path: str = os.path.join(CONFIG_DIR, "sweep.json")) -> dict:
+    """The ``grid`` of the sweep file: override key -> list of values, as
+    :func:`~rnnrnade_pt.sweep.expand_grid` takes."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)["grid"]
+
+
+def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, quick=False, time_budget=None,
+              data_root=None, grid=None) -> list:  # fmt: skip
+    """The :class:`~rnnrnade_pt.sweep.Job` list: every method x dataset x fold (BSDS300: one split) x grid
+    point (``grid``: override key -> values; None: the configs as they are). Each job's name is
+    ``<method>_<dataset>_fold<k>`` (plus the grid point's label)."""
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.sweep import Job, expand_grid
+
+    folds = list(QUICK_FOLDS if quick else range(N_FOLDS)) if folds is None else list(folds)
+    jobs = []
+    for dataset in datasets:
+        path = os.path.join(CONFIG_DIR, f"{dataset}.json")
+        if dataset not in DATASETS or not os.path.exists(path):
+            raise ConfigError(f"no config {path} (datasets: {list(DATASETS)})")
+        with open(path, encoding="utf-8") as fh:
+            base = RunConfig.from_json(fh.read())
+        for method in methods:
+            if method not in METHODS:
+                raise ConfigError(f"unknown method {method!r}; known: {list(METHODS)}")
+            for fold in [0] if dataset == BSDS else folds:
+                over = list(METHODS[method]) + (list(QUICK) if quick else [])
+                over += [("data.fold", fold)] if dataset != BSDS else []
+                over += [("train.max_seconds", float(time_budget))] if time_budget is not None else []
+                over += [("data.root", os.fspath(data_root))] if data_root is not None else []
+                cfg = base.with_overrides(over)
+                name = f"{method}_{dataset}_fold{fold}" if dataset != BSDS else f"{method}_{dataset}"
+                points = expand_grid(cfg, grid, name) if grid else [(name, cfg)]
+                jobs += [Job(n, c, os.path.join(run_root, n)) for n, c in points]
+    return jobs
+
+
+def _job_key(job) -> tuple[str, str, int]:
+    method = next(m for m, over in METHODS.items() if job.name.startswith(f"{m}_"))
+    return method, job.cfg.data.name or job.cfg.data.dataset, job.cfg.data.fold
+
+
+def _log_jacobian(run_dir: str) -> float:
+    from rnnrnade_pt.train import checkpoint_standardizer, load_checkpoint
+
+    return checkpoint_standardizer(load_checkpoint(os.path.join(run_dir, "best.npz"))).log_jacobian
+
+
+def ensembles(job, summary: dict) -> dict:
+    """Test log-likelihood (data units) of an order-agnostic run as ensembles of 1, 2, 4, 8, 16 orderings,
+    ``{n: value}``, cached in ``<run>/ensembles.json`` (recomputed when the run was retrained); ``{}`` when
+    :func:`~rnnrnade_pt.runs.evaluate_run` has no ``orderings`` option."""
+    from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.runs import evaluate_run, load_run
+
+    if "orderings" not in inspect.signature(evaluate_run).parameters:
+        logger.warning("evaluate_run has no orderings option: no ensembles for %s", job.name)
+        return {}
+    path = os.path.join(job.run_dir, "ensembles.json")
+    if summary.get("reused") and os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            return {int(k): v for k, v in json.load(fh).items()}
+    run, test = load_run(job.run_dir), load_dataset(job.cfg.data)["test"]
+    out = {n: evaluate_run(run, test, orderings=n)["loglik_per_frame"] for n in ENSEMBLES}
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(out, fh, indent=2)
+    return out
+
+
+def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> list[dict]:
+    """The Gaussian and MoG records of every dataset and fold, cached in ``<run_root>/baselines/``."""
+    from rnnrnade_pt.baselines import MOG_COMPONENTS, baselines
+    from rnnrnade_pt.data.datasets import load_dataset
+
+    out = []
+    for dataset in datasets:
+        for fold in [0] if dataset == BSDS else folds:
+            job = make_jobs(run_root, [dataset], ["rnade-mog"], [fold], quick, None, data_root)[0]
+            path = os.path.join(run_root, "baselines", f"{dataset}_fold{fold}.json")
+            key = json.loads(job.cfg.to_json())["data"]
+            res = None
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as fh:
+                    res = json.load(fh)
+                res = res if res.get("data") == key else None
+            if res is None:
+                try:
+                    res = baselines(
+                        load_dataset(job.cfg.data),
+                        standardize=dataset != BSDS,
+                        components=QUICK_COMPONENTS if quick else MOG_COMPONENTS,
+                        seed=0,
+                    )
+                except Exception as e:  # noqa: BLE001  (one failing baseline is a cell, not a crash)
+                    res = {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+                res["data"] = key
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w", encoding="utf-8") as fh:
+                    json.dump(res, fh, indent=2)
+            for m in ("gaussian", "mog"):
+                rec = {"name": f"{m}_{dataset}_fold{fold}", "method": m, "dataset": dataset, "fold": fold}
+                if "error" in res:
+                    out.append({**rec, "error": res["error"]})
+                else:
+                    out.append({**rec, "loglik": res[m], "valid": 0.0, "wall_seconds": res[f"{m}_seconds"]})
+    return out
+
+
+def run_records(jobs, summaries) -> list[dict]:
+    """One record per run (and per ensemble size of the order-agnostic runs): ``name``, ``method``,
+    ``dataset``, ``fold``, ``loglik`` (test, in the table's units), ``valid`` (best validation, data units:
+    for choosing among grid points), ``wall_seconds``; or ``error``."""
+    out = []
+    for job, s in zip(jobs, summaries, strict=True):
+        method, dataset, fold = _job_key(job)
+        rec = {"name": job.name, "method": method, "dataset": dataset, "fold": fold}
+        if "error" in s or "test" not in s:
+            out.append({**rec, "error": s.get("error", "no best checkpoint")})
+            continue
+        shift = _log_jacobian(job.run_dir) if dataset != BSDS and job.cfg.data.standardize else 0.0
+        rec.update(valid=s["best_valid_loglik_per_frame"], wall_seconds=s.get("wall_seconds", 0.0))
+        if method != ORDERLESS:
+            out.append({**rec, "loglik": s["test"]["loglik_per_frame"] - shift})
+            continue
+        try:
+            ens = ensembles(job, s)
+        except Exception as e:  # noqa: BLE001
+            logger.error("ensembles of %s failed: %s", job.name, e)
+            ens = {}
+        for n in ENSEMBLES:
+            r = {**rec, "method": f"{ORDERLESS}/{n}", "wall_seconds": rec["wall_seconds"] if n == 1 else 0.0}
+            out.append({**r, "loglik": ens[n] - shift} if n in ens else {**r, "error": "not evaluated"})
+    return out
+
+
+def _duration(seconds) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
+
+
+def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
+    """The markdown table of the records (see :func:`run_records`, :func:`baseline_records`): one row per
+    method, one column per dataset (mean ± standard error over folds of the grid point with the best
+    validation score per fold; the number of folds when fewer than ``n_folds`` gave a value), the methods'
+    total wall time, then the published rows."""
+    from rnnrnade_pt.tables import fmt_mean_stderr, markdown_table
+
+    best: dict = {}
+    for r in records:
+        if "error" in r:
+            continue
+        key = (r["method"], r["dataset"], r["fold"])
+        if key not in best or r["valid"] > best[key]["valid"]:
+            best[key] = r
+    datasets = [d for d in DATASETS if any(r["dataset"] == d for r in records)]
+    failed = sorted(r["name"] for r in records if "error" in r)
+    rows = []
+    for method, title in ROWS:
+        mine = [r for r in records if r["method"] == method]
+        if not mine:
+            continue
+        cells = []
+        for d in datasets:
+            vals = [r["loglik"] for (m, dd, _), r in sorted(best.items()) if m == method and dd == d]
+            expected = 1 if d == BSDS else n_folds
+            cell = fmt_mean_stderr(vals) if vals else None
+            if vals and len(vals) < expected:
+                cell += f" ({len(vals)}/{expected} folds)"
+            cells.append(cell)
+        rows.append([title, *cells, _duration(sum(r.get("wall_seconds", 0.0) for r in mine))])
+    for title, values in PUBLISHED:
+        rows.append([title, *[f"{values[d]:.2f}" if d in values else None for d in datasets], None])
+    header = ["method", *[TITLES[d] for d in datasets], "wall time"]
+    text = markdown_table(header, rows)
+    text += (
+        "\nMean test log-likelihood per datapoint (nats), mean ± standard error over the folds. UCI columns: "
+        "of the standardised data (each dimension scaled by its training fold's mean and std), the paper's "
+        "units; BSDS300: nats per 63-dimensional patch (pixels dequantised and scaled to [0, 1], patch mean "
+        "removed, last pixel dropped; one train/valid/test split). Per method and fold the grid point with "
+        "the best validation log-likelihood counts. Wall time: all that method's runs together (training, "
+        "compiling, evaluating; the ensembles' evaluation is not included). The published rows are as "
+        "commonly quoted (NIPS 2013 Table 1; the ICML 2014 paper's best ensembles over orderings); the "
+        "papers are not available here, and the preprocessing here follows the papers' description but may "
+        "differ in detail (see rnnrnade_pt/data/uci.py).\n"
+    )
+    if failed:
+        text += f"\nFailed or unevaluated: {', '.join(failed[:20])}{' ...' if len(failed) > 20 else ''}.\n"
+    return text + (f"\n{note}\n" if note else "")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="2 folds, tiny models, few patches, tmp run root"
+    )
+    parser.add_argument("--sweep", action="store_true", help="every point of configs/rnade/sweep.json's grid")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local")
+    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
+    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
+    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
+    parser.add_argument(
+        "--run-root", help="where the run directories go (default runs/rnade; quick: a tmp dir)"
+    )
+    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    parser.add_argument("--folds", help="comma-separated folds (default: all 10; quick: 0,1)")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and MoG baselines")
+    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
+    parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from rnnrnade_pt.sweep import run_jobs
+    from rnnrnade_pt.tables import replace_block
+
+    run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
+    datasets = args.datasets.split(",")
+    folds = [int(f) for f in args.folds.split(",")] if args.folds else None
+    jobs = make_jobs(run_root, datasets, args.methods.split(","), folds, args.quick, args.time_budget,
+                     args.data_root, load_grid() if args.sweep else None)  # fmt: skip
+    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
+                         force=args.force, progress=True)  # fmt: skip
+    records = run_records(jobs, summaries)
+    if not args.no_baselines:
+        used = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
+        records += baseline_records(datasets, used, run_root, args.data_root, args.quick)
+    n_folds = len(folds) if folds else (len(QUICK_FOLDS) if args.quick else N_FOLDS)
+    c = jobs[0].cfg if jobs else None
+    note = ""
+    if c is not None:
+        t = c.train
+        budget = f", at most {_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
+                f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}; {t.optimizer} lr {t.lr:g}, "
+                f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "
+                f"stopping after {t.patience} epochs without a better validation score{budget}.")  # fmt: skip
+    table = rnade_table(records, n_folds, note)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(table)
+    elif args.quick:
+        sys.stdout.write(table)
+    else:
+        replace_block(README, BLOCK, table)
+    errors = [s for s in summaries if "error" in s]
+    for s in errors:
+        logger.error("%s failed: %s", s["name"], s["error"])
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

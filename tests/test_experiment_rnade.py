@@ -1,0 +1,247 @@
+"""The RNADE tables: UCI preprocessing and folds, BSDS300 patches and their cache, the baselines against
+SciPy, the table builder, and ``experiments/rnade_tables.py --quick`` end to end."""
+
+import importlib.util
+import json
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+from rnnrnade_pt.baselines import baselines, gaussian_fit, gaussian_loglik, mog_select
+from rnnrnade_pt.data import bsds, uci
+from rnnrnade_pt.errors import ConfigError, DataError
+
+ROOT = pathlib.Path(__file__).parents[1]
+
+EXPECTED = {  # set -> (rows, D, attributes removed besides the labels)
+    "redwine": (1599, 11, set()),
+    "whitewine": (4898, 11, set()),
+    "parkinsons": (195, 15, {"MDVP:Jitter(Abs)", "MDVP:RAP", "Jitter:DDP", "MDVP:Shimmer(dB)", "Shimmer:APQ3",
+                             "Shimmer:APQ5", "Shimmer:DDA"}),
+    "ionosphere": (351, 32, {"a1", "a2"}),
+    "boston": (506, 11, {"ZN", "CHAS", "RAD"}),
+}  # fmt: skip
+LABELS = {"redwine": {"quality"}, "whitewine": {"quality"}, "parkinsons": {"name", "status"},
+          "ionosphere": {"class"}, "boston": set()}  # fmt: skip
+
+
+def _need(root: pathlib.Path, rel: str) -> pathlib.Path:
+    if not (root / rel).exists():
+        pytest.skip(f"{root / rel} is absent (shared data)")
+    return root
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    spec = importlib.util.spec_from_file_location("rnade_tables", ROOT / "experiments" / "rnade_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["rnade_tables"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# ------------------------------------------------------------------------------------------------ UCI
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_uci_attributes_removed(shared_data, name):
+    root = _need(shared_data, uci.UCI_SETS[name].file)
+    d = uci.load_uci(name, root)
+    n, D, removed = EXPECTED[name]
+    assert d.X.shape == (n, D) and len(d.attributes) == D
+    assert set(d.removed) == removed | LABELS[name]
+    assert not set(d.attributes) & set(d.removed)
+    # independent check of the two rules on what is left: no discrete column, no |r| > 0.98 pair
+    assert min(np.unique(c).size for c in d.X.T) >= uci.DISCRETE_MAX_DISTINCT
+    R = np.abs(np.corrcoef(d.X, rowvar=False)) - np.eye(D)
+    assert R.max() <= uci.CORRELATION_MAX
+
+
+def test_uci_folds_cover_rows_once(shared_data):
+    root = _need(shared_data, uci.UCI_SETS["boston"].file)
+    X = uci.load_uci("boston", root).X
+    folds = uci.fold_indices(X.shape[0], seed=0)
+    allrows = np.concatenate(folds)
+    assert len(folds) == 10 and np.array_equal(np.sort(allrows), np.arange(X.shape[0]))
+    assert max(f.size for f in folds) - min(f.size for f in folds) <= 1
+    assert not np.array_equal(uci.fold_indices(X.shape[0], seed=1)[0], folds[0])
+    for k in (0, 9):
+        s = uci.uci_splits("boston", k, root)
+        tr, va, te = s["train"][0], s["valid"][0], s["test"][0]
+        assert np.array_equal(te, X[folds[k]]) and np.array_equal(va, X[folds[(k + 1) % 10]])
+        both = np.concatenate([tr, va, te])
+        key = lambda A: A[np.lexsort(A.T[::-1])]  # noqa: E731
+        assert np.array_equal(key(both), key(X))  # a partition of the rows
+        assert tr.shape[0] == X.shape[0] - folds[k].size - folds[(k + 1) % 10].size
+
+
+def test_uci_bad_files_one_line_errors(tmp_path):
+    spec = uci.UCI_SETS["boston"]
+    cases = {
+        "": "no data row",
+        "1 2 3\n": "has 3 fields",
+        " ".join(["1"] * 13 + ["x"]) + "\n": "not a number",
+    }
+    for text, what in cases.items():
+        p = tmp_path / "housing.data"
+        p.write_text(text)
+        with pytest.raises(DataError, match=what) as e:
+            uci.read_table(p, spec)
+        assert "\n" not in str(e.value)
+    with pytest.raises(DataError, match="lacks the column"):
+        p.write_text("a,b\n1,2\n")
+        uci.read_table(p, uci.UCI_SETS["parkinsons"])
+    (tmp_path / "uci").mkdir()
+    (tmp_path / "uci" / "housing.data").write_text("1 2\n")  # present but not the registered file
+    with pytest.raises(DataError, match="sha256") as e:
+        uci.load_uci("boston", tmp_path)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="unknown UCI set"):
+        uci.load_uci("abalone", tmp_path)
+    with pytest.raises(ConfigError, match="fold"):
+        uci.uci_splits("boston", 10, tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------ BSDS
+
+
+def test_patches_from_synthetic_images():
+    rng = np.random.default_rng(0)
+    P = bsds.extract_patches(np.full((20, 30), 77, np.uint8), 50, rng)
+    assert P.shape == (50, 63) and np.all(np.abs(P) < 1 / 256)  # only the dequantisation noise is left
+    img = rng.integers(0, 256, (12, 9)).astype(np.uint8)
+    P = bsds.extract_patches(img, 200, np.random.default_rng(1))
+    assert np.all(np.abs(P) < 1) and np.all(np.abs(P.sum(axis=1)) < 1)  # the dropped pixel is -sum
+    # every patch is a window of the image, up to the noise: find it
+    win = np.lib.stride_tricks.sliding_window_view(img, (8, 8)).reshape(-1, 64) / 256.0  # positions x 64
+    for p in P[:20]:
+        full = np.append(p, -p.sum())
+        d = (win - win.mean(axis=1, keepdims=True)) - full[None]
+        assert np.min(np.max(np.abs(d), axis=1)) < 2 / 256
+    with pytest.raises(DataError, match="smaller"):
+        bsds.extract_patches(np.zeros((5, 40), np.uint8), 1, rng)
+
+
+def test_grayscale_is_itu_601(tmp_path):
+    from PIL import Image
+
+    rgb = np.random.default_rng(2).integers(0, 256, (10, 12, 3)).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "x.png")
+    L = bsds.grayscale(tmp_path / "x.png").astype(float)
+    ref = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    assert np.max(np.abs(L - ref)) <= 0.51
+    (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(DataError, match="cannot read image") as e:
+        bsds.grayscale(tmp_path / "bad.jpg")
+    assert "\n" not in str(e.value)
+
+
+def test_bsds_splits_and_cache(shared_data, tmp_path, monkeypatch):
+    root = _need(shared_data, "bsds300/iids_train.txt")
+    kw = dict(n_train=2, n_valid=3, n_test=1, valid_fraction=0.1, seed=0, cache=tmp_path)
+    s = bsds.bsds_splits(root, **kw)
+    assert {k: v[0].shape for k, v in s.items()} == {"train": (360, 63), "valid": (60, 63), "test": (100, 63)}
+    assert all(np.all(np.abs(v[0]) < 1) for v in s.values())
+    files = list(tmp_path.glob("bsds300-*.npz"))
+    assert len(files) == 1
+    monkeypatch.setattr(bsds, "grayscale", lambda p: pytest.fail("the cache was not used"))
+    again = bsds.bsds_splits(root, **kw)
+    assert all(np.array_equal(again[k][0], s[k][0]) for k in s)
+    monkeypatch.undo()
+    other = bsds.bsds_splits(root, **{**kw, "seed": 1})
+    assert len(list(tmp_path.glob("bsds300-*.npz"))) == 2 and not np.array_equal(
+        other["test"][0], s["test"][0]
+    )
+
+
+def test_bsds_bad_input(tmp_path, monkeypatch):
+    (tmp_path / "bsds300").mkdir()
+    (tmp_path / "bsds300" / "iids_train.txt").write_text("12\n")
+    with pytest.raises(DataError, match="missing") as e:
+        bsds.bsds_splits(tmp_path, cache=tmp_path)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="n_train"):
+        bsds.bsds_splits(tmp_path, n_train=0, cache=tmp_path)
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ConfigError, match="pip install pillow"):
+        bsds.grayscale(tmp_path / "x.jpg")
+
+
+# ------------------------------------------------------------------------------------------------ baselines
+
+
+def test_gaussian_baseline_equals_scipy():
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((4, 4))
+    X = rng.standard_normal((300, 4)) @ A + rng.standard_normal(4)
+    mu, cov = gaussian_fit(X[:200])
+    np.testing.assert_allclose(cov, np.cov(X[:200], rowvar=False, ddof=0) + 1e-6 * np.eye(4), rtol=1e-12)
+    ref = multivariate_normal(mu, cov).logpdf(X[200:])
+    np.testing.assert_allclose(gaussian_loglik(X[200:], mu, cov), ref, rtol=1e-10)
+    splits = {"train": [X[:200]], "valid": [X[200:250]], "test": [X[250:]]}
+    res = baselines(splits, standardize=True, components=(1, 2))
+    m, s = X[:200].mean(0), X[:200].std(0)  # training statistics only
+    Z = (X - m) / s
+    ref = multivariate_normal(Z[:200].mean(0), np.cov(Z[:200], rowvar=False, ddof=0) + 1e-6 * np.eye(4))
+    assert res["gaussian"] == pytest.approx(ref.logpdf(Z[250:]).mean(), rel=1e-10)
+    raw = baselines(splits, standardize=False, components=(1,))
+    assert raw["gaussian"] == pytest.approx(res["gaussian"] - np.sum(np.log(s)), abs=1e-4)  # the Jacobian
+    assert raw["mog"] == pytest.approx(raw["gaussian"], abs=1e-6)  # one component is the Gaussian
+
+
+def test_mog_chooses_on_validation():
+    rng = np.random.default_rng(4)
+    X = np.concatenate([rng.normal(-5, 1, (300, 2)), rng.normal(5, 1, (300, 2))])[rng.permutation(600)]
+    out = mog_select(X[:400], X[400:500], X[500:], components=(1, 2))
+    assert out["components"] == 2 and out["by_components"][2] > out["by_components"][1]
+
+
+# ------------------------------------------------------------------------------------------------ table
+
+
+def test_table_selects_on_validation(experiment):
+    recs = [
+        {"name": "a", "method": "rnade-mog", "dataset": "redwine", "fold": 0, "loglik": -9.0, "valid": -1.0,
+         "wall_seconds": 10},
+        {"name": "b", "method": "rnade-mog", "dataset": "redwine", "fold": 0, "loglik": -5.0, "valid": -2.0,
+         "wall_seconds": 10},  # better test, worse validation: not chosen
+        {"name": "c", "method": "rnade-mog", "dataset": "redwine", "fold": 1, "loglik": -11.0, "valid": 0.0,
+         "wall_seconds": 70},
+        {"name": "d", "method": "gaussian", "dataset": "redwine", "fold": 0, "error": "boom"},
+    ]  # fmt: skip
+    text = experiment.rnade_table(recs, n_folds=3)
+    row = next(ln for ln in text.splitlines() if ln.startswith("| RNADE-MoG |"))
+    assert "-10.00 ± 1.00 (2/3 folds)" in row and "1 min 30 s" in row
+    assert "| RNADE-MoG (published) | -9.36 |" in text and "Failed or unevaluated: d" in text
+
+
+def test_quick_run(experiment, shared_data, tmp_path):
+    _need(shared_data, "uci/parkinsons.data")
+    _need(shared_data, "bsds300/iids_test.txt")
+    os.environ.setdefault("RNNRNADE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "table.md"
+    argv = ["--quick", "--datasets", "parkinsons,bsds300", "--methods", "rnade-mog,rnade-mog-orderless",
+            "--run-root", str(tmp_path / "runs"), "--data-root", str(shared_data),
+            "--out", str(out)]  # fmt: skip
+    experiment.main(argv)
+    text = out.read_text()
+    header = text.splitlines()[0]
+    assert header == "| method | Parkinsons | BSDS300 | wall time |"
+    row = next(ln for ln in text.splitlines() if ln.startswith("| RNADE-MoG |")).split("|")
+    assert "±" in row[2] and float(row[3])  # 2 folds of parkinsons; BSDS300's one split
+    assert "| Gaussian |" in text and "| MoG (components chosen on validation) |" in text
+    # the run standardised with its training fold's statistics only
+    from rnnrnade_pt.train import load_checkpoint
+
+    ck = load_checkpoint(tmp_path / "runs" / "rnade-mog_parkinsons_fold0" / "best.npz")
+    train = uci.uci_splits("parkinsons", 0, shared_data)["train"][0]
+    np.testing.assert_allclose(ck["data/standardize_mean"], train.mean(0), rtol=1e-12)
+    allrows = uci.load_uci("parkinsons", shared_data).X
+    assert not np.allclose(ck["data/standardize_mean"], allrows.mean(0), rtol=1e-6)
+    res = json.loads((tmp_path / "runs" / "baselines" / "parkinsons_fold1.json").read_text())
+    assert res["mog_components"] in (1, 2)
