@@ -1,0 +1,290 @@
+"""RNN-RNADE on real-valued sequences against its baselines (issue 8): bouncing balls, MIT mocap, Japanese
+Vowels; RNADE per frame (no RNN), the Gaussian RNN, RNN-RNADE with mu and sigma conditioned (the original
+code's setting) and with all three (the supplement's).
+
+    python experiments/sequences.py                        # 4 models x 3 datasets x 3 seeds, README block
+    python experiments/sequences.py --time-budget 600      # each run stops training after 10 min
+    python experiments/sequences.py --engine dask --workers 2
+    python experiments/sequences.py --render               # also sample and draw each model's best run
+    python experiments/sequences.py --quick                # tiny sizes, 1 epoch, 4 sequences a split (CI)
+    python experiments/sequences.py --sweep experiments/configs/sequences/sweep_mocap.json \\
+        --engine dask --workers 2 [--address tcp://host:8786] --out sweep_mocap.md
+
+Each run is ``experiments/configs/sequences/<model>_<dataset>.json`` with ``train.seed`` set, trained and
+evaluated by :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/sequences/<model>_<dataset>_seed<k>`` (a finished
+run of the same config is reused, not retrained). The table gives, per dataset, the test log-likelihood per
+frame (nats) and the one-step squared prediction error per frame, mean ± standard error over seeds. A sweep
+file (see :mod:`rnnrnade_pt.sweep`) is expanded over its grid and the seeds, and tabulated the same way, one
+row per grid point.
+
+References
+----------
+.. [1] Supplementary Material for the RNN-RNADE model.
+.. [2] I. Sutskever, G. E. Hinton, G. W. Taylor. "The recurrent temporal restricted Boltzmann machine."
+   NIPS 2008 (bouncing balls; MIT mocap as used there).
+.. [3] M. Kudo, J. Toyama, M. Shimbo. "Multidimensional curve classification using passing-through
+   regions." Pattern Recognition Letters 20, 1999 (Japanese Vowels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG_DIR = os.path.join(HERE, "configs", "sequences")
+README = os.path.join(HERE, "README.md")
+BLOCK = "sequences"
+
+MODELS = ("rnade", "gaussian-rnn", "rnn-rnade-mu-sigma", "rnn-rnade")
+DATASETS = ("balls", "mocap", "vowels")
+SEEDS = (0, 1, 2)
+TITLES = {"rnade": "RNADE per frame (no RNN)", "gaussian-rnn": "Gaussian RNN",
+          "rnn-rnade-mu-sigma": "RNN-RNADE, mu and sigma conditioned", "rnn-rnade": "RNN-RNADE, all three",
+          "balls": "balls", "mocap": "mocap", "vowels": "vowels"}  # fmt: skip
+# --quick: tiny models, one epoch on the first few sequences of each split (the balls: few and short)
+QUICK = [
+    ("model.H", 4), ("model.R", 3), ("model.K", 2), ("train.epochs", 1), ("train.window", 20),
+    ("train.batch_size", 4), ("train.patience", 0), ("data.max_sequences", 4), ("data.n_train", 6),
+    ("data.n_valid", 2), ("data.n_test", 2), ("data.length", 12),
+]  # fmt: skip
+
+logger = logging.getLogger("sequences")
+
+
+def job_name(row: str, dataset: str, seed: int) -> str:
+    return f"{row}_{dataset}_seed{seed}"
+
+
+def job_key(name: str) -> tuple[str, str, int]:
+    """``(row, dataset, seed)`` of a :func:`job_name`."""
+    row, dataset, seed = name.rsplit("_", 2)
+    return row, dataset, int(seed.removeprefix("seed"))
+
+
+def _overrides(quick: bool, time_budget, data_root, keep=()) -> list:
+    out = [(k, v) for k, v in QUICK if k not in keep] if quick else []
+    if time_budget is not None:
+        out.append(("train.max_seconds", float(time_budget)))
+    if data_root is not None:
+        out.append(("data.root", os.fspath(data_root)))
+    return out
+
+
+def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=False, time_budget=None,
+              data_root=None):  # fmt: skip
+    """One :class:`~rnnrnade_pt.sweep.Job` per (model, dataset, seed) from
+    ``configs/sequences/<model>_<dataset>.json``, with the quick overrides, the training time budget
+    (seconds, ``train.max_seconds``) and the data root."""
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.sweep import Job
+
+    jobs = []
+    for model in models:
+        for dataset in datasets:
+            path = os.path.join(CONFIG_DIR, f"{model}_{dataset}.json")
+            if not os.path.exists(path):
+                raise ConfigError(f"no config {path} (models: {list(MODELS)}, datasets: {list(DATASETS)})")
+            with open(path, encoding="utf-8") as fh:
+                cfg = RunConfig.from_json(fh.read())
+            cfg = cfg.with_overrides(_overrides(quick, time_budget, data_root))
+            for seed in seeds:
+                name = job_name(model, dataset, seed)
+                jobs.append(Job(name, cfg.override("train.seed", int(seed)), os.path.join(run_root, name)))
+    return jobs
+
+
+def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, data_root=None):
+    """The jobs of a sweep file (:func:`rnnrnade_pt.sweep.load_sweep`), each grid point once per seed; with
+    ``quick`` the tiny sizes apply except to the keys the grid sets."""
+    from rnnrnade_pt.sweep import Job, load_sweep
+
+    with open(path, encoding="utf-8") as fh:
+        keep = set(json.load(fh).get("grid", {}))
+    jobs = []
+    for job in load_sweep(path, run_root):
+        cfg = job.cfg.with_overrides(_overrides(quick, time_budget, data_root, keep))
+        for seed in seeds:
+            name = job_name(job.name, cfg.data.dataset, seed)
+            jobs.append(Job(name, cfg.override("train.seed", int(seed)), os.path.join(run_root, name)))
+    return jobs
+
+
+def sequences_table(summaries, jobs=None, titles=TITLES) -> str:
+    """The markdown table of ``run_jobs``' summaries (named by :func:`job_name`): one row per model (or
+    sweep grid point), per dataset the test log-likelihood per frame and the one-step squared prediction
+    error per frame as mean ± standard error over the seeds; the parameter count on each dataset, the seeds
+    and the summed wall time. Notes on the settings follow when ``jobs`` is given."""
+    from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
+
+    cells: dict = {}  # (row, dataset) -> list of summaries
+    rows, datasets = [], []
+    for s in summaries:
+        row, dataset, _ = job_key(s["name"])
+        cells.setdefault((row, dataset), []).append(s)
+        if row not in rows:
+            rows.append(row)
+        if dataset not in datasets:
+            datasets.append(dataset)
+    datasets = [d for d in DATASETS if d in datasets] + [d for d in datasets if d not in DATASETS]
+    header = ["model"]
+    for d in datasets:
+        header += [f"{titles.get(d, d)}: log-lik / frame", f"{titles.get(d, d)}: sq. error / frame"]
+    header += ["parameters (" + " / ".join(titles.get(d, d) for d in datasets) + ")", "seeds", "wall time"]
+    table = []
+    for row in rows:
+        line, n_params, seeds, wall = [titles.get(row, row)], [], 0, 0.0
+        for d in datasets:
+            runs = cells.get((row, d), [])
+            ok = [s for s in runs if "error" not in s and "test" in s]
+            failed = len(runs) - len(ok)
+            for metric in ("loglik_per_frame", "sq_pred_error_per_frame"):
+                values = [s["test"][metric] for s in ok if metric in s["test"]]
+                text = fmt_mean_stderr(values) if values else None
+                if failed:
+                    text = f"{text or '—'} ({failed} failed)"
+                line.append(text)
+            n_params.append(f"{ok[0]['n_params']:,}" if ok else "—")
+            seeds = max(seeds, len(ok))
+            wall += sum(s.get("wall_seconds", 0.0) for s in ok)
+        table.append(line + [" / ".join(n_params), seeds, fmt_duration(wall)])
+    text = markdown_table(header, table)
+    text += (
+        "\nTest log-likelihood per frame in nats (in the data's own units: standardised models are "
+        "reported for the unstandardised data), and one-step squared prediction error per frame: "
+        "the squared distance, summed over dimensions, between each test frame with a past and the model's "
+        "prediction from the frames before it (RNN-RNADE: ancestral mean-field; Gaussian RNN: its mean; "
+        "RNADE: its one mean-field frame). Mean ± standard error over seeds; wall time is the rows' runs "
+        "together, compiling and evaluation included.\n"
+    )
+    if failed_runs := [s for s in summaries if "error" in s]:
+        text += "\nFailed: " + "; ".join(f"{s['name']}: {s['error']}" for s in failed_runs) + "\n"
+    if jobs:
+        t = jobs[0].cfg.train
+        budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        sizes = sorted({(j.cfg.data.dataset, j.cfg.model.H, j.cfg.model.K, j.cfg.model.R) for j in jobs})
+        text += (
+            f"\nSettings: {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} windows of {t.window} frames "
+            f"(RNADE: of frames), gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} epochs"
+            + (f", early stopping after {t.patience} epochs without a better validation score" if t.patience
+               else "")
+            + f"{budget}; sizes (dataset, H, K, R): "
+            + ", ".join(f"{d} {h}/{k}/{r}" for d, h, k, r in sizes)
+            + " (the Gaussian RNN uses R only, RNADE H and K)."
+        )  # fmt: skip
+        if any(j.cfg.data.max_sequences for j in jobs):
+            text += f" Quick run: the first {jobs[0].cfg.data.max_sequences} sequences of each split only."
+        text += "\n"
+    return text
+
+
+def render(summaries, out_dir: str, n: int = 3, steps: int = 60, data_root=None) -> list[str]:
+    """Sample ``n`` sequences of ``steps`` frames from each (model, dataset)'s best seed (highest test
+    log-likelihood) and draw them: balls as frame strips, mocap as stick figures, vowels as line plots.
+    Returns the PNG paths."""
+    import numpy as np
+
+    from rnnrnade_pt.plots import sample_strip, stick_figure_strip
+    from rnnrnade_pt.runs import load_run, sample_run
+
+    best: dict = {}
+    for s in summaries:
+        if "error" in s or "test" not in s:
+            continue
+        row, dataset, _ = job_key(s["name"])
+        if (row, dataset) not in best or s["test"]["loglik_per_frame"] > best[row, dataset]["test"][
+            "loglik_per_frame"
+        ]:
+            best[row, dataset] = s
+    os.makedirs(out_dir, exist_ok=True)
+    paths, skel = [], None
+    for (row, dataset), s in best.items():
+        run = load_run(s["run"])
+        if not run.cfg.model.recurrent:
+            S = sample_run(run, n * steps).reshape(n, steps, -1).transpose(1, 0, 2)  # i.i.d. frames
+        else:
+            S = sample_run(run, n, steps=steps)  # steps x n x D
+        out = os.path.join(out_dir, f"{row}_{dataset}.png")
+        if dataset == "mocap":
+            from rnnrnade_pt.data.mocap import joint_positions, load_skeleton, postprocess
+
+            skel = skel or load_skeleton(data_root or run.cfg.data.root)
+            P = [joint_positions(postprocess(S[:, b], skel), skel) for b in range(S.shape[1])]
+            paths.append(stick_figure_strip(np.stack(P, axis=1), skel.parents, out))
+        else:
+            paths.append(sample_strip(S, out))
+    return paths
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
+    parser.add_argument("--sweep", help="a sweep file (JSON: name, base, grid) instead of the models")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local")
+    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
+    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
+    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
+    parser.add_argument("--run-root", help="where the run directories go (default runs/sequences[/NAME]; "
+                        "quick: a tmp dir)")  # fmt: skip
+    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
+    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
+    parser.add_argument(
+        "--seeds", default=None, help="comma-separated training seeds (default 0,1,2; quick 0,1)"
+    )
+    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
+    parser.add_argument("--render", nargs="?", const="", metavar="DIR",
+                        help="sample and draw each best run (PNGs in DIR; RUN_ROOT/figures)")  # fmt: skip
+    parser.add_argument(
+        "--out", help="write the table here (default: the README block; quick, sweep: stdout)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.verbose:
+        for name in ("rnnrnade_pt", "sequences"):
+            logging.getLogger(name).setLevel(logging.INFO)
+    from rnnrnade_pt.sweep import run_jobs
+    from rnnrnade_pt.tables import replace_block
+
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else ([0, 1] if args.quick else list(SEEDS))
+    if args.run_root:
+        run_root = args.run_root
+    elif args.quick:
+        run_root = tempfile.mkdtemp(prefix="sequences-quick-")
+    else:
+        sweep_name = os.path.splitext(os.path.basename(args.sweep))[0] if args.sweep else None
+        run_root = os.path.join("runs", "sequences", *([sweep_name] if sweep_name else []))
+    if args.sweep:
+        jobs = make_sweep_jobs(args.sweep, run_root, seeds, args.quick, args.time_budget, args.data_root)
+    else:
+        jobs = make_jobs(run_root, args.models.split(","), args.datasets.split(","), seeds, args.quick,
+                         args.time_budget, args.data_root)  # fmt: skip
+    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
+                         force=args.force, progress=True)  # fmt: skip
+    table = sequences_table(summaries, jobs)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(table)
+    elif args.quick or args.sweep:
+        sys.stdout.write(table)
+    else:
+        replace_block(README, BLOCK, table)
+    if args.render is not None:
+        for path in render(
+            summaries, args.render or os.path.join(run_root, "figures"), data_root=args.data_root
+        ):
+            logger.warning("wrote %s", path)
+    for s in summaries:
+        if "error" in s:
+            logger.error("%s failed: %s", s["name"], s["error"])
+    return 1 if any("error" in s for s in summaries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

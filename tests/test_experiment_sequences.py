@@ -1,0 +1,109 @@
+"""experiments/sequences.py: its configs and sweep file, the table from summaries, and a quick run end to end
+(the Gaussian RNN on generated balls, then a two-point sweep through the same entry)."""
+
+import importlib.util
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from rnnrnade_pt.config import RunConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+spec = importlib.util.spec_from_file_location("sequences_experiment", os.path.join(ROOT, "experiments",
+                                              "sequences.py"))  # fmt: skip
+seq = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(seq)
+
+
+def test_every_model_and_dataset_has_a_config():
+    jobs = seq.make_jobs("runs", seeds=(0, 1, 2))
+    assert len(jobs) == len(seq.MODELS) * len(seq.DATASETS) * 3
+    D = {"balls": 225, "mocap": 49, "vowels": 12}
+    for job in jobs:
+        row, dataset, seed = seq.job_key(job.name)
+        cfg = job.cfg
+        assert (cfg.data.dataset, cfg.model.D, cfg.train.seed) == (dataset, D[dataset], seed)
+        assert job.run_dir == os.path.join("runs", job.name)
+        expected = {"rnade": "rnade", "gaussian-rnn": "gaussian-rnn"}.get(row, "rnn-rnade")
+        assert cfg.model.model == expected
+        if expected == "rnn-rnade":
+            assert cfg.model.conditioned == (("mu", "sigma") if row.endswith("mu-sigma") else
+                                             ("alpha", "mu", "sigma"))  # fmt: skip
+    balls = next(j.cfg.data for j in jobs if j.cfg.data.dataset == "balls")
+    assert (balls.n_train, balls.length, balls.n_balls, balls.res) == (4000, 100, 3, 15)
+    quick = seq.make_jobs("tmp", ["rnn-rnade"], ["mocap"], [0], quick=True, time_budget=5)[0].cfg
+    assert (quick.model.H, quick.train.epochs, quick.train.max_seconds, quick.data.max_sequences) == (
+        4,
+        1,
+        5,
+        4,
+    )
+
+
+def test_the_mocap_sweep_expands_over_its_grid_and_the_seeds():
+    path = os.path.join(seq.CONFIG_DIR, "sweep_mocap.json")
+    with open(path) as fh:
+        grid = json.load(fh)["grid"]
+    jobs = seq.make_sweep_jobs(path, "sw", seeds=[0, 1], quick=True)
+    assert len(jobs) == math.prod(len(v) for v in grid.values()) * 2
+    row, dataset, seed = seq.job_key(jobs[-1].name)
+    assert (dataset, seed) == ("mocap", 1) and row.startswith("sweep_mocap-H=100-R=100-K=10")
+    assert {j.cfg.model.K for j in jobs} == set(grid["model.K"])  # the grid wins over the quick sizes
+    assert {j.cfg.train.epochs for j in jobs} == {1} and len({j.name for j in jobs}) == len(jobs)
+
+
+def test_table_is_mean_and_standard_error_over_seeds():
+    def run(name, ll, err, wall=10.0):
+        return {"name": name, "n_params": 1234, "wall_seconds": wall,
+                "test": {"loglik_per_frame": ll, "sq_pred_error_per_frame": err}}  # fmt: skip
+
+    summaries = [
+        run("rnn-rnade_mocap_seed0", -10.0, 2.0),
+        run("rnn-rnade_mocap_seed1", -12.0, 4.0),
+        run("gaussian-rnn_mocap_seed0", -20.0, 5.0, 70.0),
+        {"name": "gaussian-rnn_mocap_seed1", "error": "DataError: boom"},
+        run("rnn-rnade_vowels_seed0", 3.0, 0.5),
+    ]
+    table = seq.sequences_table(summaries)
+    lines = table.splitlines()
+    assert lines[0].startswith("| model | mocap: log-lik / frame | mocap: sq. error / frame | vowels:")
+    assert lines[2].startswith(
+        "| RNN-RNADE, all three | -11.00 ± 1.00 | 3.00 ± 1.00 | 3.00 | 0.50 | 1,234 / 1,234"
+    )
+    assert (
+        "| Gaussian RNN | -20.00 (1 failed) | 5.00 (1 failed) | — | — | 1,234 / — | 1 | 1 min 10 s |" in table
+    )
+    assert "gaussian-rnn_mocap_seed1: DataError: boom" in table
+
+
+def test_quick_run_and_sweep_end_to_end(tmp_path):
+    pytest.importorskip("matplotlib")
+    out, figures = tmp_path / "table.md", tmp_path / "figures"
+    runs = str(tmp_path / "runs")
+    argv = ["--quick", "--models", "gaussian-rnn", "--datasets", "balls", "--run-root", runs,
+            "--out", str(out), "--render", str(figures)]  # fmt: skip
+    assert seq.main(argv) == 0
+    table = out.read_text()
+    assert table.splitlines()[2].startswith("| Gaussian RNN | -") and "| 2 |" in table  # two seeds
+    results = json.loads((tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json").read_text())
+    assert np.isfinite(results["test"]["loglik_per_frame"]) and results["test"]["sq_pred_error_per_frame"] > 0
+    assert (figures / "gaussian-rnn_balls.png").stat().st_size > 1000
+    assert seq.main(argv) == 0 and out.read_text() == table  # finished runs are reused, not retrained
+
+    sweep = tmp_path / "sweep.json"
+    base = os.path.join(seq.CONFIG_DIR, "gaussian-rnn_balls.json")
+    sweep.write_text(json.dumps({"name": "tiny", "base": base, "grid": {"train.lr": [0.01, 0.001]}}))
+    argv = ["--quick", "--sweep", str(sweep), "--seeds", "0", "--run-root", str(tmp_path / "sweep"),
+            "--out", str(out)]  # fmt: skip
+    assert seq.main(argv) == 0
+    rows = [line.split(" | ")[0] for line in out.read_text().splitlines()[2:4]]
+    assert rows == ["| tiny-lr=0.01", "| tiny-lr=0.001"]
+    assert (
+        RunConfig.from_json(
+            (tmp_path / "sweep" / "tiny-lr=0.001_balls_seed0" / "config.json").read_text()
+        ).train.lr
+        == 0.001
+    )
