@@ -6,7 +6,10 @@ Both forward forms compute, for a batch of N vectors ``x`` (N x D),
     a_1 = c,   h_d = sigm(rho_d a_d),   a_{d+1} = a_d + x_d W[:, d],
     z_alpha_d = h_d V_alpha_d + b_alpha_d,   mu_d = h_d V_mu_d + b_mu_d,
     z_sigma_d = h_d V_sigma_d + b_sigma_d,
-    log p(x_d | x_<d) = log sum_k softmax(z_alpha_d)_k N(x_d; mu_dk, exp(z_sigma_dk)^2).
+    log p(x_d | x_<d) = log sum_k softmax(z_alpha_d)_k N(x_d; mu_dk, exp(z_sigma_dk)^2)
+
+(RNADE-MoG), or with ``Laplace(x_d; mu_dk, b_dk)``, ``b_dk = exp(z_sigma_dk)``, in place of the Gaussian
+(RNADE-Laplace, ``mixture="laplace"``: the sigma output layer gives ``log b``).
 
 The biases may be static (``c``: H, ``b_*``: D x K) or given per vector (``c``: N x H, ``b_*``: D x N x K),
 which is how the RNN of RNN-RNADE enters.
@@ -17,11 +20,25 @@ which is how the RNN of RNN-RNADE enters.
   product (layout: d first, ``D x N x ...``); nothing of the mixture is inside a loop.
 * :func:`rnade_explicit_grads` is the supplement's hand-derived backward pass over the fast terms.
 
+Orderings. The parameters are tied to the input dimensions (``W[:, j]`` is dimension j's input weight,
+``V_*_d``, ``b_*_d``, ``rho_d`` dimension d's output layer), so an ordering o of the dimensions only changes
+which inputs each accumulator sums: ``a_d = c + sum_{j before d in o} x_j W[:, j]`` and
+``log p(x | o) = sum_d log p(x_d | x_{j before d})``. :func:`rnade_terms_fast` takes an optional
+N x D x D 0/1 input ``M`` (``M[n, d, j] = 1`` when j precedes d in row n's ordering; the natural ordering is
+the strict lower triangle) and computes ``a_{d,n} = c + sum_j M[n, d, j] x_{n,j} W[:, j]`` as one
+batched matrix product (O(N D^2 H), cheap for D up to ~64). This is preferred over gathering by the
+ordering: gathering would permute the *output* parameters per row (N x D x H x 3K copies of ``V``), while
+the mask keeps the output layers, the mixture and the explicit gradient exactly as in the natural order,
+and one compiled graph serves every ordering of every row. Without ``M`` the graph is the unchanged
+cumulative form.
+
 References
 ----------
 .. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
    NIPS 2013.
 .. [2] Supplementary Material for the RNN-RNADE model, Algorithm 1 and "Gradients for the RNADE".
+.. [3] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
+   (order-agnostic training, ensembles over orderings).
 """
 
 from __future__ import annotations
@@ -41,6 +58,7 @@ __all__ = [
     "static_biases",
     "rnade_logp_scan",
     "rnade_terms_fast",
+    "ordered_accumulators",
     "rnade_explicit_grads",
 ]
 
@@ -64,9 +82,11 @@ class RnadeTerms(NamedTuple):
     log_alpha: TensorVariable  # D x N x K
     mu: TensorVariable  # D x N x K
     z_sigma: TensorVariable  # D x N x K, log sigma
-    log_phi: TensorVariable  # D x N x K, log N(x_d; mu, sigma^2)
+    log_phi: TensorVariable  # D x N x K, log phi(x_d; mu, sigma) of each component
     logp_d: TensorVariable  # D x N, log p(x_d | x_<d)
     logp: TensorVariable  # N, log p(x)
+    mixture: str = "gaussian"  # component family: "gaussian" or "laplace"
+    x_before: TensorVariable | None = None  # D x N x D, M[n, d, j] x_{n,j} (orderings only)
 
 
 def input_weights(p: dict, fold_c_into_W: bool) -> tuple[TensorVariable, TensorVariable]:
@@ -86,7 +106,9 @@ def static_biases(p: dict, fold_c_into_W: bool) -> RnadeBiases:
     return RnadeBiases(input_weights(p, fold_c_into_W)[0], p["b_alpha"], p["b_mu"], p["b_sigma"])
 
 
-def rnade_logp_scan(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable) -> TensorVariable:
+def rnade_logp_scan(
+    x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable, mixture: str = "gaussian"
+) -> TensorVariable:
     """Algorithm 1: ``log p(x)`` for each row of ``x`` (N x D) by a scan over the D dimensions.
 
     Parameters
@@ -99,6 +121,8 @@ def rnade_logp_scan(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVa
         Static or per-row biases.
     W : TensorVariable
         H x D effective input weights (see :func:`input_weights`).
+    mixture : {"gaussian", "laplace"}
+        Component family (see :func:`~rnnrnade_pt.ops.mixture_logpdf`).
 
     Returns
     -------
@@ -115,7 +139,7 @@ def rnade_logp_scan(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVa
         z_alpha = pt.dot(h_d, V_alpha_d) + b_alpha_d  # N x K
         mu = pt.dot(h_d, V_mu_d) + b_mu_d
         z_sigma = pt.dot(h_d, V_sigma_d) + b_sigma_d
-        logp_d = mixture_logpdf(x_d, z_alpha, mu, z_sigma).logp  # N
+        logp_d = mixture_logpdf(x_d, z_alpha, mu, z_sigma, mixture).logp  # N
         return a_d + pt.outer(x_d, W_d), logp_d
 
     _, logp_d = pytensor.scan(
@@ -185,23 +209,59 @@ def input_weight_grads(xT: TensorVariable, da: TensorVariable) -> TensorVariable
     return pt.concatenate([dW_rev[::-1], pt.zeros((1, H), dtype=da.dtype)], axis=0).T
 
 
-def rnade_terms_fast(x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable) -> RnadeTerms:
+def ordered_accumulators(x: TensorVariable, W: TensorVariable, c: TensorVariable, M: TensorVariable):
+    """Every ``a_{d,n} = c + sum_j M[n, d, j] x_{n,j} W[:, j]`` under per-row orderings.
+
+    Returns ``(a, x_before)``: the accumulators (D x N x H) and the masked inputs
+    ``x_before[d, n, j] = M[n, d, j] x_{n,j}`` (D x N x D), which the explicit gradient reuses.
+    """
+    x_before = M.transpose(1, 0, 2) * pt.shape_padleft(x)  # D x N x D
+    a = pt.tensordot(x_before, W, axes=[[2], [1]]) + pt.shape_padleft(c)  # D x N x H (c: H or N x H)
+    return a, x_before
+
+
+def rnade_terms_fast(
+    x: TensorVariable,
+    p: dict,
+    biases: RnadeBiases,
+    W: TensorVariable,
+    mixture: str = "gaussian",
+    M: TensorVariable | None = None,
+) -> RnadeTerms:
     """Every conditional of every row at once: the same density as :func:`rnade_logp_scan`.
 
-    ``a_d = c + sum_{j<d} x_j W[:, j]`` comes from :func:`accumulators`; the three output layers are one
+    ``a_d = c + sum_{j<d} x_j W[:, j]`` comes from :func:`accumulators` (or, given the N x D x D precedence
+    masks ``M`` of per-row orderings, from :func:`ordered_accumulators`); the three output layers are one
     batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``.
     """
     K = p["V_alpha"].shape[-1]
     xT = x.T  # D x N
-    a = accumulators(x, W, biases.c)  # D x N x H
+    x_before = None
+    if M is None:
+        a = accumulators(x, W, biases.c)  # D x N x H
+    else:
+        a, x_before = ordered_accumulators(x, W, biases.c, M)
     h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
     V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
     z = pt.matmul(h, V)  # D x N x 3K
     z_alpha = z[:, :, :K] + _per_row(biases.b_alpha, 3)
     mu = z[:, :, K : 2 * K] + _per_row(biases.b_mu, 3)
     z_sigma = z[:, :, 2 * K :] + _per_row(biases.b_sigma, 3)
-    mix = mixture_logpdf(xT, z_alpha, mu, z_sigma)
-    return RnadeTerms(xT, W, a, h, mix.log_alpha, mu, z_sigma, mix.log_phi, mix.logp, mix.logp.sum(axis=0))
+    mix = mixture_logpdf(xT, z_alpha, mu, z_sigma, mixture)
+    return RnadeTerms(
+        xT,
+        W,
+        a,
+        h,
+        mix.log_alpha,
+        mu,
+        z_sigma,
+        mix.log_phi,
+        mix.logp,
+        mix.logp.sum(axis=0),
+        mixture,
+        x_before,
+    )
 
 
 class RnadeGrads(NamedTuple):
@@ -233,10 +293,19 @@ def rnade_explicit_grads(
     * d log p / d z_alpha = pi - alpha
     * d log p / d z_mu    = pi u / sigma      (= pi (x - mu) / sigma^2)
     * d log p / d z_sigma = pi (u^2 - 1)
+
+    For Laplace components (``terms.mixture == "laplace"``, ``z_sigma = log b``) only these two change:
+
+    * d log p / d z_mu    = pi sign(x - mu) / b
+    * d log p / d z_sigma = pi (|x - mu| / b - 1)
+
+    and the rest:
+
     * d / d V_*_d = h_d^T dz_*_d,   d / d b_*_d = sum over rows of dz_*_d
     * d / d h_d = dz_alpha V_alpha_d^T + dz_mu V_mu_d^T + dz_sigma V_sigma_d^T
     * d / d psi_d = d/dh_d * h_d (1 - h_d) with psi_d = rho_d a_d;  d / d rho_d = sum(d/dpsi_d * a_d)
     * d / d a_d = rho_d d/dpsi_d;  d / d c = sum_d d/da_d;  d / d W[:, j] = sum_rows x_j sum_{d > j} d/da_d
+      (under orderings, ``sum_rows sum_d d/da_d M[n, d, j] x_j``)
 
     Parameters
     ----------
@@ -271,10 +340,16 @@ def rnade_explicit_grads(
     else:
         w_phi = pt.maximum(terms.log_alpha + terms.log_phi, const(logdensity_floor, terms.log_phi))
         pi = pt.exp(w_phi - pt.logsumexp(w_phi, axis=-1, keepdims=True))
-    u = (pt.shape_padright(xT) - terms.mu) * pt.exp(-terms.z_sigma)
     dz_alpha = pi - pt.exp(terms.log_alpha)
-    dz_mu = pi * u if sigma_scaled_mu else pi * u * pt.exp(-terms.z_sigma)
-    dz_sigma = pi * (u * u - 1)
+    if terms.mixture == "laplace":
+        diff = pt.shape_padright(xT) - terms.mu  # D x N x K
+        inv_b = pt.exp(-terms.z_sigma)  # 1 / b
+        dz_mu = pi * pt.sign(diff) if sigma_scaled_mu else pi * pt.sign(diff) * inv_b
+        dz_sigma = pi * (pt.abs(diff) * inv_b - 1)
+    else:
+        u = (pt.shape_padright(xT) - terms.mu) * pt.exp(-terms.z_sigma)
+        dz_mu = pi * u if sigma_scaled_mu else pi * u * pt.exp(-terms.z_sigma)
+        dz_sigma = pi * (u * u - 1)
     if weight is not None:
         w = pt.shape_padright(pt.shape_padleft(weight))  # 1 x N x 1
         dz_alpha, dz_mu, dz_sigma = dz_alpha * w, dz_mu * w, dz_sigma * w
@@ -287,7 +362,10 @@ def rnade_explicit_grads(
     dpsi = dh * h * (1 - h)
     rho = p["rho"]
     da = dpsi * pt.shape_padright(rho, 2)  # D x N x H
-    dW = input_weight_grads(xT, da)  # H x D
+    if terms.x_before is None:
+        dW = input_weight_grads(xT, da)  # H x D
+    else:  # orderings: a_d = c + x_before[d] W^T
+        dW = pt.tensordot(da, terms.x_before, axes=[[0, 1], [0, 1]])  # H x D
     return RnadeGrads(
         rho=(dpsi * a).sum(axis=(1, 2)),
         V_alpha=pt.matmul(hT, dz_alpha),

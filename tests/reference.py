@@ -13,6 +13,11 @@ Sizes: ``D`` data dimensions, ``H`` hidden units, ``K`` mixture components and
   ``W_alpha`` / ``W_mu`` / ``W_sigma`` (R, D, K) for the conditioned
   components only, and ``W_c`` (R, H) when ``condition_c`` is set.
 
+``mixture="laplace"`` (RNADE-Laplace) replaces each Gaussian component by
+``Laplace(mu, b)`` with ``b = exp(V_sigma h + b_sigma)``.  ``rnade_logp``
+also takes an ``order`` (a permutation of the dimensions): the accumulator
+then sums the inputs in that order, each dimension keeping its own weights.
+
 With ``fold_c_into_W`` there is no ``c``: the hidden bias is ``W[:, 0]`` and
 (0-based) ``x_d`` for ``d < D - 1`` multiplies ``W[:, d + 1]``, while
 ``x_{D-1}`` multiplies nothing (the layout of the original Theano code).
@@ -101,7 +106,40 @@ def _log_mog(x, alpha_logits, mu, sigma):
     return float(logsumexp(log_alpha + log_norm))
 
 
-def rnade_logp(p, x, *, fold_c_into_W=False, b_alpha=None, b_mu=None, b_sigma=None, c=None):
+def _log_mol(x, alpha_logits, mu, b):
+    """Log-density of a 1-D mixture of Laplace densities, evaluated in log space.
+
+    Parameters
+    ----------
+    x : float
+        Point.
+    alpha_logits : numpy.ndarray
+        Unnormalised mixing logits, shape (K,).
+    mu, b : numpy.ndarray
+        Locations and scales, shape (K,).
+
+    Returns
+    -------
+    float
+        ``log sum_k softmax(alpha_logits)_k exp(-|x - mu_k| / b_k) / (2 b_k)``.
+    """
+    log_alpha = alpha_logits - logsumexp(alpha_logits)
+    log_lap = -np.log(2.0) - np.log(b) - np.abs(x - mu) / b
+    return float(logsumexp(log_alpha + log_lap))
+
+
+def rnade_logp(
+    p,
+    x,
+    *,
+    fold_c_into_W=False,
+    b_alpha=None,
+    b_mu=None,
+    b_sigma=None,
+    c=None,
+    mixture="gaussian",
+    order=None,
+):
     """Log-density of one vector under RNADE (loop definition).
 
     Parameters
@@ -117,11 +155,15 @@ def rnade_logp(p, x, *, fold_c_into_W=False, b_alpha=None, b_mu=None, b_sigma=No
     c : numpy.ndarray, optional
         Override of the hidden bias, shape (H,); default ``p["c"]`` or, with
         ``fold_c_into_W``, ``p["W"][:, 0]``.
+    mixture : {"gaussian", "laplace"}, optional
+        Component family.
+    order : sequence of int, optional
+        Ordering of the dimensions (default ``0 .. D-1``).
 
     Returns
     -------
     float
-        ``log p(x) = sum_d log p(x_d | x_<d)``.
+        ``log p(x | order) = sum_i log p(x_{o_i} | x_{o_<i})``.
     """
     x = np.asarray(x, dtype=np.float64)
     b_alpha = np.asarray(p["b_alpha"] if b_alpha is None else b_alpha, dtype=np.float64)
@@ -135,20 +177,24 @@ def rnade_logp(p, x, *, fold_c_into_W=False, b_alpha=None, b_mu=None, b_sigma=No
     D = cols.shape[1]
     assert x.shape == (D,), (x.shape, D)
 
+    log_mix = {"gaussian": _log_mog, "laplace": _log_mol}[mixture]
+    order = range(D) if order is None else [int(d) for d in order]
+    assert sorted(order) == list(range(D)), order
+
     a = bias.copy()
     total = 0.0
-    for d in range(D):
+    for d in order:
         h = _sigmoid(rho[d] * a)
         z_alpha = h @ V_alpha[d] + b_alpha[d]
         mu = h @ V_mu[d] + b_mu[d]
         z_sigma = h @ V_sigma[d] + b_sigma[d]
-        sigma = np.exp(z_sigma)
-        total += _log_mog(x[d], z_alpha, mu, sigma)
+        scale = np.exp(z_sigma)
+        total += log_mix(x[d], z_alpha, mu, scale)
         a = a + x[d] * cols[:, d]
     return total
 
 
-def rnade_loglik(p, X, *, fold_c_into_W=False):
+def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None):
     """RNADE log-density of each row of a data matrix.
 
     Parameters
@@ -159,6 +205,10 @@ def rnade_loglik(p, X, *, fold_c_into_W=False):
         Data, shape (N, D).
     fold_c_into_W : bool, optional
         Use the original Theano layout.
+    mixture : {"gaussian", "laplace"}, optional
+        Component family.
+    order : array_like, optional
+        One ordering for every row (D,), or one per row (N, D).
 
     Returns
     -------
@@ -166,9 +216,10 @@ def rnade_loglik(p, X, *, fold_c_into_W=False):
         Log-densities, shape (N,).
     """
     X = np.asarray(X, dtype=np.float64)
+    orders = [None] * X.shape[0] if order is None else np.broadcast_to(order, X.shape)
     out = np.empty(X.shape[0])
     for n in range(X.shape[0]):
-        out[n] = rnade_logp(p, X[n], fold_c_into_W=fold_c_into_W)
+        out[n] = rnade_logp(p, X[n], fold_c_into_W=fold_c_into_W, mixture=mixture, order=orders[n])
     return out
 
 
@@ -181,6 +232,7 @@ def rnnrnade_frame_loglik(
     condition_c=False,
     fold_c_into_W=False,
     rnn_activation="sigmoid",
+    mixture="gaussian",
 ):
     """Per-frame log-likelihood of RNN-RNADE (loop definition).
 
@@ -203,6 +255,8 @@ def rnnrnade_frame_loglik(
         Use the original Theano layout (hidden bias in ``W[:, 0]``).
     rnn_activation : {"sigmoid", "tanh"}, optional
         Nonlinearity of the recurrent state update.
+    mixture : {"gaussian", "laplace"}, optional
+        Component family of the frame model.
 
     Returns
     -------
@@ -258,6 +312,7 @@ def rnnrnade_frame_loglik(
                 b_mu=frame_b["mu"],
                 b_sigma=frame_b["sigma"],
                 c=hidden_bias,
+                mixture=mixture,
             )
             hhat = f(x_t @ W2 + hhat @ W3 + b_hhat)
     return out

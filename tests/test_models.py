@@ -26,6 +26,8 @@ VARIANTS = {
     "rnnrnade-tanh-mu_sigma": dict(model="rnn-rnade", rnn_activation="tanh", conditioned=("mu", "sigma")),
     "rnnrnade-condition_c": dict(model="rnn-rnade", condition_c=True, conditioned=("alpha",)),
     "rnnrnade-fold_c-c_only": dict(model="rnn-rnade", fold_c_into_W=True, condition_c=True, conditioned=()),
+    "rnade-laplace": dict(model="rnade", mixture="laplace"),
+    "rnnrnade-laplace": dict(model="rnn-rnade", mixture="laplace"),
 }
 SIZES = dict(D=3, H=4, K=2, R=3)
 T, B = 6, 4
@@ -92,7 +94,7 @@ def _run(c: Compiled, X, mask):
 def _reference(c: Compiled, X, mask):
     cfg = c.cfg
     if not cfg.recurrent:
-        return ref.rnade_loglik(c.values, X, fold_c_into_W=cfg.fold_c_into_W)
+        return ref.rnade_loglik(c.values, X, fold_c_into_W=cfg.fold_c_into_W, mixture=cfg.mixture)
     return ref.rnnrnade_frame_loglik(
         c.values,
         X,
@@ -101,6 +103,7 @@ def _reference(c: Compiled, X, mask):
         condition_c=cfg.condition_c,
         fold_c_into_W=cfg.fold_c_into_W,
         rnn_activation=cfg.rnn_activation,
+        mixture=cfg.mixture,
     )
 
 

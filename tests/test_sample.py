@@ -409,3 +409,38 @@ def test_bad_arguments(rnn_d1, rnade_d1):
     _one_line(rp.ConfigError, build_rnnrnade_sampler, rnade.cfg, rnade.shared)
     _one_line(rp.ConfigError, build_rnade_sampler, cfg, rnn.shared)
     _one_line(rp.ConfigError, build_rnade_sampler, rnade.cfg, rnade.shared, pt.dscalar("n"))
+
+
+# --------------------------------------------------------------------------------------------------------
+# RNADE-Laplace: x_d = mu_dk + b_dk eps with eps ~ Laplace(0, 1); its mean-field is the same sum alpha mu
+# --------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rnade_laplace_d2():
+    cfg = rp.ModelConfig(model="rnade", D=2, H=5, K=3, mixture="laplace")
+    p = _params(cfg, 15)
+    return rp.Rnade(cfg, p), p
+
+
+def test_rnade_laplace_samples_replay_numpy_and_fit_the_mixture(rnade_laplace_d2):
+    model, p = rnade_laplace_d2
+    cfg = model.cfg
+    gen = np.random.default_rng(10)
+    u, eps = gen.uniform(0.0, 1.0, (2, 50)), gen.laplace(0.0, 1.0, (2, 50))
+    want = np_rnade_sample(p, cfg, *_static_biases(p, cfg, 50), u, eps)  # x = mu_k + b_k eps
+    np.testing.assert_allclose(sample(model, 50, seed=10), want, rtol=1e-10, atol=1e-12)
+
+    c, b = _static_biases(p, cfg, 1)
+    alpha, mu, scale = (v[0] for v in _dim_mixture(p, 0, c, b))  # x_1's mixture, h_1 = sigm(rho_1 c)
+
+    def laplace_cdf(mu_):
+        return lambda x: (alpha * stats.laplace.cdf((np.asarray(x)[..., None] - mu_) / scale)).sum(axis=-1)
+
+    x = sample(model, N_KS, seed=3)[:, 0]
+    assert stats.kstest(x, laplace_cdf(mu)).pvalue > 1e-3
+    assert stats.kstest(x, laplace_cdf(mu + 0.3)).pvalue < 1e-6  # the test has power
+    assert stats.kstest(x, mixture_cdf(alpha, mu, scale * np.sqrt(2))).pvalue < 1e-6  # not a Gaussian's
+    # the mean of a Laplace component is mu: mean-field is unchanged, and the sample mean agrees
+    pred = predict(model, np.zeros((2, 2)))
+    np.testing.assert_allclose(pred, np_mean_field(p, cfg, *_static_biases(p, cfg, 2)), rtol=1e-12)
+    np.testing.assert_allclose(pred[0, 0], alpha @ mu, rtol=1e-12)
+    assert abs(x.mean() - alpha @ mu) < 4.5 * x.std() / np.sqrt(N_KS)

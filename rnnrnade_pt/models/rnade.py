@@ -1,10 +1,13 @@
-"""RNADE as a PyTensor graph: ``build_rnade`` for vectors ``X`` (N x D).
+"""RNADE as a PyTensor graph: ``build_rnade`` for vectors ``X`` (N x D), optionally under per-row orderings
+of the dimensions (an N x D x D precedence-mask input ``M``; see :mod:`rnnrnade_pt.orderings`).
 
 References
 ----------
 .. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
    NIPS 2013.
 .. [2] Supplementary Material for the RNN-RNADE model, Algorithm 1.
+.. [3] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
+   (order-agnostic training).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class RnadeGraph(NamedTuple):
     n_frames: TensorVariable  # scalar, N
     cost: TensorVariable  # scalar, -total / N
     terms: RnadeTerms | None  # fast graph: intermediates for the explicit gradient
+    M: TensorVariable | None = None  # N x D x D input: M[n, d, j] = 1 if j precedes d (orderings only)
 
 
 def check_graph(graph: str) -> None:
@@ -50,7 +54,9 @@ def check_graph(graph: str) -> None:
         raise ConfigError(f"graph must be one of {list(GRAPHS)}, got {graph!r}")
 
 
-def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast", shape=None) -> RnadeGraph:
+def build_rnade(
+    cfg: ModelConfig, params: dict | None = None, graph: str = "fast", shape=None, orderings: bool = False
+) -> RnadeGraph:
     """Build the RNADE log-likelihood graph.
 
     Parameters
@@ -64,19 +70,29 @@ def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast
         The cumulative-sum form, or Algorithm 1 as a scan over dimensions.
     shape : tuple, optional
         Static ``(N, D)`` of ``X`` (the JAX backend needs it).
+    orderings : bool
+        Add the input ``M`` (N x D x D, 0/1): row n's density is under its own ordering of the dimensions,
+        ``M[n, d, j] = 1`` when dimension j comes before dimension d
+        (:func:`~rnnrnade_pt.orderings.precedence_masks`). The strict lower-triangular ``M`` is the natural
+        ordering. Fast graph only; without it the graph is the unchanged cumulative form.
     """
     if cfg.model != "rnade":
         raise ConfigError("build_rnade needs a config with model 'rnade'")
     check_graph(graph)
+    if orderings and graph != "fast":
+        raise ConfigError("orderings of the dimensions are built on the fast graph; use graph='fast'")
     p = params if params is not None else shared_params(cfg)
     X = pt.tensor("X", shape=shape or (None, cfg.D), dtype=cfg.dtype)  # N x D
+    M = None
+    if orderings:
+        M = pt.tensor("M", shape=(shape[0] if shape else None, cfg.D, cfg.D), dtype=cfg.dtype)  # N x D x D
     _, W = input_weights(p, cfg.fold_c_into_W)
     biases = static_biases(p, cfg.fold_c_into_W)
     terms = None
     if graph == "scan":
-        loglik = rnade_logp_scan(X, p, biases, W)
+        loglik = rnade_logp_scan(X, p, biases, W, cfg.mixture)
     else:
-        terms = rnade_terms_fast(X, p, biases, W)
+        terms = rnade_terms_fast(X, p, biases, W, cfg.mixture, M)
         loglik = terms.logp
     loglik.name = "loglik"
     total = loglik.sum()
@@ -84,7 +100,7 @@ def build_rnade(cfg: ModelConfig, params: dict | None = None, graph: str = "fast
     n = pt.cast(X.shape[0], cfg.dtype)
     cost = -total / n
     cost.name = "cost"
-    return RnadeGraph(cfg, graph, X, p, loglik, total, n, cost, terms)
+    return RnadeGraph(cfg, graph, X, p, loglik, total, n, cost, terms, M)
 
 
 build = build_rnade

@@ -90,7 +90,8 @@ def build_rnnrnade(
         def rnnrnade_time_step(x_t, m_t, hhat_tm1, *values):
             q = dict(zip(names, values, strict=True))
             biases = frame_biases(hhat_tm1, q, cfg)  # r_* from hhat_{t-1}; c restarts every frame
-            logp_t = rnade_logp_scan(x_t, q, biases, input_weights(q, cfg.fold_c_into_W)[1])  # B
+            W = input_weights(q, cfg.fold_c_into_W)[1]
+            logp_t = rnade_logp_scan(x_t, q, biases, W, cfg.mixture)  # B
             return rnn_step(x_t, m_t, hhat_tm1, q, cfg), logp_t * m_t
 
         hhat, frame_loglik = pytensor.scan(
@@ -106,7 +107,8 @@ def build_rnnrnade(
         hhat = rnn_states(Xc, mask, p, cfg)  # T x B x R
         hhat_prev = pt.concatenate([pt.shape_padleft(h0), hhat[:-1]], axis=0)  # T x B x R
         biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)
-        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, input_weights(p, cfg.fold_c_into_W)[1])
+        W = input_weights(p, cfg.fold_c_into_W)[1]
+        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture)
         frame_loglik = terms.logp.reshape((T, B)) * mask
     hhat.name = "hhat"
     frame_loglik.name = "frame_loglik"
