@@ -132,7 +132,13 @@ def music_table(summaries, jobs=None) -> str:
         text += (
             f"\nSettings: H={c.model.H}, R={c.model.R}; {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} "
             f"windows of {t.window} frames, gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} "
-            f"epochs, early stopping after {t.patience} epochs without a better validation score{budget}."
+            f"epochs"
+            + (
+                f", early stopping after {t.patience} epochs without a better validation score"
+                if t.patience
+                else ""
+            )
+            + f"{budget}."
         )
         rbm = [cfg.model for cfg in cfgs.values() if cfg.model.model == "rnn-rbm"]
         if rbm:
@@ -161,10 +167,16 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
-    parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
+    parser.add_argument(
+        "--out", help="write the table to this file (default: the README block; quick: stdout)"
+    )
+    parser.add_argument("--readme", help=f"regenerate the {BLOCK!r} block of this file (default: {README})")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.verbose:
+        for name in ("rnnrnade_pt", "music"):
+            logging.getLogger(name).setLevel(logging.INFO)
     from rnnrnade_pt.sweep import run_jobs
     from rnnrnade_pt.tables import replace_block
 
@@ -183,10 +195,10 @@ def main(argv=None) -> int:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)
-    elif args.quick:
+    if args.readme or not (args.quick or args.out):
+        replace_block(args.readme or README, BLOCK, table)
+    elif args.quick and not args.out:
         sys.stdout.write(table)
-    else:
-        replace_block(README, BLOCK, table)
     failed = [s["name"] for s in summaries if "error" in s]
     for s in summaries:
         if "error" in s:

@@ -1,0 +1,90 @@
+"""The music table script (experiments/music.py): its jobs, its table, and its quick mode end to end."""
+
+import importlib.util
+import os
+import re
+
+import pytest
+
+from rnnrnade_pt.config import RunConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def music():
+    spec = importlib.util.spec_from_file_location(
+        "music_experiment", os.path.join(ROOT, "experiments", "music.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_configs_are_the_tutorials_sizes(music, tmp_path):
+    jobs = music.make_jobs(tmp_path)
+    assert [j.name for j in jobs] == [f"{m}_{d}" for m in music.MODELS for d in music.DATASETS]
+    for j in jobs:
+        model, dataset = j.name.split("_", 1)
+        c = j.cfg
+        assert (c.model.model, c.data.dataset, c.data.name) == (model, "music", dataset)
+        assert (c.model.D, c.model.H, c.model.R, c.train.window) == (88, 150, 100, 100)
+        assert c.data.max_sequences == 0 and c.train.max_seconds is None
+        assert j.run_dir == os.path.join(tmp_path, j.name)
+    quick = music.make_jobs(tmp_path, ["rnn-rbm"], ["MuseData"], quick=True, time_budget=30, data_root="/d")
+    (j,) = quick
+    assert j.cfg.train.max_seconds == 30.0 and j.cfg.data.root == "/d" and j.cfg.data.max_sequences > 0
+    assert j.cfg.model.H < 150 and j.cfg.model.ais_chains < jobs[0].cfg.model.ais_chains
+
+
+def _summary(name, ll, acc, **kw):
+    test = {"loglik_per_frame": ll, "frame_accuracy": acc}
+    return {"name": name, "model": name.split("_")[0], "stopped": "time_budget", "epochs": 7,
+            "wall_seconds": 3725.0, "n_params": 123456, "test": test, **kw}  # fmt: skip
+
+
+def test_table_rows_in_the_papers_order_beside_the_published_values(music, tmp_path):
+    summaries = [
+        _summary("rnn-nade_JSB_Chorales", -8.123, 0.2512),
+        {"name": "rnn-rbm_Nottingham", "error": "DataError: no such file"},
+        _summary("rnn-rbm_Piano_midi", -9.5, 0.1),
+    ]
+    jobs = music.make_jobs(tmp_path, ["rnn-rbm"], ["Piano_midi"])
+    text = music.music_table(summaries, jobs)
+    rows = [line for line in text.splitlines() if line.startswith("| RNN")]
+    assert len(rows) == 3
+    assert rows[0].startswith(
+        "| RNN-RBM | Piano-midi.de | -9.50 | -7.09 | 10.0% | 7 | 1 h 02 min | 123,456 |"
+    )
+    assert rows[1].startswith("| RNN-RBM | Nottingham | — | -2.39 | — |") and "failed: DataError" in rows[1]
+    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | -5.56 | 25.1% |")
+    assert "as commonly quoted" in text and "the paper itself is not available here" in text
+    assert re.search(r"AIS with \d+ chains and \d+ temperatures", text)
+
+
+def test_quick_mode_end_to_end(music, tmp_path, shared_data):
+    if not (shared_data / "polyphonic" / "JSB_Chorales.mat").is_file():
+        pytest.skip(f"{shared_data}/polyphonic/JSB_Chorales.mat is absent")
+    out, readme = tmp_path / "table.md", tmp_path / "README.md"
+    argv = ["--quick", "--datasets", "JSB_Chorales", "--run-root", str(tmp_path / "runs"),
+            "--data-root", str(shared_data), "--time-budget", "120"]  # fmt: skip
+    assert music.main(argv + ["--out", str(out)]) == 0
+    text = out.read_text()
+    for model in ("RNN-RBM", "RNN-NADE"):
+        (row,) = [r for r in text.splitlines() if r.startswith(f"| {model} | JSB Chorales |")]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[2]) < 0 and cells[4].endswith("%") and cells[5] == "1", row
+    for name in ("rnn-rbm_JSB_Chorales", "rnn-nade_JSB_Chorales"):
+        run = tmp_path / "runs" / name
+        assert (run / "results.json").is_file() and (run / "best.npz").is_file()
+        assert RunConfig.from_json((run / "config.json").read_text()).data.max_sequences > 0
+    # a second call reuses the finished runs (no retraining) and regenerates a README block
+    readme.write_text("intro\n<!-- BEGIN music -->\nold\n<!-- END music -->\nend\n")
+    mtime = (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns
+    assert music.main(argv + ["--readme", str(readme)]) == 0
+    doc = readme.read_text()
+    assert doc.startswith("intro\n<!-- BEGIN music -->\n| model |") and doc.endswith(
+        "<!-- END music -->\nend\n"
+    )
+    assert "\nold\n" not in doc and text.split("\n\n")[0] in doc  # the same rows: the stored results
+    assert (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns == mtime
