@@ -4,6 +4,7 @@ import importlib.util
 import os
 import re
 
+import numpy as np
 import pytest
 
 from rnnrnade_pt.config import RunConfig
@@ -88,3 +89,19 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     )
     assert "\nold\n" not in doc and text.split("\n\n")[0] in doc  # the same rows: the stored results
     assert (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns == mtime
+    # sampling from a binary run writes MIDI files and the piano-roll picture
+    pytest.importorskip("pretty_midi", reason="MIDI output needs pretty_midi (the midi extra)")
+    from rnnrnade_pt.cli import main as cli
+    from rnnrnade_pt.midi import midi_to_piano_roll
+    from rnnrnade_pt.npz import read_npz
+
+    samples = tmp_path / "s.npz"
+    run = tmp_path / "runs" / "rnn-nade_JSB_Chorales"
+    assert cli(["sample", "--run", str(run), "-n", "2", "--steps", "6", "--out", str(samples)]) in (0, None)
+    S = read_npz(samples, "samples", ValueError)["X"]  # 6 x 2 x 88
+    assert S.shape == (6, 2, 88) and set(np.unique(S)) <= {0.0, 1.0}
+    for b in range(2):
+        back = midi_to_piano_roll(tmp_path / f"s-{b}.mid")
+        np.testing.assert_array_equal(back, S[: len(back), b])
+        assert not S[len(back) :, b].any()  # only trailing silence is not in the file
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
