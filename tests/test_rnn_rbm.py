@@ -1,0 +1,306 @@
+"""RNN-RBM: AIS against exact enumeration, the free energy, the CD-k chain and gradient against NumPy, the
+conditional biases against a NumPy loop, padding invariance, generation, prediction, and a Trainer run that
+resumes identically. Float64, D=6, H=4, R=3 (2^4 hidden states to enumerate)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+
+import numpy as np
+import pytensor
+import pytest
+
+from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from rnnrnade_pt.model import RnnRbm
+from rnnrnade_pt.models import rnn_rbm
+from rnnrnade_pt.models.rnn_rbm import CD_SEED, build_rnnrbm
+from rnnrnade_pt.train import Trainer, load_checkpoint
+
+D, H, R = 6, 4, 3
+CD_K = 3
+CHAINS, BETAS = 200, 200
+CFG = ModelConfig(model="rnn-rbm", D=D, H=H, R=R, cd_k=CD_K, gibbs_k=5, ais_chains=CHAINS, ais_betas=BETAS)
+NAMES = list(rnn_rbm.param_shapes(CFG))
+
+
+# -- NumPy references --------------------------------------------------------------------------------------
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def np_free_energy(v, W, bv, bh):
+    return -(v * bv).sum(-1) - softplus(v @ W + bh).sum(-1)
+
+
+HIDDEN = np.array(list(itertools.product([0.0, 1.0], repeat=H)))  # 2^H x H
+
+
+def np_log_z(W, bv, bh):
+    """Exact log Z of RBMs (rows of bv: N x D, bh: N x H) by enumerating the 2^H hidden states:
+    log Z = logsumexp_h [h . bh + sum_i softplus(bv_i + W_i . h)] (independent of the free-energy form)."""
+    terms = HIDDEN @ bh.T + softplus(bv[None, :, :] + (HIDDEN @ W.T)[:, None, :]).sum(-1)  # 2^H x N
+    m = terms.max(0)
+    return m + np.log(np.exp(terms - m).sum(0))
+
+
+def np_conditional_biases(X, mask, p):
+    """bv_t, bh_t (T x B x ...) and u after each frame, by a Python loop over time."""
+    T, B, _ = X.shape
+    u = np.zeros((B, R))
+    bv_t, bh_t, us = np.zeros((T, B, D)), np.zeros((T, B, H)), np.zeros((T, B, R))
+    for t in range(T):
+        bv_t[t] = p["bv"] + u @ p["Wuv"]
+        bh_t[t] = p["bh"] + u @ p["Wuh"]
+        new = np.tanh(p["bu"] + X[t] @ p["Wvu"] + u @ p["Wuu"])
+        u = np.where(mask[t][:, None] > 0, new, u)
+        us[t] = u
+    return bv_t, bh_t, us
+
+
+def np_frame_loglik(X, mask, p):
+    """Exact log p(v_t | v_<t) = -F_t(v_t) - log Z_t, 0 on padding."""
+    bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
+    F = np_free_energy(X, p["W"], bv_t, bh_t)
+    log_z = np_log_z(p["W"], bv_t.reshape(-1, D), bh_t.reshape(-1, H)).reshape(mask.shape)
+    return (-F - log_z) * mask
+
+
+def ais_standard_error(log_w):
+    """Delta-method standard error of the AIS log Z from the M chains' log-weights (M x ...):
+    std(w) / (sqrt(M) mean(w)), the spread of log(mean w) over repeated runs; the tests allow 4 of them."""
+    w = np.exp(log_w - log_w.max(0))
+    return w.std(0) / (np.sqrt(log_w.shape[0]) * w.mean(0))
+
+
+def np_train_cost(p, X, mask, v_sample):
+    """mean over frames of F_t(v_t) - F_t(v_sample_t), v_sample held fixed."""
+    bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
+    diff = np_free_energy(X, p["W"], bv_t, bh_t) - np_free_energy(v_sample, p["W"], bv_t, bh_t)
+    return (diff * mask).sum() / mask.sum()
+
+
+def np_cd_chain(v, W, bv, bh, k, rng):
+    """The tutorial's chain and monitor with NumPy's binomial draws, in the graph's order (h, then v)."""
+    for _ in range(k):
+        h = rng.binomial(1, sigmoid(v @ W + bh)).astype(float)
+        v = rng.binomial(1, sigmoid(h @ W.T + bv)).astype(float)
+    h = rng.binomial(1, sigmoid(v @ W + bh)).astype(float)
+    mean_v = sigmoid(h @ W.T + bv)
+    return v, mean_v
+
+
+# -- fixtures ----------------------------------------------------------------------------------------------
+def random_params(seed, w_scale=1.0, rnn_scale=0.7):
+    rng = np.random.default_rng(seed)
+    p = {n: rnn_scale * rng.standard_normal(s) for n, s in rnn_rbm.param_shapes(CFG).items()}
+    p["W"] = w_scale * rng.standard_normal((D, H))
+    p["bv"] = rng.standard_normal(D) - 1.0
+    p["bh"] = 0.5 * rng.standard_normal(H)
+    return p
+
+
+def binary_batch(seed, lengths, fill=0.0):
+    rng = np.random.default_rng(seed)
+    T = max(lengths)
+    X = (rng.random((T, len(lengths), D)) < 0.35).astype(float)
+    mask = np.zeros((T, len(lengths)))
+    for b, n in enumerate(lengths):
+        mask[:n, b] = 1.0
+        X[n:, b] = fill
+    return X, mask
+
+
+@pytest.fixture(scope="module")
+def model_fn():
+    """The RNN-RBM graph compiled once (large random parameters unless others are given): every piece,
+    the AIS estimate and train_cost's CD gradient."""
+    p = random_params(11)
+    shared = {n: pytensor.shared(p[n], name=n) for n in NAMES}
+    g = build_rnnrbm(CFG, shared)
+    grads = pytensor.grad(g.train_cost, [shared[n] for n in NAMES], consider_constant=g.consider_constant)
+    grads += pytensor.grad(g.total, [shared[n] for n in NAMES])  # what DensityModel.gradients returns
+    keys = [
+        "loglik",
+        "log_z",
+        "ais_log_w",
+        "F",
+        "bv_t",
+        "bh_t",
+        "u",
+        "v_sample",
+        "train_cost",
+        "total",
+        "cost",
+    ]
+    outs = [g.frame_loglik, g.log_z, g.ais_log_w, g.free_energy, g.bv_t, g.bh_t, g.u, g.v_sample]
+    outs += [g.train_cost, g.total, g.cost]
+    fn = compile_function([g.X, g.mask], outs + grads, name="rnnrbm_test")
+
+    def call(X, mask, reset=True, values=None):
+        for n in NAMES:
+            shared[n].set_value((p if values is None else values)[n])
+        if reset:
+            g.rngs["cd"].set_value(np.random.default_rng(CD_SEED), borrow=True)
+        out = fn(X, mask)
+        res = dict(zip(keys, out[: len(keys)], strict=True))
+        res["grads"] = dict(zip(NAMES, out[len(keys) : len(keys) + len(NAMES)], strict=True))
+        res["total_grads"] = dict(zip(NAMES, out[len(keys) + len(NAMES) :], strict=True))
+        return res
+
+    return p, g, call
+
+
+# -- the RBM ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("w_scale", [0.5, 1.5, 3.0])
+def test_ais_log_z_matches_exact_enumeration(model_fn, w_scale):
+    """Frame RBMs with weights of growing size (random RNN weights too: every frame's biases differ)."""
+    _, _, call = model_fn
+    values = random_params(int(10 * w_scale), w_scale=w_scale, rnn_scale=1.0)
+    X, mask = binary_batch(5, [3])
+    out = call(X, mask, values=values)
+    exact = np_log_z(values["W"], out["bv_t"].reshape(-1, D), out["bh_t"].reshape(-1, H))
+    se = ais_standard_error(out["ais_log_w"]).ravel()
+    assert np.all(se < 0.05), se  # the estimate is precise enough for the bound below to mean something
+    assert np.all(np.abs(out["log_z"].ravel() - exact) < 4 * se + 1e-3), (out["log_z"].ravel() - exact, se)
+
+
+def test_free_energy_conditional_biases_and_exact_frame_loglik(model_fn):
+    p, _, call = model_fn
+    X, mask = binary_batch(0, [5, 3])
+    out = call(X, mask)
+    bv_t, bh_t, u = np_conditional_biases(X, mask, p)
+    np.testing.assert_allclose(out["bv_t"], bv_t, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out["bh_t"], bh_t, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out["u"], u, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out["F"], np_free_energy(X, p["W"], bv_t, bh_t) * mask, rtol=1e-10)
+    # AIS frame log-likelihood vs exact enumeration: each frame within 4 of its chains' standard errors
+    exact = np_frame_loglik(X, mask, p)
+    assert np.all(out["loglik"][mask == 0] == 0)
+    se = ais_standard_error(out["ais_log_w"])  # T x B
+    assert np.all(se[mask > 0] < 0.05), se
+    assert np.all(np.abs(out["loglik"] - exact) < 4 * se + 1e-3), (out["loglik"] - exact, se)
+    # common random numbers: the AIS generator is not advanced, the estimate is a function of the data
+    np.testing.assert_array_equal(call(X, mask)["loglik"], out["loglik"])
+
+
+def test_cd_chain_monitor_and_gradient_against_numpy(model_fn):
+    p, _, call = model_fn
+    X, mask = binary_batch(1, [4, 4])
+    out = call(X, mask)
+    bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
+    v = X.reshape(-1, D)
+    v_k, mean_v = np_cd_chain(v, p["W"], bv_t.reshape(-1, D), bh_t.reshape(-1, H), CD_K,
+                              np.random.default_rng(CD_SEED))  # fmt: skip
+    np.testing.assert_array_equal(out["v_sample"].reshape(-1, D), v_k)  # the same chain, draw for draw
+    monitor = (v * np.log(mean_v) + (1 - v) * np.log1p(-mean_v)).sum()
+    np.testing.assert_allclose(out["total"], monitor, rtol=1e-10)
+    np.testing.assert_allclose(out["cost"], -monitor / mask.sum(), rtol=1e-10)
+    vs = out["v_sample"]
+    np.testing.assert_allclose(out["train_cost"], np_train_cost(p, X, mask, vs), rtol=1e-10)
+    # the analytic CD-k formula for the RBM's own parameters ...
+    n, b_h, v_s = mask.sum(), bh_t.reshape(-1, H), out["v_sample"].reshape(-1, D)
+    ph, phs = sigmoid(v @ p["W"] + b_h), sigmoid(v_s @ p["W"] + b_h)  # TB x H
+    np.testing.assert_allclose(out["grads"]["W"], -(v.T @ ph - v_s.T @ phs) / n, rtol=1e-9)
+    np.testing.assert_allclose(out["grads"]["bv"], -(v - v_s).sum(0) / n, atol=1e-12)
+    np.testing.assert_allclose(out["grads"]["bh"], -(ph - phs).sum(0) / n, rtol=1e-9, atol=1e-12)
+    # ... and central differences of the NumPy cost with the chain's end fixed, for every parameter
+    eps = 1e-6
+    for name in NAMES:
+        fd = np.zeros_like(p[name])
+        for idx in np.ndindex(p[name].shape):
+            plus, minus = {**p, name: p[name].copy()}, {**p, name: p[name].copy()}
+            plus[name][idx] += eps
+            minus[name][idx] -= eps
+            fd[idx] = (np_train_cost(plus, X, mask, vs) - np_train_cost(minus, X, mask, vs)) / (2 * eps)
+        np.testing.assert_allclose(out["grads"][name], fd, rtol=1e-5, atol=1e-8, err_msg=name)
+    # total: the monitor's value, the CD-k gradient of the summed log-likelihood (-n_frames train_cost's)
+    for name in NAMES:
+        np.testing.assert_allclose(out["total_grads"][name], -n * out["grads"][name], rtol=1e-12,
+                                   err_msg=name)  # fmt: skip
+    # the default update advances the chain's generator: a second call draws a new chain
+    assert not np.array_equal(call(X, mask, reset=False)["v_sample"], vs)
+
+
+def test_padding_changes_nothing(model_fn):
+    _, _, call = model_fn
+    X, mask = binary_batch(2, [5, 3])
+    Xg = X.copy()
+    Xg[3:, 1] = np.nan  # whatever the padding holds
+    a, b = call(X, mask), call(Xg, mask)
+    for key in ("loglik", "F", "v_sample", "train_cost", "total"):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    for name in NAMES:
+        np.testing.assert_array_equal(a["grads"][name], b["grads"][name], err_msg=name)
+    assert np.all(a["loglik"][3:, 1] == 0) and np.all(a["F"][3:, 1] == 0)
+    alone = call(X[:, :1], mask[:, :1])  # the first sequence alone: the same biases, F and AIS estimate
+    for key in ("F", "bv_t", "bh_t", "u", "loglik"):
+        np.testing.assert_allclose(alone[key][:, 0], a[key][:, 0], rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+# -- generation and prediction --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model():
+    return RnnRbm(CFG, random_params(3, w_scale=2.0))
+
+
+def test_generate_is_binary_seeded_and_continues_a_prime(model):
+    a = model.generate(3, steps=7, seed=4)
+    assert a.shape == (7, 3, D) and set(np.unique(a)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(model.generate(3, steps=7, seed=4), a)
+    assert not np.array_equal(model.generate(3, steps=7, seed=5), a)
+    X, mask = binary_batch(3, [4])
+    primed = model.generate(2, steps=5, prime=X, prime_mask=mask, seed=4)  # one prime, repeated twice
+    assert primed.shape == (5, 2, D) and set(np.unique(primed)) <= {0.0, 1.0}
+    assert not np.array_equal(primed, model.generate(2, steps=5, seed=4))  # the prime sets the biases
+
+
+def test_predict_is_the_mean_field_fixed_point(model):
+    p = model.get_params()
+    X, mask = binary_batch(4, [5, 2])
+    pred = rnn_rbm.predict(model, X, mask)
+    bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
+    m = sigmoid(bv_t)
+    for _ in range(CFG.gibbs_k):
+        m = sigmoid(sigmoid(m @ p["W"] + bh_t) @ p["W"].T + bv_t)
+    np.testing.assert_allclose(pred, m * mask[..., None], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(rnn_rbm.predict(model, X[:, 0]), pred[:, 0], rtol=1e-12)  # T x D
+
+
+# -- training ---------------------------------------------------------------------------------------------
+def _rows(path):
+    with open(path) as fh:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(fh)]
+
+
+def test_two_epochs_train_and_resume_identically(tmp_path):
+    rng = np.random.default_rng(0)
+    seqs = [(rng.random((int(n), D)) < 0.3).astype(float) for n in rng.integers(6, 12, size=8)]
+    splits = {"train": seqs[:6], "valid": seqs[6:]}
+    small = CFG.replace(ais_chains=20, ais_betas=20)
+    train = TrainConfig(epochs=2, batch_size=2, window=5, lr=0.05, optimizer="sgd", init="gaussian", seed=1)
+    run_cfg = RunConfig(small, train, DataConfig(dataset="memory"))
+    straight = Trainer(run_cfg, str(tmp_path / "straight"), splits)
+    assert straight.fit() == "epochs"
+    ck = load_checkpoint(tmp_path / "straight" / "last.npz")
+    assert "rng/cd" in ck
+    assert json.loads(str(ck["rng/cd"])) != np.random.default_rng(CD_SEED).bit_generator.state  # advanced
+    rows = _rows(tmp_path / "straight" / "metrics.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(np.isfinite(float(r["valid_loglik"])) and float(r["valid_loglik"]) < 0 for r in rows)
+    run = str(tmp_path / "resumed")
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(run_cfg, run, splits).fit(interrupt_at_step=int(ck["state/step"]) - 2)  # mid epoch 2
+    resumed = Trainer(run_cfg, run, splits, resume=True)
+    assert resumed.fit() == "epochs"
+    a, b = straight.model.get_params(), resumed.model.get_params()
+    assert all(np.array_equal(a[n], b[n]) for n in NAMES)
+    assert str(load_checkpoint(os.path.join(run, "last.npz"))["rng/cd"]) == str(ck["rng/cd"])
+    assert _rows(os.path.join(run, "metrics.csv")) == rows  # AIS on the same numbers: the same scores
