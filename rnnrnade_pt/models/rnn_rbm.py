@@ -141,18 +141,21 @@ def _bernoulli(rng, p: TensorVariable):
     return next_rng, disconnected_grad(x.astype(p.dtype))
 
 
-def _shared_bernoulli(rng, p: TensorVariable, shape):
-    """Bernoulli(p) units (p: M x N x n) from ``shape = (M, 1, n)`` uniforms shared by the N rows: each row
-    is a deterministic function of the same random numbers and its own p. Returns ``(next_rng, sample)``."""
+def _shared_bernoulli(rng, a: TensorVariable, shape):
+    """Bernoulli(sigm(a)) units (a: M x N x n) from ``shape = (M, 1, n)`` uniforms shared by the N rows: each
+    row is a deterministic function of the same random numbers and its own ``a``. ``u < sigm(a)`` is tested
+    as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the M x n uniforms. Returns
+    ``(next_rng, sample)``."""
     next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng).owner.outputs
-    return next_rng, pt.lt(u.astype(p.dtype), p).astype(p.dtype)
+    u = u.astype(a.dtype)
+    return next_rng, pt.lt(pt.log(u) - pt.log1p(-u), a).astype(a.dtype)
 
 
-def gibbs_step(v, W, bv, bh, rng, beta=None):
-    """One Gibbs sweep ``v -> h -> v'`` of an RBM (at inverse temperature ``beta`` on ``W`` and ``bh``).
+def gibbs_step(v, W, bv, bh, rng):
+    """One Gibbs sweep ``v -> h -> v'`` of an RBM (the tutorial's ``gibbs_step``).
 
-    ``mean_h = sigm(beta (v W + bh))``, ``h ~ Bernoulli(mean_h)``, ``mean_v = sigm(beta h W^T + bv)``,
-    ``v' ~ Bernoulli(mean_v)`` (the tutorial's ``gibbs_step``; ``beta = 1`` when omitted).
+    ``mean_h = sigm(v W + bh)``, ``h ~ Bernoulli(mean_h)``, ``mean_v = sigm(h W^T + bv)``,
+    ``v' ~ Bernoulli(mean_v)``.
 
     Returns
     -------
@@ -160,11 +163,8 @@ def gibbs_step(v, W, bv, bh, rng, beta=None):
         The generator after the two draws, the visible pre-activations ``a_v`` (... x D; ``mean_v =
         sigm(a_v)``, kept in log space by the callers) and the new visible sample.
     """
-    a_h = pt.dot(v, W) + bh  # ... x H
-    a_h = a_h if beta is None else beta * a_h
-    rng, h = _bernoulli(rng, pt.sigmoid(a_h))
-    a_v = pt.dot(h, W.T)  # ... x D
-    a_v = (a_v if beta is None else beta * a_v) + bv
+    rng, h = _bernoulli(rng, pt.sigmoid(pt.dot(v, W) + bh))  # ... x H
+    a_v = pt.dot(h, W.T) + bv  # ... x D
     rng, v_next = _bernoulli(rng, pt.sigmoid(a_v))
     return rng, a_v, v_next
 
@@ -286,7 +286,7 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
     are independent Bernoulli(sigm(bv)) (drawn exactly) and the hidden ones uniform. The weight update of
     step k uses the state reached at ``beta_{k-1}``; the state then moves by one Gibbs sweep at ``beta_k``.
 
-    Every unit is drawn as ``u < p`` from uniforms ``u`` of shape M x 1 x D (visible) or M x 1 x H
+    Every unit is drawn as ``u < sigm(a)`` from uniforms ``u`` of shape M x 1 x D (visible) or M x 1 x H
     (hidden) that the N RBMs share: chain m of every RBM uses the same random numbers. Each RBM's estimate
     is then a deterministic function of its own parameters and the stream, whatever the other rows are (a
     sequence's estimated log-likelihood does not depend on the batch it is evaluated in, nor on its
@@ -301,16 +301,14 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
     D, H = W.shape[0], W.shape[1]
     betas = np.linspace(0.0, 1.0, n_betas + 1).astype(dtype)
     log_z0 = pt.softplus(bv).sum(axis=-1) + H.astype(dtype) * np.asarray(math.log(2.0), dtype)  # N
-    p0 = pt.shape_padleft(pt.sigmoid(bv))  # 1 x N x D
-    rng, v0 = _shared_bernoulli(rng, p0, (n_chains, 1, D))  # M x N x D, exact draws from the beta = 0 RBMs
+    rng, v0 = _shared_bernoulli(rng, pt.shape_padleft(bv), (n_chains, 1, D))  # M x N x D, from beta = 0
     log_w0 = pt.zeros((n_chains, bv.shape[0]), dtype=dtype)  # M x N
 
     def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh):
         a_h = pt.dot(v_km1, W) + bh  # M x N x H
         log_w_k = log_w_km1 + (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
-        rng_k, h = _shared_bernoulli(rng_km1, pt.sigmoid(beta_k * a_h), (n_chains, 1, H))  # M x N x H
-        p_v = pt.sigmoid(beta_k * pt.dot(h, W.T) + bv)  # M x N x D
-        rng_k, v_k = _shared_bernoulli(rng_k, p_v, (n_chains, 1, D))
+        rng_k, h = _shared_bernoulli(rng_km1, beta_k * a_h, (n_chains, 1, H))  # M x N x H
+        rng_k, v_k = _shared_bernoulli(rng_k, beta_k * pt.dot(h, W.T) + bv, (n_chains, 1, D))  # M x N x D
         return v_k, log_w_k, rng_k
 
     _, log_w, next_rng = pytensor.scan(
