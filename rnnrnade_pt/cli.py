@@ -341,7 +341,21 @@ def cmd_sample(args, extra=None) -> None:
         X, mask = load_data(args.prime, run.cfg.model)
         prime = unpad(X, mask)
     out = _write_samples(run, args.out, args.n, args.steps, prime, args.seed)
-    _emit({"run": args.run, "out": args.out, "picture": out if out.endswith(".png") else None})
+    result = {"run": args.run, "out": args.out, "picture": out if out.endswith(".png") else None}
+    if run.cfg.model.binary:  # piano rolls: one MIDI file per sequence, and the rolls as the picture
+        from .midi import piano_roll_to_midi
+        from .npz import read_npz
+
+        S = read_npz(args.out, "samples", ConfigError)["X"]  # steps x n x 88
+        stem = os.path.splitext(args.out)[0]
+        result["midi"] = [piano_roll_to_midi(S[:, b], f"{stem}-{b}.mid") for b in range(S.shape[1])]
+        try:
+            from .plots import piano_roll
+
+            result["picture"] = piano_roll(S, stem + ".png")
+        except ConfigError as e:
+            logging.getLogger(__name__).warning("no piano-roll picture: %s", e)
+    _emit(result)
 
 
 def cmd_plot(args, extra=None) -> None:

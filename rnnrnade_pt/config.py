@@ -322,6 +322,8 @@ class DataConfig:
         ``Piano_midi``; ``uci``: ``redwine``, ``whitewine``, ``parkinsons``, ``ionosphere``, ``boston``).
     fold : int
         Which of the UCI sets' 10 folds is the test fold.
+    max_sequences : int
+        Keep only the first this many sequences of every split (0: all), e.g. for quick runs.
     root : str, optional
         Data directory of the real datasets (else ``$RNNRNADE_DATA``).
     download : bool
@@ -335,6 +337,9 @@ class DataConfig:
         Standard deviation of Gaussian noise added to every frame of every split (seeded). A density on data
         with exactly repeated values (the balls' empty background is exactly 0) is unbounded; a little noise
         makes the log-likelihood a meaningful number. 0: off.
+    n_train, n_valid, n_test : int
+        ``balls``: sequences per split; ``bsds300``: patches per image of each split (the validation images
+        are a ``valid_fraction`` share of the training images).
     """
 
     dataset: str = "balls"
@@ -355,6 +360,7 @@ class DataConfig:
     seed: int = 0
     name: str | None = None
     fold: int = 0
+    max_sequences: int = 0
 
     def __post_init__(self) -> None:
         _check_fields(self, {"dataset": DATASETS})
@@ -362,6 +368,8 @@ class DataConfig:
             raise ConfigError("config dataset 'npz' needs a train path (--data TRAIN.npz)")
         if self.jitter < 0:
             raise ConfigError(f"config jitter must be >= 0, got {self.jitter!r}")
+        if self.max_sequences < 0:
+            raise ConfigError(f"config max_sequences must be >= 0, got {self.max_sequences!r}")
         if not 0 < self.valid_fraction < 1:
             raise ConfigError(f"config valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
         for name in ("n_train", "n_valid", "n_test", "length", "n_balls", "res"):

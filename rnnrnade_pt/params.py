@@ -79,7 +79,7 @@ def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
 
 def weight_names(cfg: ModelConfig) -> list[str]:
     """The weight matrices (what L2 weight decay applies to): everything but biases, ``rho`` and ``h0``."""
-    return [n for n in param_shapes(cfg) if n.startswith(("W", "V_"))]
+    return [n for n in param_shapes(cfg) if n.startswith(("W", "V"))]  # V_*, and RNN-NADE's V
 
 
 def init_params(

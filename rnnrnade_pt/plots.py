@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["learning_curve", "sample_strip"]
+__all__ = ["learning_curve", "sample_strip", "piano_roll", "stick_figure_strip"]
 
 
 def _pyplot():
@@ -74,6 +74,62 @@ def sample_strip(samples: np.ndarray, out: str, max_sequences: int = 4, max_fram
             axes[b][0].set_ylabel(f"sequence {b}")
         axes[-1][0].set_xlabel("frame")
         fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def piano_roll(rolls, out: str, lowest: int = 21, max_sequences: int = 4) -> str:
+    """Draw piano rolls (``T x B x P`` of 0/1, or a list of ``T_i x P``) one above the other: time along x,
+    MIDI note ``lowest + j`` along y, on-notes dark."""
+    seqs = [np.asarray(r) for r in (np.moveaxis(rolls, 1, 0) if np.ndim(rolls) == 3 else rolls)]
+    if not seqs or any(r.ndim != 2 for r in seqs):
+        raise ConfigError("piano_roll needs T x B x P rolls or a non-empty list of T x P rolls")
+    seqs = seqs[:max_sequences]
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(seqs), 1, figsize=(8, 2.2 * len(seqs)), squeeze=False)
+    for b, r in enumerate(seqs):
+        ax = axes[b][0]
+        extent = (-0.5, r.shape[0] - 0.5, lowest - 0.5, lowest + r.shape[1] - 0.5)
+        ax.imshow(r.T, origin="lower", aspect="auto", cmap="gray_r", vmin=0, vmax=1, extent=extent,
+                  interpolation="nearest")  # fmt: skip
+        ax.set_ylabel("MIDI note")
+    axes[-1][0].set_xlabel("frame")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def stick_figure_strip(
+    positions, parents, out: str, max_sequences: int = 4, max_frames: int = 12, stride: int = 4
+) -> str:
+    """Draw moving skeletons (``T x B x J x 3`` joint positions, or ``T x J x 3`` for one) as strips of stick
+    figures seen from the side (x forward, z up): every ``stride``-th frame, up to ``max_frames`` per
+    sequence, left to right; one row per sequence. ``parents[j]`` is joint j's parent (-1 for the root)."""
+    P = np.asarray(positions, dtype=np.float64)
+    if P.ndim == 3:
+        P = P[:, None]
+    if P.ndim != 4 or P.shape[-1] != 3 or P.shape[2] != len(parents):
+        raise ConfigError(f"stick_figure_strip needs T x B x {len(parents)} x 3 positions, got {P.shape}")
+    frames = list(range(0, P.shape[0], max(int(stride), 1)))[:max_frames]
+    B = min(P.shape[1], max_sequences)
+    span = np.ptp(P[..., 0]) + 1.0
+    gap = 1.2 * max(span, np.ptp(P[..., 2]) / 2)  # horizontal step between frames
+    plt = _pyplot()
+    fig, axes = plt.subplots(B, 1, figsize=(1.1 * len(frames), 2.4 * B), squeeze=False)
+    for b in range(B):
+        ax = axes[b][0]
+        for i, t in enumerate(frames):
+            x, z = P[t, b, :, 0] + i * gap, P[t, b, :, 2]
+            for j, p in enumerate(parents):
+                if p >= 0:
+                    ax.plot([x[p], x[j]], [z[p], z[j]], "k-", lw=1.2)
+            ax.plot(x, z, "o", ms=1.5, color="tab:red")
+            ax.text(x.mean(), z.max() + 40, f"{t}", ha="center", fontsize=6)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+    fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out

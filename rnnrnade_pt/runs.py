@@ -7,6 +7,7 @@ Log-likelihoods of standardised models are reported for the original data:
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import NamedTuple
 
@@ -53,7 +54,7 @@ def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None)
     return Run(run_dir, cfg, model, standardizer)
 
 
-def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
+def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, orderings_seed: int = 0) -> dict:
     """Log-likelihood per frame and one-step-ahead prediction error per frame, in the data's units.
 
     The prediction of frame t is the model's expected frame given the frames before it: for the RNADE
@@ -64,10 +65,18 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
     models (piano rolls) the frame-level accuracy of Bay et al. (2009), ``TP / (TP + FP + FN)`` summed over
     those frames with the prediction thresholded at 0.5, is reported too.
 
+    For an RNADE, ``orderings`` (ensemble sizes, e.g. ``(1, 2, 4, 8, 16)``) adds
+    ``loglik_per_frame_ensemble``: ``{N: mean log-likelihood per frame}`` of the uniform mixture over the
+    first N orderings of :func:`~rnnrnade_pt.orderings.ensemble_orderings` (``orderings_seed``; N = 1 is
+    the natural ordering), all sizes from one pass. A single integer N evaluates the ensemble of N as *the*
+    density: ``loglik_per_frame`` is then its value (and ``loglik_per_frame_ensemble`` is ``{N: value}``).
+
     References
     ----------
     .. [1] M. Bay, A. F. Ehmann, J. S. Downie. "Evaluation of multiple-F0 estimation and tracking
        systems." ISMIR 2009 (frame-level accuracy).
+    .. [2] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
+       (ensembles over orderings).
     """
     from .data.sequences import pad_sequences
     from .models import model_module
@@ -101,6 +110,12 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
             on, truth = (P[1:] >= 0.5) * m[..., None], (Xo[1:] > 0.5) * m[..., None]
             counts += [np.sum(on * truth), np.sum(on * (1 - truth)), np.sum((1 - on) * truth)]
     out = {"loglik_per_frame": total / frames + run.log_jacobian, "frames": frames, "sequences": len(seqs)}
+    if orderings is not None:
+        one = isinstance(orderings, numbers.Integral)
+        ens = _ensemble_logliks(run, z, [orderings] if one else orderings, orderings_seed)
+        out["loglik_per_frame_ensemble"] = ens
+        if one:
+            out["loglik_per_frame"] = ens[int(orderings)]
     if n_pred:
         out["sq_pred_error_per_frame"] = sq / n_pred
         out["predicted_frames"] = n_pred
@@ -109,20 +124,36 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64) -> dict:
     return out
 
 
+def _ensemble_logliks(run: Run, z: list, sizes, seed: int) -> dict:
+    """``{N: mean log p(x) per frame}`` of the ensembles over the first N orderings (one pass for all N)."""
+    from scipy.special import logsumexp
+
+    from .orderings import ensemble_orderings, ordering_logliks
+
+    sizes = sorted({int(n) for n in sizes})
+    if not sizes:
+        raise ConfigError("ensemble sizes over orderings: give at least one")
+    if run.cfg.model.model != "rnade":
+        model = run.cfg.model.model
+        raise ConfigError(f"ensembles over orderings are an RNADE's; model {model!r} has a fixed ordering")
+    if sizes[0] < 1:
+        raise ConfigError(f"ensemble sizes over orderings must be positive, got {sizes}")
+    L = ordering_logliks(run.model, np.concatenate(z), ensemble_orderings(run.cfg.model.D, sizes[-1], seed))
+    return {n: float(np.mean(logsumexp(L[:n], axis=0) - np.log(n))) + run.log_jacobian for n in sizes}
+
+
 def sample_run(
     run: Run, n: int, steps: int | None = None, prime: list | None = None, seed: int = 0
 ) -> np.ndarray:
     """Samples in the data's units: ``steps x n x D`` for RNN-RNADE (continuing ``prime`` if given; ``n`` must
-    then equal the number of prime sequences), ``n x D`` for RNADE."""
-    from .sample import sample
-
+    then equal the number of prime sequences), ``n x D`` for RNADE (the model's own ``generate``)."""
     kw = {}
     if prime is not None:
         from .data.sequences import pad_sequences
 
         X, mask = pad_sequences(run.to_model_units(prime))
         kw = dict(prime=X, prime_mask=mask)
-    out = sample(run.model, n, steps=steps, seed=seed, **kw)
+    out = run.model.generate(n, steps=steps, seed=seed, **kw)
     return out if run.standardizer is None else run.standardizer.inverse(out)
 
 
@@ -143,6 +174,7 @@ def train_and_evaluate(
     sample_steps: int = 50,
     seed: int = 0,
     announce=None,
+    orderings=None,
 ) -> dict:
     """Train a run, then evaluate its best checkpoint on the test split: what ``rnnrnade train``, the
     experiment tables and the sweeps all do with one config.
@@ -153,6 +185,8 @@ def train_and_evaluate(
         The data (:func:`~rnnrnade_pt.data.datasets.load_dataset` of ``cfg.data`` when omitted).
     samples : int
         Also draw this many sequences of ``sample_steps`` frames and save them to ``run_dir/samples.npz``.
+    orderings : sequence of int, optional
+        RNADE: also evaluate ensembles over this many orderings (see :func:`evaluate_run`).
 
     Returns
     -------
@@ -185,7 +219,7 @@ def train_and_evaluate(
     if os.path.exists(os.path.join(run_dir, "best.npz")):
         run = load_run(run_dir, "best")
         if splits.get("test"):
-            summary["test"] = evaluate_run(run, splits["test"])
+            summary["test"] = evaluate_run(run, splits["test"], orderings=orderings)
         if samples and cfg.model.recurrent:
             out = os.path.join(run_dir, "samples.npz")
             S = sample_run(run, samples, steps=sample_steps, seed=seed)

@@ -6,6 +6,9 @@ Ancestral sampling runs Algorithm 1 generatively. For each of n rows, starting f
     k ~ Categorical(alpha_d),   x_d = mu_dk + sigma_dk eps,   eps ~ N(0, 1),
     a_{d+1} = a_d + x_d W[:, d].
 
+RNADE-Laplace (``mixture="laplace"``) draws ``eps ~ Laplace(0, 1)`` instead, with ``b_dk = exp(z_sigma_dk)``
+in place of ``sigma_dk``. Its component mean is ``mu_dk`` too, so mean-field prediction is the same formula.
+
 RNN-RNADE samples frame after frame, as the RNN-RBM tutorial's ``generate``: frame t's biases come from
 ``hhat_{t-1}`` (:func:`~rnnrnade_pt.rnn.frame_biases`), the frame is sampled by the scan over dimensions above
 (nested in a scan over time), and ``hhat_t`` is updated from the sampled frame
@@ -20,7 +23,7 @@ step: the component is ``k = #{j < K-1 : alpha_d1 + ... + alpha_dj < u_d}`` (inv
 Categorical(alpha_d)) and ``x_d = mu_dk + sigma_dk eps_d``. Drawing inside the dimension scan instead (two
 Python-level random ops per dimension) samples the same distribution about five times slower on the C
 backend. Given the seed, the draws are those of ``numpy.random.default_rng(seed)``: per frame
-``uniform(0, 1, (D, n))`` then ``normal(0, 1, (D, n))``.
+``uniform(0, 1, (D, n))`` then ``normal(0, 1, (D, n))`` (``laplace(0, 1, (D, n))`` for RNADE-Laplace).
 
 Prediction (the one-step-ahead squared prediction error metric) replaces every draw by its conditional mean
 (*ancestral mean-field*): ``x_d := E[x_d | a_d] = sum_k alpha_dk mu_dk``, and that mean, not the data, feeds
@@ -256,10 +259,11 @@ def _inputs(*variables) -> tuple:
     return tuple(v for v in variables if v is not None and v.owner is None and not isinstance(v, Constant))
 
 
-def _noise(rng, D: int, n, dtype: str):
-    """One draw of ``u`` ~ U[0, 1) and ``eps`` ~ N(0, 1), each D x n; returns ``(next_rng, u, eps)``."""
+def _noise(rng, D: int, n, dtype: str, mixture: str = "gaussian"):
+    """One draw of ``u`` ~ U[0, 1) and ``eps`` ~ N(0, 1) (Laplace(0, 1) for ``mixture="laplace"``), each
+    D x n; returns ``(next_rng, u, eps)``."""
     rng, u = rng.uniform(size=(D, n))
-    rng, eps = rng.normal(size=(D, n))
+    rng, eps = rng.laplace(size=(D, n)) if mixture == "laplace" else rng.normal(size=(D, n))
     return rng, u.astype(dtype), eps.astype(dtype)
 
 
@@ -293,7 +297,7 @@ def build_rnade_sampler(
     p = params if params is not None else shared_params(cfg)
     n = _int_scalar(n, "n")
     rng = _new_rng(rng, seed)
-    rng_final, u, eps = _noise(rng, cfg.D, n, cfg.dtype)  # D x n each
+    rng_final, u, eps = _noise(rng, cfg.D, n, cfg.dtype, cfg.mixture)  # D x n each
     _, W = input_weights(p, cfg.fold_c_into_W)
     samples = rnade_sample_scan(u, eps, p, static_biases(p, cfg.fold_c_into_W), W)  # n x D
     samples.name = "samples"
@@ -361,7 +365,7 @@ def build_rnnrnade_sampler(
         # hhat_tm1: n x R; values: the parameters, in the order of `names`
         q = dict(zip(names, values, strict=True))
         n = hhat_tm1.shape[0]
-        rng_t, u, eps = _noise(rng_tm1, D, n, dtype)  # D x n each
+        rng_t, u, eps = _noise(rng_tm1, D, n, dtype, cfg.mixture)  # D x n each
         biases = frame_biases(hhat_tm1, q, cfg)  # b_* + hhat_{t-1} W_*; c restarts every frame
         x_t = rnade_sample_scan(u, eps, q, biases, input_weights(q, cfg.fold_c_into_W)[1])  # n x D
         hhat_t = rnn_step(x_t, pt.ones((n,), dtype=dtype), hhat_tm1, q, cfg)  # n x R
@@ -477,13 +481,18 @@ def _backend(model) -> str:
 def _compiled(model, kind: str) -> _Compiled:
     cache = _COMPILED.setdefault(model, {})
     if kind not in cache:
+        from .models import model_module
+
         cfg, shared = model.cfg, model.shared
+        module = model_module(cfg)  # a model outside the RNADE family brings its builders (same fields)
         if kind == "sample":
-            g = build_rnnrnade_sampler(cfg, shared) if cfg.recurrent else build_rnade_sampler(cfg, shared)
+            builder = build_rnnrnade_sampler if cfg.recurrent else build_rnade_sampler
+            g = getattr(module, "build_sampler", builder)(cfg, shared)
             outputs, updates, rng = g.samples, g.updates, g.rng
             inputs = g.inputs
         else:
-            g = build_rnnrnade_predictor(cfg, shared) if cfg.recurrent else build_rnade_predictor(cfg, shared)
+            builder = build_rnnrnade_predictor if cfg.recurrent else build_rnade_predictor
+            g = getattr(module, "build_predictor", builder)(cfg, shared)
             outputs, updates, rng = g.prediction, None, None
             inputs = (g.X, g.mask) if cfg.recurrent else (g.X,)
         backend = _backend(model)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "replace_block"]
+__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "replace_block"]
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
@@ -46,6 +46,15 @@ def fmt_mean_stderr(values: Sequence[float], digits: int = 2) -> str:
     if math.isnan(m):
         return "—"
     return f"{m:.{digits}f}" if math.isnan(se) else f"{m:.{digits}f} ± {se:.{digits}f}"
+
+
+def fmt_duration(seconds) -> str | None:
+    """``"1 h 05 min"``, ``"3 min 07 s"`` or ``"42 s"`` (``None`` for ``None``)."""
+    if seconds is None:
+        return None
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
 
 
 def replace_block(path: str | os.PathLike, name: str, text: str) -> None:

@@ -18,11 +18,20 @@ loadable.
 Batches are a pure function of (seed, phase, epoch): a run resumed from a checkpoint taken at any step,
 mid-epoch included, ends with the same parameters, bit for bit, as one that was never interrupted.
 
+Order-agnostic training (``ordering="orderless"``, RNADE only): every example of every step gets its own
+uniformly random ordering of the dimensions, fed to the graph as precedence masks ``M``
+(:mod:`rnnrnade_pt.orderings`); batch b's orderings are drawn from a generator seeded with
+(seed, phase, epoch, b), so they too are a pure function of the run's position and resume exactly. The
+validation score of such a run is the log-likelihood under the natural ordering (a density like any other
+ordering's; ensembles over orderings are :func:`~rnnrnade_pt.orderings.ensemble_loglik`).
+
 References
 ----------
 .. [1] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. ICML 2012, and the Theano RNN-RBM tutorial
    (sequences cut into 100-step chunks; pretraining the frame model on shuffled frames).
 .. [2] B. Uria, I. Murray, H. Larochelle. "RNADE." NIPS 2013 (data-driven initialisation of the means).
+.. [3] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
+   (order-agnostic training).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from .model import DensityModel, model_class
 from .models import build, build_rnade, explicit_gradients, model_module
 from .npz import atomic_write_npz, read_npz
 from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
+from .orderings import precedence_masks, random_orderings
 from .params import check_params, init_params, param_shapes, weight_names
 
 __all__ = [
@@ -154,7 +164,10 @@ def build_train_step(
     lr = pt.scalar("lr", dtype=cfg.dtype)
     new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
     updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
-    inputs = [g.X, g.mask, lr] if cfg.recurrent else [g.X, lr]
+    inputs = [g.X, g.mask] if cfg.recurrent else [g.X]
+    if getattr(g, "M", None) is not None:  # an RNADE under per-example orderings
+        inputs.append(g.M)
+    inputs.append(lr)
     outputs = [g.total, g.n_frames, norm, ok]
     if tcfg.log_grad_norms:  # before clipping
         outputs += [pt.sqrt(pt.sum(pt.sqr(grads_raw[n]))) for n in params]
@@ -166,6 +179,10 @@ def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np
     """Uria's start: ``b_alpha = 0``; the K means spread evenly over each dimension's range, with
     ``s = (max - min) / (K + 1)``, ``b_mu[d] = min_d + s (1..K)`` and ``b_sigma = log s`` (sigma = s);
     ``rho = 1``.
+
+    For RNADE-Laplace the same ``b_sigma = log s`` makes each component's scale ``b = s``, as the original
+    ``MoLaplaceNADE`` (the original MoG code assigned ``s`` itself to ``b_sigma``, an apparent slip; both
+    families get ``log s`` here).
 
     Statistics come from at most 10,000 training frames drawn with ``rng``.
     """
@@ -255,6 +272,19 @@ class Trainer:
             raise ConfigError(
                 f"pretrain_epochs pretrains the RNADE of an RNN-RNADE; model {mcfg.model!r} has none"
             )
+        if tcfg.ordering == "orderless":
+            if mcfg.model != "rnade":
+                raise ConfigError(
+                    f"ordering 'orderless' trains an RNADE over orderings of its dimensions; "
+                    f"model {mcfg.model!r} has a fixed one"
+                )
+            if tcfg.graph != "fast":
+                raise ConfigError("ordering 'orderless' is built on the fast graph; use graph 'fast'")
+            if mcfg.fold_c_into_W:
+                raise ConfigError(
+                    "ordering 'orderless' needs every dimension's input weight; fold_c_into_W gives the "
+                    "last dimension none"
+                )
         D = splits["train"][0].shape[1]
         if D != mcfg.D:
             raise ConfigError(f"the data have D={D} dimensions, the model config has D={mcfg.D}")
@@ -307,6 +337,8 @@ class Trainer:
                 rcfg = mcfg.replace(model="rnade")
                 shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
                 g = build_rnade(rcfg, shared, graph=tcfg.graph, shape=key[1])
+            elif tcfg.ordering == "orderless":
+                g = build_rnade(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1], orderings=True)
             else:
                 g = build(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1])
             prefix = "pretrain_opt" if phase == "pretrain" else "opt"
@@ -328,6 +360,12 @@ class Trainer:
         self.state.rng = json.dumps(rng.bit_generator.state)
         recurrent = self.cfg.model.recurrent and phase == "train"
         return _batches(self.data["train"], self.cfg.train.batch_size, self.cfg.train.window, rng, recurrent)
+
+    def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
+        """Precedence masks (n x D x D) of batch ``batch``'s random orderings, one per example, seeded by
+        (seed, phase, epoch, batch): the same draws on resume."""
+        rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch, batch])
+        return precedence_masks(random_orderings(rng, n, self.cfg.model.D), self.cfg.model.dtype)
 
     # ------------------------------------------------------------------------------------------------
     def evaluate(self, split: str, batch_size: int = 64) -> float:
@@ -364,8 +402,8 @@ class Trainer:
                 }
             )
         arrays.update(self.state.to_arrays())
-        for name, var in self.rngs.items():
-            arrays[f"rng/{name}"] = np.array(json.dumps(var.get_value().bit_generator.state))
+        for rng_name, var in self.rngs.items():
+            arrays[f"rng/{rng_name}"] = np.array(json.dumps(var.get_value().bit_generator.state))
         if self._ckpt is not None:
             arrays.update({k: v for k, v in self._ckpt.items() if k.startswith("rng/") and k not in arrays})
         if self.standardizer is not None:
@@ -460,6 +498,8 @@ class Trainer:
                     if static and len(batch) == 2:
                         batch = pad_to_buckets(*batch)  # exact: padding is masked
                     batch = [a.astype(dtype) for a in batch]
+                    if tcfg.ordering == "orderless":
+                        batch.append(self._ordering_masks(phase, st.epoch, st.batch, batch[0].shape[0]))
                     step_fn = self._step_fn(phase, batch[0].shape)
                     total, frames, norm, ok, *param_norms = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
                     if not bool(ok):

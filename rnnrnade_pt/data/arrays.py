@@ -2,7 +2,8 @@
 RNN-RNADE, in memory or as an ``.npz`` file with those keys.
 
 A mask holds 1 for a frame and 0 for padding. Padded frames may hold anything (NaN included); every
-unmasked value must be finite. A sequence with no frame at all is an error.
+unmasked value must be finite, and 0 or 1 for the binary models (RNN-NADE, RNN-RBM: piano rolls). A
+sequence with no frame at all is an error.
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def check_sequences(X, mask=None, cfg: ModelConfig | None = None, source: str = 
         raise DataError(
             f"{source}: X holds NaN or infinite values in a frame (first at t, b, d {_first_bad(bad)})"
         )
+    if cfg is not None and cfg.binary:
+        bad = (X != 0) & (X != 1) & (mask[:, :, None] > 0)
+        if bad.any():
+            raise DataError(
+                f"{source}: a {cfg.model} models binary frames; X holds a value other than 0 and 1 "
+                f"(first at t, b, d {_first_bad(bad)})"
+            )
     return np.where(mask[:, :, None] > 0, X, 0.0), mask
 
 

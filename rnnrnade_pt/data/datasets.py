@@ -6,6 +6,10 @@ dataset    splits
 balls      generated bouncing balls (train / valid / test of fixed seeds; no download)
 mocap      MIT motion capture, Taylor's 49-d preprocessing (train / test; valid held out of train)
 vowels     Japanese Vowels LPC cepstra, 12-d (train / test; valid held out of train)
+music      polyphonic piano rolls, 88-d 0/1 (``name``: JSB_Chorales, Nottingham, MuseData, Piano_midi)
+uci        a UCI set of the RNADE paper (``name``), fold ``fold`` of 10 (train / valid / test; one array each)
+bsds300    BSDS300 8x8 patches, 63-d (``n_train`` / ``n_valid`` / ``n_test`` patches per image; one array
+           each)
 npz        ``.npz`` files in the generic format (``X`` T x B x D and ``mask``), paths in the config
 =========  =================================================================================
 """
@@ -42,9 +46,11 @@ def _npz_sequences(path: str, D: int | None) -> list[np.ndarray]:
 
 
 def load_dataset(dcfg: DataConfig, D: int | None = None) -> dict[str, list[np.ndarray]]:
-    """``{"train": [...], "valid": [...], "test": [...] }`` (``test`` may be empty) for ``dcfg``, with the
-    configured jitter added."""
+    """``{"train": [...], "valid": [...], "test": [...] }`` (``test`` may be empty) for ``dcfg``: the first
+    ``max_sequences`` of each split when set, with the configured jitter added."""
     splits = _load_splits(dcfg, D)
+    if dcfg.max_sequences:
+        splits = {k: v[: dcfg.max_sequences] for k, v in splits.items()}
     if dcfg.jitter > 0:
         for i, name in enumerate(("train", "valid", "test")):
             rng = np.random.default_rng([dcfg.seed, 1000 + i])
@@ -70,6 +76,22 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
         D = D or splits["train"][0].shape[1]
         splits["valid"] = _npz_sequences(dcfg.valid, D) if dcfg.valid else None
         splits["test"] = _npz_sequences(dcfg.test, D) if dcfg.test else []
+    elif dcfg.dataset == "music":
+        from .music import MUSIC, load_music
+
+        if dcfg.name not in MUSIC:
+            raise DataError(f"dataset 'music' needs name one of {list(MUSIC)}, got {dcfg.name!r}")
+        splits = dict(load_music(dcfg.name, dcfg.root, dcfg.download).splits)
+    elif dcfg.dataset == "uci":
+        from .uci import uci_splits
+
+        splits = uci_splits(dcfg.name, dcfg.fold, dcfg.root, dcfg.download, dcfg.seed)
+    elif dcfg.dataset == "bsds300":
+        from .bsds import bsds_splits
+
+        splits = bsds_splits(
+            dcfg.root, dcfg.n_train, dcfg.n_valid, dcfg.n_test, dcfg.valid_fraction, dcfg.seed
+        )
     else:
         from .sequences import load_japanese_vowels, load_mocap
 

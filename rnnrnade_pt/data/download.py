@@ -46,6 +46,8 @@ _TSBN = (
     "https://raw.githubusercontent.com/zhegan27/TSBN_code_NIPS2015/5e3cb6d0ad5fe45e0d1078bc687d4be83fc21a12"
 )
 _CRBM = "https://raw.githubusercontent.com/taneishi/CRBM/bb5c2d51dc5334bdbcf305f62f76edd04d378a8a"
+_BL = "http://www-etud.iro.umontreal.ca/~boulanni"  # the RNN-RBM paper's page, icml2012 (no longer online)
+_UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"  # the copies here differ: see FILES
 _CHUNK = 1 << 20  # bytes read at a time when hashing or downloading
 _TIMEOUT_S = 60.0  # per-read network timeout of a download
 
@@ -100,6 +102,92 @@ FILES: dict[str, RemoteFile] = _registry(
         "378bf28e6f3ac4f9b7271bd793b4fd03f0cc406f92e6525c0026a931df38a6e9",
         f"{_CRBM}/data/motion.mat",
         "MIT motion capture (Hsu et al. 2005), raw 108-dim frames as redistributed by G. Taylor for the CRBM",
+    ),
+    RemoteFile(
+        "uci/winequality-red.csv",
+        "c9614512e980f1cbd221c796daa97f00c4898c3cd1716863abac60f6cd1a522e",
+        f"{_UCI}/wine-quality/winequality-red.csv",
+        "UCI wine quality, red (Cortez et al. 2009, CC BY 4.0); sha256 of jbrownlee/Datasets' copy, "
+        "reformatted (comma-separated, no header; values unchanged), not of the UCI file",
+    ),
+    RemoteFile(
+        "uci/winequality-white.csv",
+        "659d419fff887f225bf977d20520bb64a64cae203e460087f809721d4430ba27",
+        f"{_UCI}/wine-quality/winequality-white.csv",
+        "UCI wine quality, white (Cortez et al. 2009, CC BY 4.0); sha256 of jbrownlee/Datasets' copy, "
+        "reformatted (comma-separated, no header; values unchanged), not of the UCI file",
+    ),
+    RemoteFile(
+        "uci/parkinsons.data",
+        "a148d3c47503f4f5b3842d3f995548da333eb2b4401f6bb8a65832d008aca5d5",
+        f"{_UCI}/parkinsons/parkinsons.data",
+        "UCI parkinsons (Little et al. 2009, CC BY 4.0); sha256 of the copy in ArtyomIT/Parkinsons-detection",
+    ),
+    RemoteFile(
+        "uci/ionosphere.csv",
+        "fd6dd7864b55d56dac0a1e6e24af9ccc35bf2555ac79af8ab9f3d1daa065ab83",
+        f"{_UCI}/ionosphere/ionosphere.data",
+        "UCI ionosphere (Sigillito et al. 1989, CC BY 4.0); sha256 of jbrownlee/Datasets' ionosphere.csv "
+        "(the values of UCI's ionosphere.data)",
+    ),
+    RemoteFile(
+        "uci/housing.data",
+        "e3e36f7b9e5435f9eb8320e106aebad00031fefa3064527da0c71dec59e49b76",
+        f"{_UCI}/housing/housing.data",
+        "Boston housing (Harrison & Rubinfeld 1978, StatLib) in the UCI layout; sha256 of "
+        "jbrownlee/Datasets' copy",
+    ),
+    RemoteFile(
+        "polyphonic/JSB_Chorales.mat",
+        "ac0e608527cc411c7e21ef7d38be47f0de7fb6b13b3ae168b8eccf1c2a9b18d4",
+        f"{_TSBN}/polyphonic_music/data/JSB_Chorales.mat",
+        "Boulanger-Lewandowski et al. (2012) piano rolls: the original pickle as .mat, by Z. Gan (TSBN)",
+    ),
+    RemoteFile(
+        "polyphonic/MuseData.mat",
+        "e8d9eb422ec3833c25f43a9f854d4ee0b9118a20b45f2c183395cdc30ffa14ff",
+        f"{_TSBN}/polyphonic_music/data/MuseData.mat",
+        "Boulanger-Lewandowski et al. (2012) piano rolls: the original pickle as .mat, by Z. Gan (TSBN)",
+    ),
+    RemoteFile(
+        "polyphonic/Nottingham.mat",
+        "d154f7ca2e90799dc1dc011d8fc048f2fc6ef3f7c69d974b9cf27a471634fbea",
+        f"{_TSBN}/polyphonic_music/data/Nottingham.mat",
+        "Boulanger-Lewandowski et al. (2012) piano rolls: the original pickle as .mat, by Z. Gan (TSBN)",
+    ),
+    RemoteFile(
+        "polyphonic/Piano_midi.mat",
+        "990a8a71d5764a7eaa3e78d9e5023d1470380fe2db3a1448265a97a24c8b1c34",
+        f"{_TSBN}/polyphonic_music/data/Piano_midi.mat",
+        "Boulanger-Lewandowski et al. (2012) piano rolls: the original pickle as .mat, by Z. Gan (TSBN)",
+    ),
+    RemoteFile(
+        "polyphonic/reconstructed/JSB Chorales.pickle",
+        "6044d47e3eff9f82c59eda06f87e604b9cf7eca6a9900d33d4af20e7074de067",
+        f"{_BL}/JSB%20Chorales.pickle",
+        "RECONSTRUCTED from the TSBN .mat in the original pickle layout, not the original bytes (the URL's "
+        "file, now offline, has another checksum): download the .mat instead",
+    ),
+    RemoteFile(
+        "polyphonic/reconstructed/MuseData.pickle",
+        "cf0d99bcc381f12ca5fb09e25bc11db9d6361dad6808cbe1ebfdf8298cf016e1",
+        f"{_BL}/MuseData.pickle",
+        "RECONSTRUCTED from the TSBN .mat in the original pickle layout, not the original bytes (the URL's "
+        "file, now offline, has another checksum): download the .mat instead",
+    ),
+    RemoteFile(
+        "polyphonic/reconstructed/Nottingham.pickle",
+        "a67890a3e1e5176ba7026585bc5cf681110d32740b7405157d65ba929a54f867",
+        f"{_BL}/Nottingham.pickle",
+        "RECONSTRUCTED from the TSBN .mat in the original pickle layout, not the original bytes (the URL's "
+        "file, now offline, has another checksum): download the .mat instead",
+    ),
+    RemoteFile(
+        "polyphonic/reconstructed/Piano-midi.de.pickle",
+        "cd7f8fda6191132fe89c5d87b4e30be0615767b5b3939b6b5592cc88dc483cc8",
+        f"{_BL}/Piano-midi.de.pickle",
+        "RECONSTRUCTED from the TSBN .mat in the original pickle layout, not the original bytes (the URL's "
+        "file, now offline, has another checksum): download the .mat instead",
     ),
 )
 

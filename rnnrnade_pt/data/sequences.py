@@ -274,15 +274,15 @@ def load_japanese_vowels(root: str | os.PathLike | None = None, download: bool =
     return SequenceData(splits, labels, description)
 
 
-def _mat_cells(cell, key: str, path: str) -> list[np.ndarray]:
+def _mat_cells(cell, key: str, path: str, D: int = MOCAP_D) -> list[np.ndarray]:
     """The segments of a MATLAB cell array (any orientation), each ``T x D`` float64 C-contiguous."""
     if not isinstance(cell, np.ndarray) or cell.dtype != object:
-        raise DataError(f"{path}: '{key}' must be a cell array of T x {MOCAP_D} segments, got {type(cell)}")
+        raise DataError(f"{path}: '{key}' must be a cell array of T x {D} segments, got {type(cell)}")
     out = []
     for i, seg in enumerate(cell.ravel(order="F")):
         seg = np.asarray(seg)
-        if seg.ndim != 2 or seg.shape[1] != MOCAP_D or seg.shape[0] == 0:
-            raise DataError(f"{path}: '{key}' segment {i} has shape {seg.shape}, expected T x {MOCAP_D}")
+        if seg.ndim != 2 or seg.shape[1] != D or seg.shape[0] == 0:
+            raise DataError(f"{path}: '{key}' segment {i} has shape {seg.shape}, expected T x {D}")
         if not np.issubdtype(seg.dtype, np.number):
             raise DataError(f"{path}: '{key}' segment {i} holds {seg.dtype}, expected numbers")
         seg = np.ascontiguousarray(seg, dtype=np.float64)  # loadmat gives Fortran-ordered arrays
