@@ -15,6 +15,7 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            "pytest-xdist>=3",
             "ruff>=0.6",
             "matplotlib>=3.7",
             "tqdm>=4.60",

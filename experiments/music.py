@@ -103,8 +103,8 @@ def music_table(summaries, jobs=None) -> str:
     from rnnrnade_pt.tables import fmt_mean_stderr, markdown_table
 
     by_name = {s["name"]: s for s in summaries}
-    header = ["model", "dataset", "test log-lik / step", "published", "frame accuracy", "epochs",
-              "wall time", "parameters", "stopped"]  # fmt: skip
+    header = ["model", "dataset", "test log-lik / step", "published", "frame accuracy", "test frames",
+              "epochs", "wall time", "parameters", "stopped"]  # fmt: skip
     rows = []
     for model in MODELS:
         for dataset in DATASETS:
@@ -113,7 +113,7 @@ def music_table(summaries, jobs=None) -> str:
                 continue
             pub = f"{PUBLISHED[model, dataset]:.2f}"
             if "error" in s:
-                rows.append([TITLES[model], TITLES[dataset], None, pub, None, None, None, None,
+                rows.append([TITLES[model], TITLES[dataset], None, pub, None, None, None, None, None,
                              f"failed: {s['error']}"])  # fmt: skip
                 continue
             test = s.get("test", {})
@@ -121,7 +121,7 @@ def music_table(summaries, jobs=None) -> str:
             acc = test.get("frame_accuracy")
             rows.append([
                 TITLES[model], TITLES[dataset], fmt_mean_stderr([ll]) if ll is not None else None, pub,
-                f"{100 * acc:.1f}%" if acc is not None else None, s.get("epochs"),
+                f"{100 * acc:.1f}%" if acc is not None else None, test.get("frames"), s.get("epochs"),
                 _duration(s.get("wall_seconds")), f"{s['n_params']:,}" if "n_params" in s else None,
                 s.get("stopped"),
             ])  # fmt: skip
@@ -157,6 +157,15 @@ def music_table(summaries, jobs=None) -> str:
                 f" RNN-RBM: CD-{m.cd_k} training, AIS with {m.ais_chains} chains and {m.ais_betas} "
                 f"temperatures per frame."
             )
+            subsets = sorted({(c.data.name, c.train.eval_sequences) for c in cfgs.values()
+                              if c.model.model == "rnn-rbm" and c.train.eval_sequences})  # fmt: skip
+            if subsets:
+                text += (
+                    " Its validation and test scores are over the first "
+                    + ", ".join(f"{k} ({TITLES[name]})" for name, k in subsets)
+                    + " sequences of each split (train.eval_sequences; AIS of every frame of the whole test "
+                    "sets takes hours here): see the test frames column."
+                )
         if any(cfg.data.max_sequences for cfg in cfgs.values()):
             text += f" Quick run: the first {c.data.max_sequences} sequences of each split only."
         text += "\n"

@@ -238,6 +238,10 @@ class TrainConfig:
         Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only).
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
+    eval_sequences : int
+        Score validation (every epoch) and test (after training) on the first this many sequences of each
+        split (0: all). For a model whose log-likelihood is expensive to estimate (the RNN-RBM's annealed
+        importance sampling of every frame's partition function); the results record it.
     log_grad_norms : bool
         Log each parameter's mean gradient norm every epoch and write them to ``grad_norms.csv``.
     ordering : {"fixed", "orderless"}
@@ -268,6 +272,7 @@ class TrainConfig:
     nan_lr_factor: float = 0.5
     max_nan_failures: int = 10
     log_grad_norms: bool = False
+    eval_sequences: int = 0
     gradient: str = "symbolic"
     graph: str = "fast"
     backend: str = "c"
@@ -294,6 +299,7 @@ class TrainConfig:
             "patience",
             "pretrain_epochs",
             "max_nan_failures",
+            "eval_sequences",
             "clip_norm",
             "weight_decay",
         ):

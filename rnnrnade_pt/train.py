@@ -369,8 +369,9 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------------
     def evaluate(self, split: str, batch_size: int = 64) -> float:
-        """Mean log-likelihood per frame of a split, in the data's own units (nats)."""
-        seqs = self.data[split]
+        """Mean log-likelihood per frame of a split (its first ``eval_sequences`` sequences when set), in the
+        data's own units (nats)."""
+        seqs = self.data[split][: self.cfg.train.eval_sequences or None]
         total, frames = 0.0, 0
         if self.cfg.model.recurrent:
             from .data.sequences import pad_sequences
@@ -521,6 +522,7 @@ class Trainer:
                     if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
                         st.seconds += time.perf_counter() - start
                         start = time.perf_counter()
+                        self._best_of_first_epoch(phase)
                         self.save_checkpoint("last.npz")
                         logger.info("time budget of %.0f s reached; saved last.npz", tcfg.max_seconds)
                         return "max_seconds"
@@ -537,6 +539,18 @@ class Trainer:
             if reason:
                 return reason
         return "epochs"
+
+    def _best_of_first_epoch(self, phase: str) -> None:
+        """A time budget that ends inside the first epoch still leaves a usable ``best.npz``: the parameters
+        reached so far, scored on the validation split (as the epochs' end would)."""
+        if phase != "train" or os.path.exists(os.path.join(self.run_dir, "best.npz")):
+            return
+        st = self.state
+        valid_ll = self.evaluate("valid")
+        if np.isfinite(valid_ll):
+            st.best_valid, st.best_epoch = valid_ll, st.epoch
+            self.save_checkpoint("best.npz")
+            logger.info("time budget ended inside the first epoch: best.npz holds its %d steps", st.batch)
 
     def _reject_step(self, start: float) -> float:
         """A non-finite step changed nothing (see :func:`build_train_step`): count it, lower the learning

@@ -318,6 +318,7 @@ def test_train_from_npz_files_then_sample_with_a_prime(splits, tmp_path, capsys)
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["stopped"] == "max_seconds" and summary["epochs"] == 0  # budget hit during the first epoch
+    assert (out / "best.npz").exists() and np.isfinite(summary["best_valid_loglik_per_frame"])  # usable
     assert json.loads((out / "config.json").read_text())["model"]["D"] == 9  # D taken from the data
     assert main(["train", "--resume", str(out), "--epochs", "1"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["epochs"] == 1

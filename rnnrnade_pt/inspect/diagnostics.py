@@ -95,7 +95,9 @@ def finite_difference_check(
     dict
         Per parameter name: ``analytic`` and ``numeric`` (lists of ``n_directions`` floats), ``abs_error``
         and ``rel_error`` (the largest over the directions of ``|a - n|`` and of
-        ``|a - n| / max(|a|, |n|, 1e-12)``).
+        ``|a - n| / max(|a|, |n|, ||g||, 1e-12)``, with ``||g||`` the norm of the parameter's gradient: the
+        size a unit direction's derivative can reach, so a direction nearly orthogonal to the gradient, whose
+        derivative is all rounding error, does not count as a large relative error).
 
     Notes
     -----
@@ -124,11 +126,14 @@ def finite_difference_check(
                 numeric.append((up - down) / (2.0 * eps))
             a, n = np.array(analytic), np.array(numeric)
             err = np.abs(a - n)
+            scale = np.maximum(
+                np.maximum(np.abs(a), np.abs(n)), max(float(np.linalg.norm(grads[name])), 1e-12)
+            )
             out[name] = {
                 "analytic": analytic,
                 "numeric": numeric,
                 "abs_error": float(err.max()),
-                "rel_error": float(np.max(err / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-12))),
+                "rel_error": float(np.max(err / scale)),
             }
     finally:
         model.set_params(base)
