@@ -88,19 +88,11 @@ def make_jobs(run_root, models=MODELS, datasets=DATASETS, quick=False, time_budg
     return jobs
 
 
-def _duration(seconds) -> str | None:
-    if seconds is None:
-        return None
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
-
-
 def music_table(summaries, jobs=None) -> str:
     """The markdown table of ``run_jobs``' summaries (``name`` ``<model>_<dataset>``), in the paper's order,
     one row per (model, dataset) present, beside the published log-likelihoods; then notes on the runs'
     settings when ``jobs`` (the :class:`~rnnrnade_pt.sweep.Job` list) is given."""
-    from rnnrnade_pt.tables import fmt_mean_stderr, markdown_table
+    from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
     by_name = {s["name"]: s for s in summaries}
     header = ["model", "dataset", "test log-lik / step", "published", "frame accuracy", "test frames",
@@ -122,7 +114,7 @@ def music_table(summaries, jobs=None) -> str:
             rows.append([
                 TITLES[model], TITLES[dataset], fmt_mean_stderr([ll]) if ll is not None else None, pub,
                 f"{100 * acc:.1f}%" if acc is not None else None, test.get("frames"), s.get("epochs"),
-                _duration(s.get("wall_seconds")), f"{s['n_params']:,}" if "n_params" in s else None,
+                fmt_duration(s.get("wall_seconds")), f"{s['n_params']:,}" if "n_params" in s else None,
                 s.get("stopped"),
             ])  # fmt: skip
     text = markdown_table(header, rows)
@@ -138,7 +130,7 @@ def music_table(summaries, jobs=None) -> str:
         cfgs = {j.name: j.cfg for j in jobs}
         c = next(iter(cfgs.values()))
         t = c.train
-        budget = f", at most {_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
         text += (
             f"\nSettings: H={c.model.H}, R={c.model.R}; {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} "
             f"windows of {t.window} frames, gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} "
@@ -173,31 +165,20 @@ def music_table(summaries, jobs=None) -> str:
 
 
 def main(argv=None) -> int:
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.tables import replace_block
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
-    parser.add_argument("--engine", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
-    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
-    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
-    parser.add_argument(
-        "--run-root", help="where the run directories go (default runs/music; quick: a tmp dir)"
-    )
-    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    add_run_arguments(parser, "runs/music")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
-    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
     parser.add_argument(
         "--out", help="write the table to this file (default: the README block; quick: stdout)"
     )
     parser.add_argument("--readme", help=f"regenerate the {BLOCK!r} block of this file (default: {README})")
-    parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    if args.verbose:
-        for name in ("rnnrnade_pt", "music"):
-            logging.getLogger(name).setLevel(logging.INFO)
-    from rnnrnade_pt.sweep import run_jobs
-    from rnnrnade_pt.tables import replace_block
+    setup_logging(args.verbose, "music")
 
     run_root = args.run_root or (tempfile.mkdtemp(prefix="music-quick-") if args.quick else "runs/music")
     jobs = make_jobs(

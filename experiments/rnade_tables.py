@@ -215,18 +215,12 @@ def run_records(jobs, summaries) -> list[dict]:
     return out
 
 
-def _duration(seconds) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
-
-
 def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     """The markdown table of the records (see :func:`run_records`, :func:`baseline_records`): one row per
     method, one column per dataset (mean ± standard error over folds of the grid point with the best
     validation score per fold; the number of folds when fewer than ``n_folds`` gave a value), the methods'
     total wall time, then the published rows."""
-    from rnnrnade_pt.tables import fmt_mean_stderr, markdown_table
+    from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
     best: dict = {}
     for r in records:
@@ -250,7 +244,7 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
             if vals and len(vals) < expected:
                 cell += f" ({len(vals)}/{expected} folds)"
             cells.append(cell)
-        rows.append([title, *cells, _duration(sum(r.get("wall_seconds", 0.0) for r in mine))])
+        rows.append([title, *cells, fmt_duration(sum(r.get("wall_seconds", 0.0) for r in mine))])
     for title, values in PUBLISHED:
         rows.append([title, *[f"{values[d]:.2f}" if d in values else None for d in datasets], None])
     header = ["method", *[TITLES[d] for d in datasets], "wall time"]
@@ -272,30 +266,22 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
 
 
 def main(argv=None) -> int:
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.tables import fmt_duration, replace_block
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="2 folds, tiny models, few patches, tmp run root"
     )
     parser.add_argument("--sweep", action="store_true", help="every point of configs/rnade/sweep.json's grid")
-    parser.add_argument("--engine", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
-    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
-    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
-    parser.add_argument(
-        "--run-root", help="where the run directories go (default runs/rnade; quick: a tmp dir)"
-    )
-    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
     parser.add_argument("--folds", help="comma-separated folds (default: all 10; quick: 0,1)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and MoG baselines")
-    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
     parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
-    parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    from rnnrnade_pt.sweep import run_jobs
-    from rnnrnade_pt.tables import replace_block
+    setup_logging(args.verbose, logger.name)
 
     run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
     datasets = args.datasets.split(",")
@@ -313,7 +299,7 @@ def main(argv=None) -> int:
     note = ""
     if c is not None:
         t = c.train
-        budget = f", at most {_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
                 f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}; {t.optimizer} lr {t.lr:g}, "
                 f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "

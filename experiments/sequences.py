@@ -222,35 +222,25 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, data_root=None)
 
 
 def main(argv=None) -> int:
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.tables import replace_block
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
     parser.add_argument("--sweep", help="a sweep file (JSON: name, base, grid) instead of the models")
-    parser.add_argument("--engine", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
-    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
-    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
-    parser.add_argument("--run-root", help="where the run directories go (default runs/sequences[/NAME]; "
-                        "quick: a tmp dir)")  # fmt: skip
-    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    add_run_arguments(parser, "runs/sequences[/NAME]")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument(
         "--seeds", default=None, help="comma-separated training seeds (default 0,1,2; quick 0,1)"
     )
-    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
     parser.add_argument("--render", nargs="?", const="", metavar="DIR",
                         help="sample and draw each best run (PNGs in DIR; RUN_ROOT/figures)")  # fmt: skip
     parser.add_argument(
         "--out", help="write the table here (default: the README block; quick, sweep: stdout)"
     )
-    parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    if args.verbose:
-        for name in ("rnnrnade_pt", "sequences"):
-            logging.getLogger(name).setLevel(logging.INFO)
-    from rnnrnade_pt.sweep import run_jobs
-    from rnnrnade_pt.tables import replace_block
+    setup_logging(args.verbose, logger.name)
 
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else ([0, 1] if args.quick else list(SEEDS))
     if args.run_root:

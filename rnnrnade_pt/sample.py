@@ -61,21 +61,27 @@ from .compile import compile_function
 from .config import ModelConfig
 from .data.arrays import check_data, check_sequences
 from .errors import ConfigError, DataError
+from .models.inputs import sequence_inputs
 from .params import shared_params
 from .rnade import RnadeBiases, input_weights, static_biases
-from .rnn import frame_biases, rnn_states, rnn_step
+from .rnn import SUPPLEMENT, RnnNames, frame_biases, rnn_states, rnn_step
 
 __all__ = [
     "RnadeSampler",
     "RnnRnadeSampler",
     "RnadePredictor",
     "RnnRnadePredictor",
+    "Prime",
     "rnade_sample_scan",
     "rnade_mean_field_scan",
     "build_rnade_sampler",
     "build_rnnrnade_sampler",
     "build_rnade_predictor",
     "build_rnnrnade_predictor",
+    "int_scalar",
+    "root_inputs",
+    "new_rng",
+    "prime_inputs",
     "sample",
     "predict",
 ]
@@ -241,7 +247,7 @@ class RnnRnadePredictor(NamedTuple):
     sq_error: TensorVariable  # T x B, ||x_t - prediction_t||^2, 0 on padding
 
 
-def _int_scalar(value, name: str) -> TensorVariable:
+def int_scalar(value, name: str) -> TensorVariable:
     """A symbolic int64 scalar input (``None``), a constant (an int >= 1), or ``value`` itself."""
     if value is None:
         return pt.lscalar(name)
@@ -254,7 +260,7 @@ def _int_scalar(value, name: str) -> TensorVariable:
     return pt.constant(np.int64(value), name=name)
 
 
-def _inputs(*variables) -> tuple:
+def root_inputs(*variables) -> tuple:
     """The root variables among ``variables`` (what a compiled function takes)."""
     return tuple(v for v in variables if v is not None and v.owner is None and not isinstance(v, Constant))
 
@@ -267,8 +273,32 @@ def _noise(rng, D: int, n, dtype: str, mixture: str = "gaussian"):
     return rng, u.astype(dtype), eps.astype(dtype)
 
 
-def _new_rng(rng, seed: int):
+def new_rng(rng, seed: int):
+    """``rng`` itself, or a new shared generator ``sample_rng`` seeded with ``seed`` when it is ``None``."""
     return ptr.shared_rng(seed=seed, name="sample_rng") if rng is None else rng
+
+
+class Prime(NamedTuple):
+    """A sampler's prime as new inputs, and the RNN state sampling starts from."""
+
+    prime_X: TensorVariable  # T0 x B x D input
+    prime_mask: TensorVariable  # T0 x B input
+    h_start: TensorVariable  # B x R, the state after each sequence's last unmasked frame (h0 if none)
+
+
+def prime_inputs(cfg: ModelConfig, p: dict, names: RnnNames = SUPPLEMENT, h0=None) -> Prime:
+    """New inputs ``prime_X`` (T0 x B x D) and ``prime_mask`` (T0 x B), and the state sampling continues from.
+
+    The prime (padding zeroed) goes through :func:`~rnnrnade_pt.rnn.rnn_states` with ``names`` and ``h0``
+    (R; ``p[names.h0]`` when omitted, e.g. the binary models' fixed ``u_0 = 0`` under
+    :data:`~rnnrnade_pt.rnn.TUTORIAL`); ``h_start`` is the last state, ``h0`` for T0 = 0.
+    """
+    prime_X, prime_mask, Xc = sequence_inputs(cfg, prefix="prime_")  # T0 x B x D, T0 x B, T0 x B x D
+    h0 = p[names.h0] if h0 is None else h0  # R
+    hhat_prime = rnn_states(Xc, prime_mask, p, cfg, names=names, h0=h0)  # T0 x B x R
+    first = pt.shape_padleft(pt.broadcast_to(h0, (prime_X.shape[1], cfg.R)))  # 1 x B x R
+    h_start = pt.concatenate([first, hhat_prime], axis=0)[-1]  # B x R, h0 when T0 = 0
+    return Prime(prime_X, prime_mask, h_start)
 
 
 def build_rnade_sampler(
@@ -295,13 +325,13 @@ def build_rnade_sampler(
     if cfg.recurrent:
         raise ConfigError("build_rnade_sampler needs a config with model 'rnade'")
     p = params if params is not None else shared_params(cfg)
-    n = _int_scalar(n, "n")
-    rng = _new_rng(rng, seed)
+    n = int_scalar(n, "n")
+    rng = new_rng(rng, seed)
     rng_final, u, eps = _noise(rng, cfg.D, n, cfg.dtype, cfg.mixture)  # D x n each
     _, W = input_weights(p, cfg.fold_c_into_W)
     samples = rnade_sample_scan(u, eps, p, static_biases(p, cfg.fold_c_into_W), W)  # n x D
     samples.name = "samples"
-    return RnadeSampler(cfg, n, samples, rng, rng_final, _inputs(n), {rng: rng_final})
+    return RnadeSampler(cfg, n, samples, rng, rng_final, root_inputs(n), {rng: rng_final})
 
 
 def build_rnnrnade_sampler(
@@ -342,23 +372,18 @@ def build_rnnrnade_sampler(
         raise ConfigError("build_rnnrnade_sampler needs a config with model 'rnn-rnade'")
     p = params if params is not None else shared_params(cfg)
     D, R, dtype = cfg.D, cfg.R, cfg.dtype
-    n_steps = _int_scalar(n_steps, "n_steps")
+    n_steps = int_scalar(n_steps, "n_steps")
     prime_X = prime_mask = None
     if prime:
         if n_sequences is not None:
             raise ConfigError("with prime=True the number of sequences is the prime's B; omit n_sequences")
-        prime_X = pt.tensor("prime_X", shape=(None, None, D), dtype=dtype)  # T0 x B x D
-        prime_mask = pt.tensor("prime_mask", shape=(None, None), dtype=dtype)  # T0 x B
+        prime_X, prime_mask, h_start = prime_inputs(cfg, p)  # T0 x B x D, T0 x B, B x R
         n_sequences = prime_X.shape[1]
-        Xc = pt.switch(pt.shape_padright(prime_mask) > 0, prime_X, pt.zeros_like(prime_X))
-        hhat_prime = rnn_states(Xc, prime_mask, p, cfg)  # T0 x B x R
-        h0 = pt.broadcast_to(p["h0"], (n_sequences, R))  # B x R
-        h_start = pt.concatenate([pt.shape_padleft(h0), hhat_prime], axis=0)[-1]  # B x R, h0 when T0 = 0
     else:
-        n_sequences = _int_scalar(n_sequences, "n_sequences")
+        n_sequences = int_scalar(n_sequences, "n_sequences")
         h_start = pt.broadcast_to(p["h0"], (n_sequences, R))  # n x R
     h_start.name = "h_start"
-    rng = _new_rng(rng, seed)
+    rng = new_rng(rng, seed)
     names = list(p)
 
     def rnnrnade_sample_time_step(hhat_tm1, rng_tm1, *values):
@@ -382,7 +407,7 @@ def build_rnnrnade_sampler(
     )
     samples.name = "samples"
     hhat.name = "hhat"
-    inputs = _inputs(n_steps, n_sequences, prime_X, prime_mask)
+    inputs = root_inputs(n_steps, n_sequences, prime_X, prime_mask)
     return RnnRnadeSampler(
         config=cfg,
         n_steps=n_steps,
@@ -429,10 +454,8 @@ def build_rnnrnade_predictor(cfg: ModelConfig, params: dict | None = None) -> Rn
         raise ConfigError("build_rnnrnade_predictor needs a config with model 'rnn-rnade'")
     p = params if params is not None else shared_params(cfg)
     D, R = cfg.D, cfg.R
-    X = pt.tensor("X", shape=(None, None, D), dtype=cfg.dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=(None, None), dtype=cfg.dtype)  # T x B
+    X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D (padding zeroed)
     frame = pt.shape_padright(mask) > 0  # T x B x 1
-    Xc = pt.switch(frame, X, pt.zeros_like(X))  # padding zeroed, whatever it holds
     T, B = X.shape[0], X.shape[1]
     hhat = rnn_states(Xc, mask, p, cfg)  # T x B x R
     h0 = pt.broadcast_to(p["h0"], (B, R))
@@ -462,7 +485,7 @@ def _check_model(model) -> None:
     from .model import DensityModel
 
     if not isinstance(model, DensityModel):
-        raise ConfigError(f"expected an Rnade or RnnRnade model, got {type(model).__name__}")
+        raise ConfigError(f"expected a DensityModel (Rnade, RnnRnade, ...), got {type(model).__name__}")
 
 
 def _backend(model) -> str:
@@ -536,7 +559,8 @@ def sample(model, n: int, steps: int | None = None, prime=None, prime_mask=None,
 
     Parameters
     ----------
-    model : Rnade or RnnRnade
+    model : DensityModel
+        Any model (:class:`~rnnrnade_pt.model.Rnade`, :class:`~rnnrnade_pt.model.RnnRnade`, ...).
     n : int
         Vectors (RNADE) or sequences (RNN-RNADE).
     steps : int
@@ -585,7 +609,7 @@ def predict(model, X, mask=None) -> np.ndarray:
 
     Parameters
     ----------
-    model : Rnade or RnnRnade
+    model : DensityModel
     X : array_like
         N x D (RNADE), or T x B x D (or T x D for one sequence) for RNN-RNADE.
     mask : array_like, optional

@@ -26,6 +26,7 @@ References
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import logging
@@ -36,7 +37,7 @@ from typing import Any, NamedTuple
 from .config import RunConfig
 from .errors import ConfigError, RnnRnadeError
 
-__all__ = ["Job", "expand_grid", "load_sweep", "run_job", "run_jobs"]
+__all__ = ["Job", "expand_grid", "load_sweep", "run_job", "run_jobs", "add_run_arguments", "setup_logging"]
 
 logger = logging.getLogger(__name__)
 
@@ -220,3 +221,32 @@ def run_jobs(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, default_run_root: str) -> None:
+    """Add the flags every experiment script shares to ``parser``.
+
+    ``--engine``, ``--workers``, ``--address`` and ``--force`` (the options of :func:`run_jobs`),
+    ``--time-budget`` (seconds of training per run, ``train.max_seconds``), ``--run-root`` (where the run
+    directories go; ``default_run_root`` names the script's default in the help), ``--data-root`` and
+    ``-v/--verbose`` (see :func:`setup_logging`).
+    """
+    parser.add_argument("--engine", choices=list(ENGINES), default="local")
+    parser.add_argument("--workers", type=int, default=1, help="Dask processes (engine dask)")
+    parser.add_argument("--address", help="scheduler of an existing Dask cluster (tcp://host:8786)")
+    parser.add_argument("--time-budget", type=float, help="seconds of training per run (train.max_seconds)")
+    parser.add_argument(
+        "--run-root", help=f"where the run directories go (default {default_run_root}; quick: a tmp dir)"
+    )
+    parser.add_argument("--data-root", help="the data directory (default: $RNNRNADE_DATA)")
+    parser.add_argument("--force", action="store_true", help="retrain runs that already have results")
+    parser.add_argument("-v", "--verbose", action="store_true")
+
+
+def setup_logging(verbose: bool, *names: str) -> None:
+    """An experiment script's logging: warnings and errors as bare messages; with ``verbose`` also the
+    INFO messages of this package and of the loggers ``names`` (the script's own)."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if verbose:
+        for name in ("rnnrnade_pt", *names):
+            logging.getLogger(name).setLevel(logging.INFO)

@@ -5,6 +5,9 @@ outside the RNADE family also provide ``param_shapes(cfg)`` and ``init_params(cf
 family's are in :mod:`rnnrnade_pt.params`), and may provide ``generate(model, n, steps, prime, prime_mask,
 seed)`` and ``predict(model, X, mask)``.
 
+A sequence model makes its inputs ``X``, ``mask`` (and ``Xc``, the padding zeroed) with
+:func:`~rnnrnade_pt.models.inputs.sequence_inputs`.
+
 What a graph NamedTuple holds (the trainer and the thin classes rely on these fields):
 
 ``config``, ``graph``, ``X`` (N x D, or T x B x D), ``mask`` (T x B, sequence models), ``params`` (name ->
@@ -18,7 +21,11 @@ a ``default_update`` so that every compiled function that draws from it advances
 """
 
 from . import gaussian_rnn, rnade, rnn_nade, rnn_rbm, rnn_rnade
+from .gaussian_rnn import GaussianRnnGraph, build_gaussian_rnn
+from .inputs import SequenceInputs, sequence_inputs
 from .rnade import RnadeGraph, build_rnade
+from .rnn_nade import RnnNadeGraph, build_rnnnade
+from .rnn_rbm import RnnRbmGraph, build_rbm, build_rnnrbm
 from .rnn_rnade import RnnRnadeGraph, build_rnnrnade
 
 __all__ = [
@@ -26,6 +33,15 @@ __all__ = [
     "build_rnade",
     "RnnRnadeGraph",
     "build_rnnrnade",
+    "RnnNadeGraph",
+    "build_rnnnade",
+    "RnnRbmGraph",
+    "build_rnnrbm",
+    "build_rbm",
+    "GaussianRnnGraph",
+    "build_gaussian_rnn",
+    "SequenceInputs",
+    "sequence_inputs",
     "MODULES",
     "model_module",
     "build",

@@ -53,6 +53,7 @@ from ..config import ModelConfig
 from ..errors import ConfigError
 from ..ops import gaussian_logpdf
 from ..rnn import rnn_states, rnn_step
+from .inputs import sequence_inputs
 from .rnade import check_graph
 
 __all__ = [
@@ -175,14 +176,6 @@ def _shared(cfg: ModelConfig, params: dict | None) -> dict:
     return params if params is not None else shared_params(cfg)
 
 
-def _inputs(cfg: ModelConfig, shape) -> tuple[TensorVariable, TensorVariable, TensorVariable]:
-    """``X`` (T x B x D), ``mask`` (T x B) and ``Xc``, ``X`` with its padding zeroed."""
-    X = pt.tensor("X", shape=shape or (None, None, cfg.D), dtype=cfg.dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=shape[:2] if shape else (None, None), dtype=cfg.dtype)  # T x B
-    Xc = pt.switch(pt.shape_padright(mask) > 0, X, pt.zeros_like(X))  # padding zeroed, whatever it holds
-    return X, mask, Xc
-
-
 def _states_before(hhat: TensorVariable, h0: TensorVariable) -> TensorVariable:
     """T x B x R states before each frame: ``h0`` (R), then ``hhat[:-1]``."""
     B, R = hhat.shape[1], hhat.shape[2]
@@ -212,7 +205,7 @@ def build_gaussian_rnn(
     _check_cfg(cfg, "build_gaussian_rnn")
     check_graph(graph)
     p = _shared(cfg, params)
-    X, mask, Xc = _inputs(cfg, shape)
+    X, mask, Xc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     if graph == "scan":
         names = list(p)
         h0 = pt.broadcast_to(p["h0"], (X.shape[1], cfg.R))  # B x R
@@ -264,7 +257,7 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> GaussianRnn
     from the RNN state after the true frames before it; 0 on padding."""
     _check_cfg(cfg, "gaussian_rnn.build_predictor")
     p = _shared(cfg, params)
-    X, mask, Xc = _inputs(cfg, None)
+    X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
     hhat_prev = _states_before(rnn_states(Xc, mask, p, cfg), p["h0"])  # T x B x R
     hhat_prev.name = "hhat_prev"
     mu, _ = output_params(hhat_prev, p)  # T x B x D
@@ -290,21 +283,15 @@ def build_sampler(
     GaussianRnnSampler
         ``samples`` (n_steps x B x D); compile with ``inputs`` and ``updates``.
     """
-    from ..sample import _inputs as root_inputs
-    from ..sample import _int_scalar, _new_rng
+    from ..sample import int_scalar, new_rng, prime_inputs, root_inputs
 
     _check_cfg(cfg, "gaussian_rnn.build_sampler")
     p = _shared(cfg, params)
-    D, R, dtype = cfg.D, cfg.R, cfg.dtype
-    n_steps = _int_scalar(n_steps, "n_steps")
-    prime_X = pt.tensor("prime_X", shape=(None, None, D), dtype=dtype)  # T0 x B x D
-    prime_mask = pt.tensor("prime_mask", shape=(None, None), dtype=dtype)  # T0 x B
-    B = prime_X.shape[1]
-    Xc = pt.switch(pt.shape_padright(prime_mask) > 0, prime_X, pt.zeros_like(prime_X))
-    h0 = pt.shape_padleft(pt.broadcast_to(p["h0"], (B, R)))  # 1 x B x R
-    h_start = pt.concatenate([h0, rnn_states(Xc, prime_mask, p, cfg)], axis=0)[-1]  # B x R
+    D, dtype = cfg.D, cfg.dtype
+    n_steps = int_scalar(n_steps, "n_steps")
+    prime_X, prime_mask, h_start = prime_inputs(cfg, p)  # T0 x B x D, T0 x B, B x R
     h_start.name = "h_start"
-    rng = _new_rng(rng, seed)
+    rng = new_rng(rng, seed)
     names = list(p)
 
     def gaussian_rnn_sample_time_step(hhat_tm1, rng_tm1, *values):

@@ -61,6 +61,7 @@ from ..errors import ConfigError
 from ..rnade import accumulators
 from ..rnn import TUTORIAL, rnn_step
 from .binary_rnn import conditional_biases, init_rnn_params, rnn_param_shapes, u_states
+from .inputs import sequence_inputs
 from .rnade import check_graph
 
 __all__ = [
@@ -307,9 +308,7 @@ def build_rnnnade(
     check_graph(graph)
     p = _shared(cfg, params)
     D, R = cfg.D, cfg.R
-    X = pt.tensor("X", shape=shape or (None, None, D), dtype=cfg.dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=shape[:2] if shape else (None, None), dtype=cfg.dtype)  # T x B
-    Vc = pt.switch(pt.shape_padright(mask) > 0, X, pt.zeros_like(X))  # padding zeroed, whatever it holds
+    X, mask, Vc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     T, B = X.shape[0], X.shape[1]
     u_prev = terms = None
     if graph == "scan":
@@ -374,20 +373,16 @@ def build_sampler(
     RnnNadeSampler
         ``samples`` (n_steps x B x D); compile with ``inputs`` and ``updates``.
     """
-    from ..sample import _inputs, _int_scalar, _new_rng
+    from ..sample import int_scalar, new_rng, prime_inputs, root_inputs
 
     _check_cfg(cfg, "rnn_nade.build_sampler")
     p = _shared(cfg, params)
     D, R, dtype = cfg.D, cfg.R, cfg.dtype
-    n_steps = _int_scalar(n_steps, "n_steps")
-    prime_X = pt.tensor("prime_X", shape=(None, None, D), dtype=dtype)  # T0 x B x D
-    prime_mask = pt.tensor("prime_mask", shape=(None, None), dtype=dtype)  # T0 x B
-    B = prime_X.shape[1]
-    Vc = pt.switch(pt.shape_padright(prime_mask) > 0, prime_X, pt.zeros_like(prime_X))
-    u0 = pt.zeros((1, B, R), dtype=dtype)  # 1 x B x R
-    u_start = pt.concatenate([u0, u_states(Vc, prime_mask, p, cfg)[0]], axis=0)[-1]  # B x R
+    n_steps = int_scalar(n_steps, "n_steps")
+    u0 = pt.zeros((R,), dtype=dtype)  # R, the fixed u_0
+    prime_X, prime_mask, u_start = prime_inputs(cfg, p, names=TUTORIAL, h0=u0)  # T0 x B x D, T0 x B, B x R
     u_start.name = "u_start"
-    rng = _new_rng(rng, seed)
+    rng = new_rng(rng, seed)
     names = list(p)
 
     def rnnnade_sample_time_step(u_tm1, rng_tm1, *values):
@@ -410,7 +405,7 @@ def build_sampler(
         name="rnnnade_sample_time",
     )
     samples.name, probs.name, u.name = "samples", "probs", "u"
-    inputs = _inputs(n_steps, prime_X, prime_mask)
+    inputs = root_inputs(n_steps, prime_X, prime_mask)
     return RnnNadeSampler(
         cfg,
         n_steps,
@@ -437,10 +432,8 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> RnnNadePred
     _check_cfg(cfg, "rnn_nade.build_predictor")
     p = _shared(cfg, params)
     D, R = cfg.D, cfg.R
-    X = pt.tensor("X", shape=(None, None, D), dtype=cfg.dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=(None, None), dtype=cfg.dtype)  # T x B
+    X, mask, Vc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
     frame = pt.shape_padright(mask) > 0  # T x B x 1
-    Vc = pt.switch(frame, X, pt.zeros_like(X))
     T, B = X.shape[0], X.shape[1]
     _, u_prev = u_states(Vc, mask, p, cfg)  # T x B x R
     bv_t, bh_t = conditional_biases(u_prev.reshape((T * B, R)), p)

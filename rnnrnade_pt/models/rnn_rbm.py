@@ -77,6 +77,7 @@ from ..errors import ConfigError
 from ..params import shared_params
 from ..rnn import TUTORIAL, rnn_step
 from .binary_rnn import conditional_biases, init_rnn_params, rnn_param_shapes, u_states
+from .inputs import sequence_inputs
 
 __all__ = [
     "RbmChain",
@@ -426,10 +427,8 @@ def build_rnnrbm(
     """
     _check(cfg, graph)
     p = params if params is not None else shared_params(cfg)
-    D, H, R, dtype = cfg.D, cfg.H, cfg.R, cfg.dtype
-    X = pt.tensor("X", shape=shape or (None, None, D), dtype=dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=shape[:2] if shape else (None, None), dtype=dtype)  # T x B
-    Xc = pt.switch(pt.shape_padright(mask) > 0, X, pt.zeros_like(X))  # padding zeroed, whatever it holds
+    D, H, R = cfg.D, cfg.H, cfg.R
+    X, mask, Xc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     T, B = X.shape[0], X.shape[1]
     u, u_prev = u_states(Xc, mask, p, cfg)  # T x B x R each
     bv_t, bh_t = conditional_biases(u_prev.reshape((T * B, R)), p)  # TB x D, TB x H
@@ -516,16 +515,14 @@ def build_sampler(cfg: ModelConfig, params: dict | None = None, seed: int = 0) -
     after their last frame (``u_0 = 0`` without one). The generator is threaded through both scans'
     ``outputs_info``.
     """
+    from ..sample import prime_inputs
+
     _check(cfg, "fast")
     p = params if params is not None else shared_params(cfg)
     D, R, dtype = cfg.D, cfg.R, cfg.dtype
     n_steps = pt.lscalar("n_steps")
-    prime_X = pt.tensor("prime_X", shape=(None, None, D), dtype=dtype)  # T0 x B x D
-    prime_mask = pt.tensor("prime_mask", shape=(None, None), dtype=dtype)  # T0 x B
-    Xc = pt.switch(pt.shape_padright(prime_mask) > 0, prime_X, pt.zeros_like(prime_X))
-    u_prime, _ = u_states(Xc, prime_mask, p, cfg)  # T0 x B x R
-    B = prime_X.shape[1]
-    u_start = pt.concatenate([pt.zeros((1, B, R), dtype=dtype), u_prime], axis=0)[-1]  # B x R; u_0 if T0 = 0
+    u0 = pt.zeros((R,), dtype=dtype)  # R, the fixed u_0
+    prime_X, prime_mask, u_start = prime_inputs(cfg, p, names=TUTORIAL, h0=u0)  # T0 x B x D, T0 x B, B x R
     rng = pytensor.shared(np.random.default_rng(seed), name="generate_rng")
     names = list(p)
 
@@ -561,11 +558,9 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> RnnRbmPredi
     """
     _check(cfg, "fast")
     p = params if params is not None else shared_params(cfg)
-    D, R, dtype = cfg.D, cfg.R, cfg.dtype
-    X = pt.tensor("X", shape=(None, None, D), dtype=dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=(None, None), dtype=dtype)  # T x B
+    D, R = cfg.D, cfg.R
+    X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
     frame = pt.shape_padright(mask) > 0  # T x B x 1
-    Xc = pt.switch(frame, X, pt.zeros_like(X))
     T, B = X.shape[0], X.shape[1]
     _, u_prev = u_states(Xc, mask, p, cfg)  # T x B x R
     bv_t, bh_t = conditional_biases(u_prev.reshape((T * B, R)), p)  # TB x D, TB x H

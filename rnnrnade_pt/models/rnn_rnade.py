@@ -34,6 +34,7 @@ from ..errors import ConfigError
 from ..params import shared_params
 from ..rnade import RnadeTerms, input_weights, rnade_explicit_grads, rnade_logp_scan, rnade_terms_fast
 from ..rnn import frame_biases, rnn_explicit_backward, rnn_states, rnn_step
+from .inputs import sequence_inputs
 from .rnade import check_graph, unfold_grads
 
 __all__ = ["RnnRnadeGraph", "build_rnnrnade", "build", "explicit_gradients"]
@@ -78,9 +79,7 @@ def build_rnnrnade(
     check_graph(graph)
     p = params if params is not None else shared_params(cfg)
     D, R = cfg.D, cfg.R
-    X = pt.tensor("X", shape=shape or (None, None, D), dtype=cfg.dtype)  # T x B x D
-    mask = pt.tensor("mask", shape=shape[:2] if shape else (None, None), dtype=cfg.dtype)  # T x B
-    Xc = pt.switch(pt.shape_padright(mask) > 0, X, pt.zeros_like(X))  # padding zeroed, whatever it holds
+    X, mask, Xc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     T, B = X.shape[0], X.shape[1]
     h0 = pt.broadcast_to(p["h0"], (B, R))  # B x R
     terms = hhat_prev = None
