@@ -78,7 +78,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     .. [2] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
        (ensembles over orderings).
     """
-    from .data.sequences import pad_sequences
+    from .data.sequences import eval_batches
     from .models import model_module
     from .sample import predict as rnade_predict
 
@@ -87,8 +87,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     counts = np.zeros(3)  # TP, FP, FN
-    for i in range(0, len(z), batch_size):
-        X, mask = pad_sequences(z[i : i + batch_size])  # T x B x D, T x B
+    for X, mask in eval_batches(z, batch_size):  # T x B x D, T x B
         pred = None
         if cfg.recurrent:
             ll = run.model.loglik(X, mask)

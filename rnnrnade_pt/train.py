@@ -374,10 +374,9 @@ class Trainer:
         seqs = self.data[split][: self.cfg.train.eval_sequences or None]
         total, frames = 0.0, 0
         if self.cfg.model.recurrent:
-            from .data.sequences import pad_sequences
+            from .data.sequences import eval_batches
 
-            for i in range(0, len(seqs), batch_size):
-                X, mask = pad_sequences(seqs[i : i + batch_size])
+            for X, mask in eval_batches(seqs, batch_size):
                 ll = self.model.loglik(X, mask, graph=self.cfg.train.graph)
                 total, frames = total + ll.total, frames + ll.frames
         else:

@@ -442,3 +442,14 @@ def test_minibatches():
     assert all(np.array_equal(a, b) for a, b in zip(got, again, strict=True))
     with pytest.raises(DataError, match="batch_size"):
         minibatches(seqs, 0, np.random.default_rng(0))
+
+
+def test_eval_batches_bound_padded_frames_and_keep_order():
+    from rnnrnade_pt.data.sequences import eval_batches
+
+    seqs = [np.full((t, 2), float(i)) for i, t in enumerate([5, 3, 100, 2, 2, 9000, 4])]
+    batches = list(eval_batches(seqs, batch_size=3, max_frames=200))
+    assert [X.shape[1] for X, _ in batches] == [2, 2, 1, 1, 1]
+    assert all(X.shape[0] * X.shape[1] <= 200 or X.shape[1] == 1 for X, _ in batches)
+    back = [X[: int(m[:, b].sum()), b] for X, m in batches for b in range(X.shape[1])]
+    assert len(back) == len(seqs) and all(np.array_equal(a, b) for a, b in zip(back, seqs, strict=True))

@@ -53,6 +53,7 @@ __all__ = [
     "Standardizer",
     "windows",
     "minibatches",
+    "eval_batches",
 ]
 
 logger = logging.getLogger(__name__)
@@ -583,3 +584,28 @@ def minibatches(seqs, batch_size: int, rng) -> Iterator[tuple[np.ndarray, np.nda
             yield pad_sequences([seqs[i] for i in order[start : start + batch_size]])  # T x B x D, T x B
 
     return batches()
+
+
+def eval_batches(
+    seqs, batch_size: int = 64, max_frames: int = 8192
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Padded batches of consecutive sequences for evaluation, in order: at most ``batch_size`` sequences
+    and at most ``max_frames`` padded frames (B x the longest T) a batch, so that a graph's T B x D x H
+    intermediates fit in memory whatever the lengths (a single longer sequence is a batch of its own).
+
+    Yields
+    ------
+    (X, mask)
+        T x B x D and T x B, as :func:`pad_sequences`.
+    """
+    batch: list = []
+    longest = 0
+    for s in seqs:
+        T = len(s)
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * max(longest, T) > max_frames):
+            yield pad_sequences(batch)
+            batch, longest = [], 0
+        batch.append(s)
+        longest = max(longest, T)
+    if batch:
+        yield pad_sequences(batch)
