@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import DataError
 from .download import data_root, fetch
-from .sequences import SequenceData, _mat_cells
+from .sequences import SequenceData, read_mat_splits
 
 __all__ = ["LOWEST", "N_PITCHES", "SPLITS", "MusicSet", "MUSIC", "SOURCES", "notes_to_roll", "load_music"]
 
@@ -138,18 +138,8 @@ def _read_pickle(path) -> dict[str, list[np.ndarray]]:
 
 
 def _read_mat(path) -> dict[str, list[np.ndarray]]:
-    import scipy.io
-
-    try:
-        mat = scipy.io.loadmat(path)
-    except (ValueError, OSError, TypeError, NotImplementedError) as e:
-        raise DataError(f"cannot read MATLAB file {path}: {e}") from None
-    splits = {}
+    splits = read_mat_splits(path, MAT_KEYS, D=N_PITCHES)
     for split, key in MAT_KEYS.items():
-        if key not in mat:
-            found = sorted(k for k in mat if not k.startswith("__"))
-            raise DataError(f"{path} has no variable '{key}' (it holds {found})")
-        splits[split] = _mat_cells(mat[key], key, os.fspath(path), D=N_PITCHES)
         for i, roll in enumerate(splits[split]):
             if np.any((roll != 0) & (roll != 1)):
                 raise DataError(f"{path}: '{key}' roll {i} holds values other than 0 and 1")

@@ -53,6 +53,7 @@ __all__ = [
     "Standardizer",
     "windows",
     "minibatches",
+    "read_mat_splits",
     "eval_batches",
 ]
 
@@ -295,6 +296,24 @@ def _mat_cells(cell, key: str, path: str, D: int = MOCAP_D) -> list[np.ndarray]:
     return out
 
 
+def read_mat_splits(path, keys: dict[str, str], D: int = MOCAP_D) -> dict[str, list[np.ndarray]]:
+    """``{split: [T x D segments]}`` from the MATLAB cell arrays ``keys[split]`` of the file at ``path``
+    (each checked by :func:`_mat_cells`); an unreadable file or a missing variable is a one-line DataError."""
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(path)
+    except (ValueError, OSError, TypeError, NotImplementedError) as e:
+        raise DataError(f"cannot read MATLAB file {path}: {e}") from None
+    splits = {}
+    for split, key in keys.items():
+        if key not in mat:
+            found = sorted(k for k in mat if not k.startswith("__"))
+            raise DataError(f"{path} has no variable '{key}' (it holds {found})")
+        splits[split] = _mat_cells(mat[key], key, os.fspath(path), D=D)
+    return splits
+
+
 def load_mocap(root: str | os.PathLike | None = None, download: bool = False) -> SequenceData:
     """The MIT motion-capture data [2]_ in Taylor et al.'s 49-dimensional z-scored form [3]_ (TSBN's file).
 
@@ -314,19 +333,9 @@ def load_mocap(root: str | os.PathLike | None = None, download: bool = False) ->
         ``splits["train"]``: 35 sequences of 100 x 49; ``splits["test"]``: lengths 100, 100, 100, 26;
         ``labels`` None.
     """
-    import scipy.io
-
     path = fetch(MOCAP_FILE, root, download)
-    try:
-        mat = scipy.io.loadmat(path)
-    except (ValueError, OSError, TypeError, NotImplementedError) as e:
-        raise DataError(f"cannot read MATLAB file {path}: {e}") from None
-    splits = {}
-    for split, key in MOCAP_KEYS.items():
-        if key not in mat:
-            found = sorted(k for k in mat if not k.startswith("__"))
-            raise DataError(f"{path} has no variable '{key}' (it holds {found})")
-        splits[split] = _mat_cells(mat[key], key, os.fspath(path))
+    splits = read_mat_splits(path, MOCAP_KEYS)
+    for split in splits:
         logger.info(
             "MIT mocap %s: %d segments, %d frames", split, len(splits[split]), sum(map(len, splits[split]))
         )
