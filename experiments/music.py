@@ -207,4 +207,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("music.py", main))

@@ -319,4 +319,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("rnade_tables.py", main))

@@ -104,10 +104,11 @@ def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, 
     ``quick`` the tiny sizes apply except to the keys the grid sets."""
     from rnnrnade_pt.sweep import Job, load_sweep
 
+    sweep_jobs = load_sweep(path, run_root)  # checks the file first: a one-line error if it is bad
     with open(path, encoding="utf-8") as fh:
         keep = set(json.load(fh).get("grid", {}))
     jobs = []
-    for job in load_sweep(path, run_root):
+    for job in sweep_jobs:
         cfg = job.cfg.with_overrides(_overrides(quick, time_budget, data_root, keep))
         for seed in seeds:
             name = job_name(job.name, cfg.data.dataset, seed)
@@ -277,4 +278,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("sequences.py", main))

@@ -21,7 +21,7 @@ from .compile import BACKENDS
 from .config import ModelConfig
 from .errors import BackendError, ConfigError, RnnRnadeError
 
-__all__ = ["main"]
+__all__ = ["main", "run_reporting_errors"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -476,19 +476,30 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if args.command == "train":
         logging.getLogger("pytensor").setLevel(logging.WARNING)
+    code = run_reporting_errors(
+        "rnnrnade", args.func, *((args, extra) if getattr(args, "allow_extra", False) else (args,))
+    )
+    if code == 0:
+        logging.getLogger(__name__).info("done in %.1f s", time.perf_counter() - start)
+    return code
+
+
+def run_reporting_errors(prog: str, fn, *args) -> int:
+    """Run a command: ``fn(*args)``'s exit status (0 when it returns None); bad input (this package's
+    errors, a missing or unreadable file) ends as one line on stderr and status 2, Ctrl-C as status 130.
+    ``rnnrnade`` and the experiment scripts share it."""
     try:
-        args.func(args, extra) if getattr(args, "allow_extra", False) else args.func(args)
+        code = fn(*args)
     except SystemExit as e:
         return int(e.code or 0)
     except RnnRnadeError as e:
-        print(f"rnnrnade: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
         where = f" {e.filename}" if e.filename else ""
-        print(f"rnnrnade: error:{where} {e.strerror or e}", file=sys.stderr)
+        print(f"{prog}: error:{where} {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("rnnrnade: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    logging.getLogger(__name__).info("done in %.1f s", time.perf_counter() - start)
-    return 0
+    return int(code or 0)

@@ -250,3 +250,26 @@ def test_grad_check_reports_norms_and_finite_differences(files, capsys):
     )
     code, _, err = run(capsys, *args, "--tol", "1e-30")  # nothing passes an impossible tolerance
     assert code == 1 and "gradient check failed" in err
+
+
+@pytest.mark.parametrize(
+    "script, args, message",
+    [
+        ("music.py", ["--datasets", "Nope", "--quick"], "no config"),
+        ("rnade_tables.py", ["--datasets", "nope", "--quick"], "no config"),
+        ("sequences.py", ["--sweep", "/nonexistent/sweep.json"], "does not exist"),
+    ],
+)
+def test_experiment_scripts_report_bad_input_in_one_line(script, args, message):
+    import pathlib
+    import subprocess
+    import sys
+
+    path = pathlib.Path(__file__).parents[1] / "experiments" / script
+    done = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr.count("\n") == 1
+        and done.stderr.startswith(f"{script}: error: ")
+        and message in done.stderr
+    )
