@@ -1,23 +1,28 @@
-"""Speed of the compiled graphs, measured in one run and printed as ratios.
+"""Speed of the compiled graphs against a hand-written PyTorch model, measured in one run, printed as ratios.
 
-    python experiments/bench.py                  # default configuration, every backend, a table
+    python experiments/bench.py                  # default sizes: C and JAX, fused/fast/scan, PyTorch
     python experiments/bench.py --json           # one JSON object per line
     python experiments/bench.py --quick          # tiny sizes, C only, warm compile only (what CI runs)
-    python experiments/bench.py --backends c,jax --dtypes float32
+    python experiments/bench.py --backends c,jax --dtypes float32 --graphs fused
+    python experiments/bench.py --profile        # where the time goes: per-op profile, user/system, roofline
+    python experiments/bench.py --models rnn-nade,rnn-rbm --graphs fused   # the music models
 
-Default configuration: D=49, H=128, K=10, R=128, T=100, B=16. For each backend, dtype and graph (the
-faithful nested scan and the fast graph) it measures frames per second of the log-likelihood and of a full
-training step (gradient, Adam update, NaN guard); cold and warm compile time of the training function (a
-fresh process with an empty, then a filled, PyTensor compile directory); the time to sample 1000 frames;
-and the fraction of the machine's measured float32 matrix-multiply FLOP/s that the training step reaches.
-Each record has ``backend``, ``graph``, ``dtype``, ``what`` (loglik, loglik_grad, train, sample,
-compile_cold, compile_warm, matmul_peak, train_flop_fraction, *_speedup) and ``frames_per_s`` or ``seconds``
-or ``ratio``.
+Default configuration of RNN-RNADE: D=49, H=128, K=10, R=128, T=100, B=16 (1600 frames a call); of the music
+models D=88, H=150, R=100, windows of 100 frames, batches of 16. For each model, backend, dtype and graph
+(``fused``, the training default; ``fast``; the faithful nested ``scan``) it measures frames per second of
+the log-likelihood, of the log-likelihood with its gradient, and of a full training step (gradient, Adam
+update, NaN guard); cold and warm compile time of the training function (a fresh process with an empty,
+then a filled, PyTensor compile directory); the time to sample 1000 frames; and, in the same run, a
+PyTorch version of the same model (``experiments/torch_models.py``, the ``bench`` extra): a training step
+eagerly and under ``torch.compile``, on as many threads as PyTensor's step uses. Ratios above 1 mean this
+package is faster. Each record has ``model``, ``backend``, ``graph``, ``dtype``, ``what`` and
+``frames_per_s`` or ``seconds`` or ``ratio``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -27,39 +32,63 @@ import time
 
 import numpy as np
 
-SIZES = dict(D=49, H=128, K=10, R=128)
-QUICK = dict(D=4, H=8, K=3, R=6)
+SIZES = {
+    "rnn-rnade": dict(D=49, H=128, K=10, R=128),
+    "rnn-nade": dict(D=88, H=150, R=100),
+    "rnn-rbm": dict(D=88, H=150, R=100),
+}
+QUICK = {
+    "rnn-rnade": dict(D=4, H=8, K=3, R=6),
+    "rnn-nade": dict(D=6, H=8, R=5),
+    "rnn-rbm": dict(D=6, H=8, R=5),
+}
+TORCH_MODELS = {"rnn-rnade": "TorchRnnRnade", "rnn-nade": "TorchRnnNade"}
 
 
-def _model(sizes, dtype, backend):
+def _cfg(model, sizes, dtype):
     import rnnrnade_pt as rp
 
-    cfg = rp.ModelConfig(model="rnn-rnade", dtype=dtype, **sizes)
-    return rp.RnnRnade(cfg, rp.init_params(cfg, seed=0, scale=0.1), backend)
+    return rp.ModelConfig(model=model, dtype=dtype, **sizes)
+
+
+def _model(model, sizes, dtype, backend):
+    from rnnrnade_pt.model import model_class
+    from rnnrnade_pt.params import init_params
+
+    cfg = _cfg(model, sizes, dtype)
+    return model_class(cfg)(cfg, init_params(cfg, seed=0, scale=0.1), backend)
 
 
 def _train_fn(model, graph, shape):
-    import rnnrnade_pt as rp
     from rnnrnade_pt.compile import needs_static_shapes
     from rnnrnade_pt.config import TrainConfig
+    from rnnrnade_pt.models import build
     from rnnrnade_pt.train import build_train_step
 
     static = shape if needs_static_shapes(model.backend) else None
-    g = rp.build(model.cfg, model.shared, graph=graph, shape=static)
+    g = build(model.cfg, model.shared, graph=graph, shape=static)
     return build_train_step(g, TrainConfig(optimizer="adam", lr=1e-4), backend=model.backend).fn
 
 
-def _data(sizes, T, B, dtype):
+def _data(model, sizes, T, B, dtype):
     rng = np.random.default_rng(0)
-    return rng.standard_normal((T, B, sizes["D"])).astype(dtype), np.ones((T, B), dtype=dtype)
+    if model == "rnn-rnade":
+        X = rng.standard_normal((T, B, sizes["D"]))
+    else:  # piano rolls: about 4 notes of 88 a frame
+        X = rng.random((T, B, sizes["D"])) < 4.0 / sizes["D"]
+    return X.astype(dtype), np.ones((T, B), dtype=dtype)
 
 
-def train_flops(sizes, n_frames) -> float:
+def train_flops(model, sizes, n_frames) -> float:
     """Multiply-add FLOPs of one training step: the matrix products of the forward pass, times 3 for the
     backward pass (two products per forward product). Elementwise work is not counted."""
-    D, H, K, R = sizes["D"], sizes["H"], sizes["K"], sizes["R"]
-    forward = 2 * n_frames * (D * R + R * R + R * 3 * D * K + D * H + 3 * D * H * K)
-    return 3.0 * forward
+    D, H, R = sizes["D"], sizes["H"], sizes["R"]
+    if model == "rnn-rnade":
+        K = sizes["K"]
+        forward = D * R + R * R + R * 3 * D * K + D * H + 3 * D * H * K
+    else:  # RNN (Wvu, Wuu), biases (Wuv, Wuh), NADE accumulators and output layer (or the RBM's W)
+        forward = D * R + R * R + R * D + R * H + 2 * D * H
+    return 3.0 * 2 * n_frames * forward
 
 
 def matmul_peak(dtype="float32", n=2048, repeats=5) -> float:
@@ -68,6 +97,15 @@ def matmul_peak(dtype="float32", n=2048, repeats=5) -> float:
     a @ a
     best = min(_timed(lambda: a @ a) for _ in range(repeats))
     return 2.0 * n**3 / best
+
+
+def memory_bandwidth(n_bytes=256 * 2**20, repeats=5) -> float:
+    """Bytes per second of a large array copy (read + write), NumPy."""
+    a = np.ones(n_bytes // 8)
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    best = min(_timed(lambda: np.copyto(b, a)) for _ in range(repeats))
+    return 2.0 * a.nbytes / best
 
 
 def _timed(fn) -> float:
@@ -89,8 +127,8 @@ def time_calls(fn, min_seconds=1.0, max_calls=50) -> float:
 def child(args) -> None:
     """Compile the training function in this fresh process; print the seconds, and the first call's."""
     sizes = json.loads(args.sizes)
-    model = _model(sizes, args.dtype, args.backend)
-    X, mask = _data(sizes, args.T, args.B, args.dtype)
+    model = _model(args.model, sizes, args.dtype, args.backend)
+    X, mask = _data(args.model, sizes, args.T, args.B, args.dtype)
     start = time.perf_counter()
     fn = _train_fn(model, args.graph, X.shape)
     compiled = time.perf_counter() - start
@@ -98,45 +136,82 @@ def child(args) -> None:
     print(json.dumps({"compile_s": compiled, "first_call_s": first}))
 
 
-def compile_time(sizes, dtype, graph, backend, T, B, compiledir) -> dict:
+def compile_time(model, sizes, dtype, graph, backend, T, B, compiledir) -> dict:
     env = dict(os.environ)
     env["PYTENSOR_FLAGS"] = ",".join(
         filter(None, [env.get("PYTENSOR_FLAGS", ""), f"base_compiledir={compiledir}"])
     )
-    cmd = [
-        sys.executable,
-        os.path.abspath(__file__),
-        "--child",
-        "--sizes",
-        json.dumps(sizes),
-        "--dtype",
-        dtype,
-    ]
-    cmd += ["--graph", graph, "--backend", backend, "-T", str(T), "-B", str(B)]
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--sizes", json.dumps(sizes)]
+    cmd += ["--model", model, "--dtype", dtype, "--graph", graph, "--backend", backend]
+    cmd += ["-T", str(T), "-B", str(B)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"compile-time child failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure_graph(model, graph, X, mask) -> list[dict]:
+def measure_graph(model, graph, X, mask, what=("loglik", "loglik_grad", "train")) -> list[dict]:
     """Frames per second of the log-likelihood, of the log-likelihood with its gradient, and of a training
     step (gradient, Adam update, NaN guard) on one graph."""
-    n = mask.size
-    per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
-    out = [{"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call}]
-    per_call = time_calls(lambda: model.gradients(X, mask, method="symbolic", graph=graph))
-    out.append({"what": "loglik_grad", "frames_per_s": n / per_call, "seconds": per_call})
     from rnnrnade_pt.errors import BackendError
 
-    try:
-        fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
-    except BackendError as e:
-        print(f"bench: {model.backend} {graph} {X.dtype} train: {e}", file=sys.stderr)
-        return out
-    per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # blocks on JAX's async dispatch
-    out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
+    n, out = mask.size, []
+    if "loglik" in what:
+        per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
+        out.append({"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call})
+    if "loglik_grad" in what and model.cfg.model != "rnn-rbm":
+        per_call = time_calls(lambda: model.gradients(X, mask, method="symbolic", graph=graph))
+        out.append({"what": "loglik_grad", "frames_per_s": n / per_call, "seconds": per_call})
+    if "train" in what:
+        try:
+            fn, lr = _train_fn(model, graph, X.shape), np.asarray(1e-4, dtype=X.dtype)
+        except BackendError as e:
+            print(f"bench: {model.backend} {graph} {X.dtype} train: {e}", file=sys.stderr)
+            return out
+        per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # blocks on JAX's dispatch
+        out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
     return out
+
+
+def measure_torch(model, sizes, dtype, T, B, compile: bool) -> dict | None:
+    """Frames per second of the PyTorch version's training step, in a fresh process (so that neither
+    library's thread pools wait beside the other's); None when PyTorch is missing or does not compile."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", "--sizes", json.dumps(sizes)]
+    cmd += ["--model", model, "--dtype", dtype, "-T", str(T), "-B", str(B)] + (
+        ["--compile"] if compile else []
+    )
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(
+            f"bench: torch {model} {dtype}: {(proc.stderr.strip().splitlines() or ['?'])[-1]}",
+            file=sys.stderr,
+        )
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def torch_child(args) -> None:
+    """The PyTorch training step of ``args.model``, timed in this process (see :func:`measure_torch`)."""
+    import torch
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch_models
+
+    from rnnrnade_pt.params import init_params
+
+    sizes = json.loads(args.sizes)
+    X, mask = _data(args.model, sizes, args.T, args.B, args.dtype)
+    cfg = _cfg(args.model, sizes, args.dtype)
+    net_class = getattr(torch_models, TORCH_MODELS[args.model])
+    net = net_class(init_params(cfg, seed=0, scale=0.1), getattr(torch, args.dtype))
+    step = torch_models.torch_train_step(net, compile=args.compile)
+    Xt, mt = torch.as_tensor(X), torch.as_tensor(mask)
+    first = _timed(lambda: step(Xt, mt))
+    per_call = time_calls(lambda: step(Xt, mt))
+    rec = {"frames_per_s": mask.size / per_call, "seconds": per_call, "first_call_s": first}
+    print(json.dumps({**rec, "threads": torch.get_num_threads()}))
 
 
 def measure_sampling(model, frames=1000) -> dict:
@@ -148,34 +223,73 @@ def measure_sampling(model, frames=1000) -> dict:
     return {"what": "sample", "seconds": secs, "frames": frames}
 
 
+def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
+    """Per-op profile of the C training step (PyTensor's profiler), with user and system CPU time."""
+    import pytensor
+
+    with pytensor.config.change_flags(profile=True):
+        fn = _train_fn(model, graph, X.shape)
+    lr = np.asarray(1e-4, dtype=X.dtype)
+    fn(X, mask, lr)
+    t0 = os.times()
+    for _ in range(calls):
+        fn(X, mask, lr)
+    t1 = os.times()
+    prof = fn.profile
+    op_time: dict[str, float] = {}
+    for node, seconds in prof.apply_time.items():
+        name = str(node.op)
+        name = name if len(name) < 60 else type(node.op).__name__
+        op_time[name] = op_time.get(name, 0.0) + seconds
+    total = sum(op_time.values())
+    ops = sorted(op_time.items(), key=lambda kv: -kv[1])[:top]
+    wall = t1.elapsed - t0.elapsed
+    return {
+        "step_s": wall / calls,
+        "user_s": (t1.user - t0.user) / calls,
+        "system_s": (t1.system - t0.system) / calls,
+        "ops": [(name, seconds / total) for name, seconds in ops],
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, no cold compile, no sampling of 1000")
-    ap.add_argument("--backends", default=None, help="comma-separated: c,numba,jax (default all; quick: c)")
-    ap.add_argument("--graphs", default="fast,scan")
-    ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--models", default="rnn-rnade", help="comma-separated: rnn-rnade,rnn-nade,rnn-rbm")
+    ap.add_argument("--backends", default=None, help="comma-separated: c,numba,jax (default c,jax; quick: c)")
+    ap.add_argument("--graphs", default="fused,fast,scan")
+    ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--no-compile", action="store_true", help="skip cold and warm compile times")
+    ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch yardstick")
+    ap.add_argument("--no-torch-compile", action="store_true", help="PyTorch eagerly only")
+    ap.add_argument("--profile", action="store_true", help="per-op profile, user/system time and roofline")
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("-B", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sizes", help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--dtype", help=argparse.SUPPRESS)
     ap.add_argument("--graph", help=argparse.SUPPRESS)
     ap.add_argument("--backend", help=argparse.SUPPRESS)
+    ap.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args)
         return 0
-    sizes = QUICK if args.quick else SIZES
+    if args.torch_child:
+        torch_child(args)
+        return 0
     T = args.T or (10 if args.quick else 100)
     B = args.B or (2 if args.quick else 16)
-    backends = (args.backends or ("c" if args.quick else "c,numba,jax")).split(",")
+    models = args.models.split(",")
+    backends = (args.backends or ("c" if args.quick else "c,jax")).split(",")
     dtypes, graphs = args.dtypes.split(","), args.graphs.split(",")
     records = []
 
     def emit(rec):
-        rec = {**rec, **sizes, "T": T, "B": B}
+        rec = {**rec, "T": T, "B": B}
         records.append(rec)
         if args.json:
             print(json.dumps(rec), flush=True)
@@ -187,62 +301,80 @@ def main(argv=None) -> int:
         else:
             value = f"{rec['seconds']:12.3f} s"
         print(
-            f"{rec['backend']:6s} {rec['graph']:9s} {rec['dtype']:8s} {rec['what']:20s} {value}", flush=True
+            f"{rec['model']:9s} {rec['backend']:7s} {rec['graph']:9s} {rec['dtype']:8s} {rec['what']:22s} "
+            f"{value}",
+            flush=True,
         )
 
     peak = matmul_peak("float32", 512 if args.quick else 2048)
-    emit({"backend": "numpy", "graph": "-", "dtype": "float32", "what": "matmul_peak", "ratio": peak / 1e9,
-          "unit": "GFLOP/s"})  # fmt: skip
-    flops = train_flops(sizes, T * B)
+    bandwidth = memory_bandwidth(32 * 2**20 if args.quick else 256 * 2**20)
+    base0 = {"model": "-", "backend": "numpy", "graph": "-", "dtype": "float32"}
+    emit({**base0, "what": "matmul_peak", "ratio": peak / 1e9, "unit": "GFLOP/s"})
+    emit({**base0, "dtype": "float64", "what": "memory_bandwidth", "ratio": bandwidth / 1e9, "unit": "GB/s"})
     with tempfile.TemporaryDirectory(prefix="rnnrnade-bench-") as cold_dir:
-        for backend in backends:
-            if backend == "numba":
-                print("bench: numba JIT-compiles each function for a minute or more", file=sys.stderr)
-            for dtype in dtypes:
-                X, mask = _data(sizes, T, B, dtype)
-                model = _model(sizes, dtype, backend)
-                for graph in graphs:
-                    base = dict(backend=backend, graph=graph, dtype=dtype)
-                    if not (args.quick or args.no_compile) and dtype == "float64":
-                        d = os.path.join(cold_dir, f"{backend}-{graph}")
-                        for what in ("compile_cold", "compile_warm"):
-                            res = compile_time(sizes, dtype, graph, backend, T, B, d)
-                            emit(
-                                {
-                                    **base,
-                                    "what": what,
-                                    "seconds": res["compile_s"],
-                                    "first_call_s": res["first_call_s"],
-                                }
-                            )
-                    recs = measure_graph(model, graph, X, mask)
-                    for rec in recs:
-                        emit({**base, **rec})
-                    if recs[-1]["what"] == "train":
-                        emit(
-                            {
-                                **base,
-                                "what": "train_flop_fraction",
-                                "ratio": flops / recs[-1]["seconds"] / peak,
-                            }
-                        )
-                if not args.quick:
-                    emit({"backend": backend, "graph": "sampler", "dtype": dtype, **measure_sampling(model)})
+        for name in models:
+            sizes = (QUICK if args.quick else SIZES)[name]
+            flops = train_flops(name, sizes, T * B)
+            for backend in backends:
+                for dtype in dtypes:
+                    X, mask = _data(name, sizes, T, B, dtype)
+                    model = _model(name, sizes, dtype, backend)
+                    for graph in graphs:
+                        if graph == "scan" and name != "rnn-rnade" and not args.quick:
+                            continue  # the faithful nested scans of the music models: minutes a step
+                        base = dict(model=name, backend=backend, graph=graph, dtype=dtype, **sizes)
+                        if not (args.quick or args.no_compile) and dtype == "float64" and graph != "scan":
+                            d = os.path.join(cold_dir, f"{name}-{backend}-{graph}")
+                            for what in ("compile_cold", "compile_warm"):
+                                res = compile_time(name, sizes, dtype, graph, backend, T, B, d)
+                                emit({**base, "what": what, "seconds": res["compile_s"],
+                                      "first_call_s": res["first_call_s"]})  # fmt: skip
+                        recs = measure_graph(model, graph, X, mask)
+                        for rec in recs:
+                            emit({**base, **rec})
+                        if recs and recs[-1]["what"] == "train":
+                            frac = flops / recs[-1]["seconds"] / peak
+                            emit({**base, "what": "train_flop_fraction", "ratio": frac})
+                        if args.profile and backend == "c" and graph == "fused":
+                            prof = profile_step(model, graph, X, mask)
+                            emit({**base, "what": "profile", "seconds": prof["step_s"], **prof})
+                            if not args.json:
+                                for op, frac in prof["ops"]:
+                                    print(f"    {frac:6.1%}  {op}")
+                    if not args.quick and name != "rnn-rbm":
+                        emit({"model": name, "backend": backend, "graph": "sampler", "dtype": dtype,
+                              **measure_sampling(model)})  # fmt: skip
+                if name in TORCH_MODELS and not args.no_torch:
+                    for dtype in dtypes:
+                        for comp in (False, True) if not (args.quick or args.no_torch_compile) else (False,):
+                            res = measure_torch(name, sizes, dtype, T, B, comp)
+                            if res is not None:
+                                graph = "compile" if comp else "eager"
+                                emit({"model": name, "backend": "torch", "graph": graph, "dtype": dtype,
+                                      "what": "train", **res})  # fmt: skip
     speed = {
-        (r["backend"], r["graph"], r["dtype"], r["what"]): r["frames_per_s"]
+        (r["model"], r["backend"], r["graph"], r["dtype"], r["what"]): r["frames_per_s"]
         for r in records
         if "frames_per_s" in r
     }
-    for backend in backends:
-        for dtype in dtypes:
-            for what in ("loglik", "loglik_grad", "train"):
-                fast, scan = (
-                    speed.get((backend, "fast", dtype, what)),
-                    speed.get((backend, "scan", dtype, what)),
-                )
-                if fast and scan:
-                    emit({"backend": backend, "graph": "fast/scan", "dtype": dtype, "what": f"{what}_speedup",
-                          "ratio": fast / scan})  # fmt: skip
+    for name in models:
+        for backend in backends:
+            for dtype in dtypes:
+                for graph in ("fused", "fast"):
+                    for what in ("loglik", "loglik_grad", "train"):
+                        fast, scan = (
+                            speed.get((name, backend, graph, dtype, what)),
+                            speed.get((name, backend, "scan", dtype, what)),
+                        )
+                        if fast and scan:
+                            emit({"model": name, "backend": backend, "graph": f"{graph}/scan", "dtype": dtype,
+                                  "what": f"{what}_speedup", "ratio": fast / scan})  # fmt: skip
+                    ours = speed.get((name, backend, graph, dtype, "train"))
+                    for mode in ("eager", "compile"):
+                        theirs = speed.get((name, "torch", mode, dtype, "train"))
+                        if ours and theirs:
+                            emit({"model": name, "backend": backend, "graph": graph, "dtype": dtype,
+                                  "what": f"train_vs_torch_{mode}", "ratio": ours / theirs})  # fmt: skip
     return 0
 
 

@@ -10,19 +10,28 @@ backend       what it is
               process (a minute or more); a warning says so before it starts.
 ``jax``       PyTensor's JAX mode. A scan gradient compiles only when every shape is static, so the
               graph is built with static shapes for the data at hand (one compiled function per shape).
+              PyTensor 3.0.7's JAX reductions return their accumulator's dtype (a float32 sum comes out
+              float64), which ``lax.scan`` rejects in float32 gradients; this package's compilations
+              convert reductions with a cast to the node's own dtype (:func:`jax_reductions_in_node_dtype`),
+              and leave PyTensor's dispatch as it was afterwards.
 ============  =====================================================================================
+
+The fused frame Op (:mod:`rnnrnade_pt.fused_frame`) compiles its own C code (``-ffast-math``, OpenMP) on
+the C backend, runs as :mod:`jax.numpy` on JAX and as NumPy on Numba.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
 
 from .errors import BackendError
+from .fused_frame import register_backends
 
 __all__ = [
     "BACKENDS",
@@ -30,7 +39,7 @@ __all__ = [
     "check_backend",
     "compile_function",
     "needs_static_shapes",
-    "check_gradients_supported",
+    "jax_reductions_in_node_dtype",
     "bucket",
     "pad_to_buckets",
 ]
@@ -53,17 +62,36 @@ def check_backend(backend: str) -> None:
         )
 
 
-def check_gradients_supported(backend: str, dtype: str) -> None:
-    """Raise :class:`BackendError` where a backend cannot compile scan gradients in ``dtype``.
+@contextlib.contextmanager
+def jax_reductions_in_node_dtype() -> Iterator[None]:
+    """While compiling, convert PyTensor's reductions to JAX with a cast to the node's output dtype.
 
-    PyTensor 3.0.7's JAX scan turns a float32 gradient sum into float64, which ``jax.lax.scan`` rejects
-    ("carry input and carry output must have equal types"); the log-likelihood itself compiles.
+    PyTensor 3.0.7's ``jax_funcify`` of ``CAReduce`` returns ``.astype(acc_dtype)``: the gradient sums of a
+    float32 graph (``Sum{acc=float64}``) come out float64, and a scan that carries such a sum fails ("carry
+    input and carry output must have equal types"). The conversion is swapped in for this compilation and
+    restored afterwards, so other PyTensor users in the process see PyTensor's own.
     """
-    if backend == "jax" and dtype == "float32":
-        raise BackendError(
-            "backend 'jax' cannot compile float32 gradients (PyTensor 3.0.7's JAX scan turns a float32 "
-            "gradient sum into float64); use dtype float64 on jax, or backend 'c' or 'numba'"
-        )
+    from pytensor.link.jax.dispatch import jax_funcify
+    from pytensor.tensor.elemwise import CAReduce
+
+    original = jax_funcify.dispatch(CAReduce)
+
+    def careduce_in_node_dtype(op, node=None, **kwargs):
+        reduce = original(op, node=node, **kwargs)
+        if node is None:
+            return reduce
+        dtype = node.outputs[0].dtype
+
+        def careduce(x):
+            return reduce(x).astype(dtype)
+
+        return careduce
+
+    jax_funcify.register(CAReduce, careduce_in_node_dtype)
+    try:
+        yield
+    finally:
+        jax_funcify.register(CAReduce, original)
 
 
 def needs_static_shapes(backend: str) -> bool:
@@ -99,8 +127,8 @@ def pad_to_buckets(X, mask):
 def backend_mode(backend: str, optimizer: str = "fast_run") -> Mode:
     """The PyTensor compilation mode of ``backend``."""
     check_backend(backend)
-    if backend == "c":
-        return Mode(linker="cvm", optimizer=optimizer)
+    if backend == "c":  # intermediate buffers kept between calls (no garbage collection of them)
+        return Mode(linker="cvm_nogc", optimizer=optimizer)
     mode = get_mode(backend.upper())
     return mode if optimizer == "fast_run" else mode.clone(optimizer=optimizer)
 
@@ -113,8 +141,13 @@ def compile_function(
     name: str | None = None,
     optimizer: str = "fast_run",
     trust_input: bool = False,
+    fastmath: bool = False,
 ) -> pytensor.compile.function.types.Function:
     """``pytensor.function`` with the mode of ``backend``.
+
+    ``fastmath`` (Numba only) lets LLVM reassociate and vectorise floating-point arithmetic: faster, but
+    results then agree with the C backend to about 1e-7 rather than to rounding, so it is off by default.
+    The setting applies to this compilation only (``pytensor.config.change_flags``).
 
     Raises
     ------
@@ -122,14 +155,22 @@ def compile_function(
         When the backend is missing or cannot compile the graph; the message names backend ``c``.
     """
     mode = backend_mode(backend, optimizer)
+    register_backends(backend)
     if backend == "numba":
         logger.warning(
             "backend numba: the first call JIT-compiles the graph, a minute or more for scan gradients"
         )
+    if backend == "jax":
+        scope = jax_reductions_in_node_dtype()
+    elif backend == "numba":
+        scope = pytensor.config.change_flags(numba__fastmath=bool(fastmath))
+    else:
+        scope = contextlib.nullcontext()
     try:
-        return pytensor.function(
-            list(inputs), outputs, updates=updates, mode=mode, name=name, trust_input=trust_input
-        )
+        with scope:
+            return pytensor.function(
+                list(inputs), outputs, updates=updates, mode=mode, name=name, trust_input=trust_input
+            )
     except (NotImplementedError, TypeError, IndexError) as e:
         if backend == "c":
             raise

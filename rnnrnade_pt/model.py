@@ -18,7 +18,6 @@ import numpy as np
 
 from .compile import (
     check_backend,
-    check_gradients_supported,
     compile_function,
     needs_static_shapes,
     pad_to_buckets,
@@ -97,7 +96,6 @@ class DensityModel:
             if what == "loglik":
                 outputs = [g.frame_loglik if self.cfg.recurrent else g.loglik]
             else:
-                check_gradients_supported(self.backend, self.cfg.dtype)
                 grads = explicit_gradients(g) if what == "explicit" else symbolic_gradients(g)
                 outputs = [g.total] + [grads[n] for n in self.shared]
             logger.info("compiling %s (%s graph) for backend %s", what, graph, self.backend)

@@ -4,8 +4,8 @@ PyTensor 3.x probes for a BLAS at import and, on Debian with only ``libopenblas-
 (it looks for ``libcblas``/``libgfortran`` too) and warns "could not link to a BLAS installation". The C
 backend then falls back to slower NumPy C-API kernels. This module sets ``blas__ldflags`` to the OpenBLAS
 that the dynamic loader knows, unless the user already chose one in ``PYTENSOR_FLAGS`` or a pytensorrc file.
-It also turns Numba's ``fastmath`` off (see :func:`configure_numba`). It must be imported before
-:mod:`pytensor`; :mod:`rnnrnade_pt` does so first.
+It must be imported before :mod:`pytensor`; :mod:`rnnrnade_pt` does so first. (Numba's ``fastmath`` is
+set per compilation by :func:`rnnrnade_pt.compile.compile_function`, off unless asked for.)
 
 See ``scripts/setup_system.sh`` for installing OpenBLAS.
 """
@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 
-__all__ = ["BLAS_LDFLAGS", "configure_blas", "configure_numba"]
+__all__ = ["BLAS_LDFLAGS", "configure_blas"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,19 +65,4 @@ def configure_blas() -> str:
     return flags
 
 
-def configure_numba() -> None:
-    """Compile Numba graphs without ``fastmath`` (PyTensor's default turns it on), so that the Numba backend
-    gives the same numbers as C to rounding, unless the user chose otherwise in ``PYTENSOR_FLAGS``."""
-    if "numba__fastmath" in os.environ.get("PYTENSOR_FLAGS", ""):
-        return
-    if "pytensor" in sys.modules:
-        import pytensor
-
-        pytensor.config.numba__fastmath = False
-    else:
-        prior = os.environ.get("PYTENSOR_FLAGS", "")
-        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [prior, "numba__fastmath=False"]))
-
-
 BLAS_LDFLAGS = configure_blas()
-configure_numba()

@@ -49,6 +49,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+from .fused_frame import fused_frame
 from .ops import mixture_logpdf
 
 __all__ = [
@@ -77,8 +78,8 @@ class RnadeTerms(NamedTuple):
 
     x: TensorVariable  # D x N, the data transposed
     W: TensorVariable  # H x D, effective input weights (after unfolding c)
-    a: TensorVariable  # D x N x H, accumulators a_d
-    h: TensorVariable  # D x N x H, h_d = sigm(rho_d a_d)
+    a: TensorVariable | None  # D x N x H, accumulators a_d (None in the fused graph)
+    h: TensorVariable | None  # D x N x H, h_d = sigm(rho_d a_d) (None in the fused graph)
     log_alpha: TensorVariable  # D x N x K
     mu: TensorVariable  # D x N x K
     z_sigma: TensorVariable  # D x N x K, log sigma
@@ -220,6 +221,26 @@ def ordered_accumulators(x: TensorVariable, W: TensorVariable, c: TensorVariable
     return a, x_before
 
 
+def _rows_first(b: TensorVariable) -> TensorVariable:
+    """A bias in the fused graph's rows-first layout: D x K -> 1 x D x K, D x N x K -> N x D x K."""
+    return pt.shape_padleft(b) if b.ndim == 2 else b.transpose(1, 0, 2)
+
+
+def _terms_fused(x, p, biases, W, V, mixture) -> RnadeTerms:
+    """The fast graph's terms with the fused frame Op, the mixture computed rows first (N x D x K); the
+    terms are given in the d-major layout of :class:`RnadeTerms` as transposed views."""
+    K = p["V_alpha"].shape[-1]
+    z = fused_frame(x, W, biases.c, p["rho"], V)  # N x D x 3K
+    z_alpha = z[:, :, :K] + _rows_first(biases.b_alpha)
+    mu = z[:, :, K : 2 * K] + _rows_first(biases.b_mu)
+    z_sigma = z[:, :, 2 * K :] + _rows_first(biases.b_sigma)
+    mix = mixture_logpdf(x, z_alpha, mu, z_sigma, mixture)  # N x D (x K)
+    d_major = (mix.log_alpha, mu, z_sigma, mix.log_phi)
+    d_major = [v.transpose(1, 0, 2) for v in d_major]
+    return RnadeTerms(x.T, W, None, None, *d_major[:2], d_major[2], d_major[3], mix.logp.T,
+                      mix.logp.sum(axis=1), mixture)  # fmt: skip
+
+
 def rnade_terms_fast(
     x: TensorVariable,
     p: dict,
@@ -227,22 +248,29 @@ def rnade_terms_fast(
     W: TensorVariable,
     mixture: str = "gaussian",
     M: TensorVariable | None = None,
+    fused: bool = False,
 ) -> RnadeTerms:
     """Every conditional of every row at once: the same density as :func:`rnade_logp_scan`.
 
     ``a_d = c + sum_{j<d} x_j W[:, j]`` comes from :func:`accumulators` (or, given the N x D x D precedence
     masks ``M`` of per-row orderings, from :func:`ordered_accumulators`); the three output layers are one
-    batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``.
+    batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``. With ``fused`` the accumulators,
+    hidden units and output layers are one Op (:mod:`rnnrnade_pt.fused_frame`), which never stores the
+    D x N x H tensors: the terms then hold no ``a`` and ``h``, and no explicit gradient is built on them.
     """
     K = p["V_alpha"].shape[-1]
     xT = x.T  # D x N
-    x_before = None
+    x_before = a = h = None
+    V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
+    if fused:
+        if M is not None:
+            raise ValueError("orderings of the dimensions are built on the fast graph, not the fused one")
+        return _terms_fused(x, p, biases, W, V, mixture)
     if M is None:
         a = accumulators(x, W, biases.c)  # D x N x H
     else:
         a, x_before = ordered_accumulators(x, W, biases.c, M)
     h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
-    V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
     z = pt.matmul(h, V)  # D x N x 3K
     z_alpha = z[:, :, :K] + _per_row(biases.b_alpha, 3)
     mu = z[:, :, K : 2 * K] + _per_row(biases.b_mu, 3)
@@ -335,6 +363,8 @@ def rnade_explicit_grads(
     from .ops import const
 
     xT, h, a = terms.x, terms.h, terms.a
+    if a is None:
+        raise ValueError("the explicit gradient needs the fast graph's a and h; build with graph='fast'")
     if logdensity_floor is None:
         pi = pt.exp(terms.log_alpha + terms.log_phi - pt.shape_padright(terms.logp_d))  # D x N x K
     else:

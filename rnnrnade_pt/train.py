@@ -49,7 +49,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from .compile import check_gradients_supported, compile_function, needs_static_shapes, pad_to_buckets
+from .compile import compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig, RunConfig
 from .errors import ConfigError, ParamsError, RnnRnadeError
 from .model import DensityModel, model_class
@@ -141,7 +141,6 @@ def build_train_step(
     earlier step (another static shape of the same phase, for JAX).
     """
     cfg, params = g.config, g.params
-    check_gradients_supported(backend, cfg.dtype)
     if tcfg.gradient == "explicit":
         grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
     else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
@@ -171,7 +170,9 @@ def build_train_step(
     outputs = [g.total, g.n_frames, norm, ok]
     if tcfg.log_grad_norms:  # before clipping
         outputs += [pt.sqrt(pt.sum(pt.sqr(grads_raw[n]))) for n in params]
-    fn = compile_function(inputs, outputs, backend, updates=updates, name=f"{prefix}_step")
+    fn = compile_function(
+        inputs, outputs, backend, updates=updates, name=f"{prefix}_step", fastmath=tcfg.fastmath
+    )
     return TrainStep(fn, state, cfg.recurrent, list(params))
 
 
@@ -278,7 +279,7 @@ class Trainer:
                     f"ordering 'orderless' trains an RNADE over orderings of its dimensions; "
                     f"model {mcfg.model!r} has a fixed one"
                 )
-            if tcfg.graph != "fast":
+            if tcfg.graph == "scan":
                 raise ConfigError("ordering 'orderless' is built on the fast graph; use graph 'fast'")
             if mcfg.fold_c_into_W:
                 raise ConfigError(
@@ -336,11 +337,11 @@ class Trainer:
             if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
                 rcfg = mcfg.replace(model="rnade")
                 shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
-                g = build_rnade(rcfg, shared, graph=tcfg.graph, shape=key[1])
+                g = build_rnade(rcfg, shared, graph=tcfg.step_graph, shape=key[1])
             elif tcfg.ordering == "orderless":
-                g = build_rnade(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1], orderings=True)
+                g = build_rnade(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1], orderings=True)
             else:
-                g = build(mcfg, self.model.shared, graph=tcfg.graph, shape=key[1])
+                g = build(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1])
             prefix = "pretrain_opt" if phase == "pretrain" else "opt"
             shared_state = next((s.state for k, s in self.steps.items() if k[0] == phase), None)
             for name, var in (getattr(g, "rngs", None) or {}).items():

@@ -49,6 +49,7 @@ def rel(a, b):
 
 
 CASES = [
+    pytest.param("jax", "fused", id="jax-fused"),
     pytest.param("jax", "fast", id="jax-fast"),
     pytest.param("jax", "scan", id="jax-scan"),
     pytest.param("numba", "fast", id="numba-fast"),
@@ -148,20 +149,27 @@ def test_rnade_on_jax_agrees_with_c():
         assert all(rel(g[n], g_c[n]) <= 1e-10 for n in g_c), method
 
 
-def test_float32_training_on_jax_is_a_clear_error_and_c_trains_float32(tmp_path):
+def test_float32_training_on_jax_agrees_with_c_float32(tmp_path):
+    """Float32 gradients compile on JAX (the package casts PyTensor's float64-accumulating reductions back
+    to float32 inside lax.scan) and a float32 training run ends where the C backend's does, to float32
+    precision."""
     _need("jax")
     cfg = tiny_with_pretraining().with_overrides(
-        [("model.dtype", "float32"), ("epochs", 1), ("pretrain_epochs", 0)]
+        [("model.dtype", "float32"), ("epochs", 2), ("pretrain_epochs", 1)]
     )
     splits = load_dataset(cfg.data)
-    with pytest.raises(rp.BackendError, match="use dtype float64 on jax, or backend 'c'"):
-        Trainer(cfg.override("backend", "jax"), str(tmp_path / "jax"), splits).fit()
-    with pytest.raises(rp.BackendError, match="cannot compile float32 gradients"):
-        rp.RnnRnade(cfg.model, backend="jax").gradients(*rp.data.sequences.pad_sequences(splits["valid"]))
-    tr = Trainer(cfg, str(tmp_path / "c"), splits)
-    tr.fit()
-    assert all(v.get_value().dtype == np.float32 for v in tr.model.shared.values())
-    # float32 evaluation on JAX works and matches C
+    runs = {}
+    for backend in ("c", "jax"):
+        tr = Trainer(cfg.override("backend", backend), str(tmp_path / backend), splits)
+        tr.fit()
+        assert all(np.asarray(v.get_value()).dtype == np.float32 for v in tr.model.shared.values())
+        runs[backend] = tr.model.get_params()
+    for name, value in runs["c"].items():
+        assert rel(runs["jax"][name], value) <= 1e-3, name
     X, mask = rp.data.sequences.pad_sequences(splits["valid"])
-    jax_model = rp.RnnRnade(cfg.model, tr.model.get_params(), "jax")
-    np.testing.assert_allclose(jax_model.loglik(X, mask).total, tr.model.loglik(X, mask).total, rtol=1e-5)
+    for graph in ("fused", "fast", "scan"):
+        m32 = rp.RnnRnade(cfg.model, runs["c"], "jax")
+        m64 = rp.RnnRnade(cfg.model.replace(dtype="float64"), runs["c"], "c")
+        _, g32 = m32.gradients(X, mask, graph=graph)
+        _, g64 = m64.gradients(X, mask, graph=graph)
+        assert all(rel(g32[n], g64[n]) <= 1e-4 for n in g64), graph

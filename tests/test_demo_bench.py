@@ -1,5 +1,6 @@
 """The main job (``rnnrnade demo``) and the benchmark's quick mode run end to end."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -52,8 +53,13 @@ def test_bench_quick_mode_prints_json_records():
     )
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    whats = {(r["graph"], r["what"]) for r in records}
-    assert {("fast", "loglik"), ("fast", "train"), ("scan", "loglik"), ("scan", "train")} <= whats
+    whats = {(r["backend"], r["graph"], r["what"]) for r in records}
+    for graph in ("fused", "fast", "scan"):
+        assert {("c", graph, "loglik"), ("c", graph, "train")} <= whats
     for r in records:
         if "frames_per_s" in r:
-            assert r["frames_per_s"] > 0 and r["backend"] == "c" and r["dtype"] == "float64"
+            assert r["frames_per_s"] > 0 and r["backend"] in ("c", "torch") and r["dtype"] == "float64"
+    ratios = {(r["graph"], r["what"]): r["ratio"] for r in records if "ratio" in r}
+    assert ratios[("fused/scan", "train_speedup")] > 0
+    if importlib.util.find_spec("torch") is not None:  # the yardstick, measured in the same run
+        assert ("torch", "eager", "train") in whats and ratios[("fused", "train_vs_torch_eager")] > 0

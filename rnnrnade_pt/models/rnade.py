@@ -31,7 +31,12 @@ from ..rnade import (
 
 __all__ = ["RnadeGraph", "build_rnade", "build", "explicit_gradients", "unfold_grads"]
 
-GRAPHS = ("scan", "fast")
+GRAPHS = ("scan", "fast", "fused")
+"""``scan``: the algorithms as written (scans over dimensions, and over time); ``fast``: every frame and
+dimension at once as plain PyTensor operations (inspectable; the explicit gradients are built on it);
+``fused``: the fast graph with the autoregressive hidden and output layers as one fused Op
+(:mod:`rnnrnade_pt.fused_frame`), the fastest, and the training default. Models without an autoregressive
+frame model (the RNN-RBM, the Gaussian RNN) build their fast graph for ``fused``."""
 
 
 class RnadeGraph(NamedTuple):
@@ -66,8 +71,9 @@ def build_rnade(
     params : dict, optional
         Shared variables from :func:`~rnnrnade_pt.params.shared_params` (new ones when omitted), so that
         several graphs can share one set of parameters.
-    graph : {"fast", "scan"}
-        The cumulative-sum form, or Algorithm 1 as a scan over dimensions.
+    graph : {"fast", "fused", "scan"}
+        The cumulative-sum form (``fused``: with the fused frame Op), or Algorithm 1 as a scan over
+        dimensions.
     shape : tuple, optional
         Static ``(N, D)`` of ``X`` (the JAX backend needs it).
     orderings : bool
@@ -92,7 +98,7 @@ def build_rnade(
     if graph == "scan":
         loglik = rnade_logp_scan(X, p, biases, W, cfg.mixture)
     else:
-        terms = rnade_terms_fast(X, p, biases, W, cfg.mixture, M)
+        terms = rnade_terms_fast(X, p, biases, W, cfg.mixture, M, fused=graph == "fused")
         loglik = terms.logp
     loglik.name = "loglik"
     total = loglik.sum()
@@ -121,7 +127,7 @@ def explicit_gradients(
     ``sigma_scaled_mu`` and ``logdensity_floor`` switch on the original code's hacks (off by default, which
     is the true gradient); see :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
     """
-    if g.terms is None:
+    if g.graph != "fast":
         raise ConfigError("explicit gradients are built on the fast graph; build it with graph='fast'")
     gr = rnade_explicit_grads(
         g.params, g.terms, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor

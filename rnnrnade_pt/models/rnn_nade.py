@@ -58,6 +58,7 @@ from pytensor.tensor.variable import TensorVariable
 
 from ..config import ModelConfig
 from ..errors import ConfigError
+from ..fused_frame import fused_frame
 from ..rnade import accumulators
 from ..rnn import TUTORIAL, rnn_step
 from .binary_rnn import conditional_biases, init_rnn_params, rnn_param_shapes, u_states
@@ -87,8 +88,8 @@ __all__ = [
 class NadeTerms(NamedTuple):
     """Intermediates of the vectorised NADE (N frames)."""
 
-    a: TensorVariable  # D x N x H, accumulators a_d
-    h: TensorVariable  # D x N x H, h_d = sigm(a_d)
+    a: TensorVariable | None  # D x N x H, accumulators a_d (None in the fused graph)
+    h: TensorVariable | None  # D x N x H, h_d = sigm(a_d) (None in the fused graph)
     logit: TensorVariable  # D x N, l_d = bv_t[d] + h_d . V[d]
     logp_d: TensorVariable  # D x N, log p(v_d | v_<d)
     logp: TensorVariable  # N, log p(v)
@@ -217,12 +218,21 @@ def nade_logp_scan(v: TensorVariable, p: dict, bv_t: TensorVariable, bh_t: Tenso
     return logp_d.sum(axis=0)  # D x N -> N
 
 
-def nade_terms_fast(v: TensorVariable, p: dict, bv_t: TensorVariable, bh_t: TensorVariable) -> NadeTerms:
+def nade_terms_fast(
+    v: TensorVariable, p: dict, bv_t: TensorVariable, bh_t: TensorVariable, fused: bool = False
+) -> NadeTerms:
     """Every conditional of every frame at once: the density of :func:`nade_logp_scan`.
 
     ``a_d = bh_t + sum_{j<d} v_j W[:, j]`` for all d by :func:`rnnrnade_pt.rnade.accumulators`, then all the
-    logits by one batched product with ``V``.
+    logits by one batched product with ``V``. With ``fused``, both are one Op
+    (:func:`rnnrnade_pt.fused_frame.fused_frame` with ``rho = 1``), and ``a``, ``h`` are not kept.
     """
+    if fused:
+        ones = pt.ones((v.shape[1],), dtype=v.dtype)  # rho = 1: NADE's h_d = sigm(a_d)
+        logit = fused_frame(v, p["W"], bh_t, ones, pt.shape_padright(p["V"]))[:, :, 0] + bv_t  # N x D
+        logp_d = nade_log_prob(v, logit).T  # D x N
+        logit = logit.T
+        return NadeTerms(None, None, logit, logp_d, logp_d.sum(axis=0))
     a = accumulators(v, p["W"], bh_t)  # D x N x H
     h = pt.sigmoid(a)
     logit = (h * pt.shape_padaxis(p["V"], 1)).sum(axis=2) + bv_t.T  # D x N
@@ -334,7 +344,7 @@ def build_rnnnade(
     else:
         u, u_prev = u_states(Vc, mask, p, cfg)  # T x B x R each
         bv_t, bh_t = conditional_biases(u_prev.reshape((T * B, R)), p)  # N x D, N x H
-        terms = nade_terms_fast(Vc.reshape((T * B, D)), p, bv_t, bh_t)
+        terms = nade_terms_fast(Vc.reshape((T * B, D)), p, bv_t, bh_t, fused=graph == "fused")
         frame_loglik = terms.logp.reshape((T, B)) * mask
     frame_loglik.name = "frame_loglik"
     loglik = frame_loglik.sum(axis=0)

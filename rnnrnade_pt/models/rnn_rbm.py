@@ -105,7 +105,7 @@ __all__ = [
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
-GRAPHS = ("fast", "scan")
+GRAPHS = ("fast", "scan", "fused")  # no autoregressive frame model: "fused" builds the fast graph
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class RnnRnadeGraph(NamedTuple):
     """Symbolic pieces of an RNN-RNADE."""
 
     config: ModelConfig
-    graph: str  # "scan" (Algorithm 2 with Algorithm 1 inside) or "fast"
+    graph: str  # "scan" (Algorithm 2 with Algorithm 1 inside), "fast" or "fused"
     X: TensorVariable  # T x B x D input
     mask: TensorVariable  # T x B input, 1 for a frame, 0 for padding
     params: dict  # name -> shared variable
@@ -69,8 +69,8 @@ def build_rnnrnade(
         With ``model == "rnn-rnade"``.
     params : dict, optional
         Shared variables from :func:`~rnnrnade_pt.params.shared_params` (new ones when omitted).
-    graph : {"fast", "scan"}
-        The vectorised graph, or the faithful nested scan.
+    graph : {"fast", "fused", "scan"}
+        The vectorised graph (``fused``: with the fused frame Op), or the faithful nested scan.
     shape : tuple, optional
         Static ``(T, B, D)`` of ``X`` (the JAX backend needs it).
     """
@@ -107,7 +107,7 @@ def build_rnnrnade(
         hhat_prev = pt.concatenate([pt.shape_padleft(h0), hhat[:-1]], axis=0)  # T x B x R
         biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)
         W = input_weights(p, cfg.fold_c_into_W)[1]
-        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture)
+        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture, fused=graph == "fused")
         frame_loglik = terms.logp.reshape((T, B)) * mask
     hhat.name = "hhat"
     frame_loglik.name = "frame_loglik"
@@ -134,7 +134,7 @@ def explicit_gradients(
     ``sigma_scaled_mu`` and ``logdensity_floor`` switch on the original code's hacks (off by default, which
     is the true gradient); see :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
     """
-    if g.terms is None:
+    if g.graph != "fast":
         raise ConfigError("explicit gradients are built on the fast graph; build it with graph='fast'")
     cfg, p = g.config, g.params
     T, B = g.X.shape[0], g.X.shape[1]

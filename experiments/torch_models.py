@@ -1,0 +1,134 @@
+"""Plain PyTorch versions of RNN-RNADE and RNN-NADE: the yardstick of ``bench.py``.
+
+Written as a competent PyTorch user would write them for speed, not as ports of the package: a Python loop
+over time for the RNN, then every frame of every sequence through a vectorised frame model (the
+accumulators ``a_d`` of all dimensions by a cumulative sum, the output layers by one batched matrix
+product), autograd for the gradient, ``torch.optim.Adam``. They take the package's parameter names, shapes
+and padding convention, so ``tests/test_torch_yardstick.py`` can check, in float64, that they compute the
+same log-likelihood and gradient as the package: the benchmark compares equal work.
+
+PyTorch is not a dependency of the package; it comes with the ``bench`` extra.
+
+References
+----------
+.. [1] Supplementary Material for the RNN-RNADE model, Algorithms 1 and 2.
+.. [2] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. "Modeling temporal dependencies in high-dimensional
+   sequences: application to polyphonic music generation and transcription." ICML 2012 (RNN-NADE).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["TorchRnnRnade", "TorchRnnNade", "torch_train_step"]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class TorchRnnRnade(torch.nn.Module):
+    """RNN-RNADE with the supplement's defaults (sigmoid RNN; alpha, mu and sigma conditioned; Gaussian).
+
+    Parameters
+    ----------
+    values : dict
+        NumPy arrays under the package's names (``W`` H x D, ``c``, ``rho``, ``V_*`` D x H x K, ``b_*``,
+        ``W2``, ``W3``, ``b_hhat``, ``h0``, ``W_*`` R x D x K).
+    dtype : torch.dtype
+    """
+
+    def __init__(self, values: dict, dtype=torch.float32):
+        super().__init__()
+        self.p = torch.nn.ParameterDict(
+            {k: torch.nn.Parameter(torch.as_tensor(np.asarray(v), dtype=dtype)) for k, v in values.items()}
+        )
+
+    def forward(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Total log-likelihood of the padded batch ``X`` (T x B x D) under ``mask`` (T x B)."""
+        p = self.p
+        T, B, D = X.shape
+        K = p["V_alpha"].shape[-1]
+        m = mask.unsqueeze(-1)  # T x B x 1
+        Xc = torch.where(m > 0, X, torch.zeros_like(X))
+        # the RNN, a loop over time; hhat_prev[t] is the state before frame t
+        h = p["h0"].expand(B, -1)
+        x_in = Xc @ p["W2"] + p["b_hhat"]  # T x B x R, the input part of every step at once
+        prev = []
+        for t in range(T):
+            prev.append(h)
+            h_new = torch.sigmoid(x_in[t] + h @ p["W3"])
+            h = m[t] * h_new + (1 - m[t]) * h
+        hp = torch.stack(prev).reshape(T * B, -1)  # N x R
+        x = Xc.reshape(T * B, D)  # N x D
+        # RNADE over all frames: a_d = c + sum_{j<d} x_j W[:, j]
+        contrib = x.unsqueeze(-1) * p["W"].T  # N x D x H
+        a = p["c"] + torch.cumsum(contrib, dim=1) - contrib  # N x D x H (exclusive sum)
+        hid = torch.sigmoid(p["rho"].unsqueeze(-1) * a)  # N x D x H
+        V = torch.cat([p["V_alpha"], p["V_mu"], p["V_sigma"]], dim=2)  # D x H x 3K
+        z = torch.bmm(hid.transpose(0, 1), V).transpose(0, 1)  # N x D x 3K
+        r = (hp @ torch.cat([p["W_alpha"], p["W_mu"], p["W_sigma"]], dim=2).reshape(hp.shape[1], -1)).reshape(
+            T * B, D, 3 * K
+        )
+        z = z + r + torch.cat([p["b_alpha"], p["b_mu"], p["b_sigma"]], dim=1)
+        z_alpha, mu, z_sigma = z.split(K, dim=2)
+        log_alpha = torch.log_softmax(z_alpha, dim=2)
+        u = (x.unsqueeze(-1) - mu) * torch.exp(-z_sigma)
+        log_phi = -0.5 * LOG_2PI - z_sigma - 0.5 * u * u
+        logp = torch.logsumexp(log_alpha + log_phi, dim=2).sum(dim=1)  # N
+        return (logp * mask.reshape(-1)).sum()
+
+
+class TorchRnnNade(torch.nn.Module):
+    """RNN-NADE (the tutorial's RNN, ``u_0 = 0``, tanh) with the package's names: ``W`` H x D, ``V`` D x H,
+    ``bv``, ``bh``, ``Wuh``, ``Wuv``, ``Wvu``, ``Wuu``, ``bu``."""
+
+    def __init__(self, values: dict, dtype=torch.float32):
+        super().__init__()
+        self.p = torch.nn.ParameterDict(
+            {k: torch.nn.Parameter(torch.as_tensor(np.asarray(v), dtype=dtype)) for k, v in values.items()}
+        )
+
+    def forward(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        p = self.p
+        T, B, D = X.shape
+        m = mask.unsqueeze(-1)
+        Vc = torch.where(m > 0, X, torch.zeros_like(X))
+        u = torch.zeros(B, p["Wuu"].shape[0], dtype=X.dtype)
+        x_in = Vc @ p["Wvu"] + p["bu"]
+        prev = []
+        for t in range(T):
+            prev.append(u)
+            u = m[t] * torch.tanh(x_in[t] + u @ p["Wuu"]) + (1 - m[t]) * u
+        up = torch.stack(prev).reshape(T * B, -1)  # N x R
+        v = Vc.reshape(T * B, D)
+        bv_t = p["bv"] + up @ p["Wuv"]  # N x D
+        bh_t = p["bh"] + up @ p["Wuh"]  # N x H
+        contrib = v.unsqueeze(-1) * p["W"].T  # N x D x H
+        a = bh_t.unsqueeze(1) + torch.cumsum(contrib, dim=1) - contrib
+        logit = (torch.sigmoid(a) * p["V"]).sum(dim=2) + bv_t  # N x D
+        logp = -torch.nn.functional.softplus((1 - 2 * v) * logit).sum(dim=1)
+        return (logp * mask.reshape(-1)).sum()
+
+
+def torch_train_step(model: torch.nn.Module, lr: float = 1e-4, compile: bool = False):
+    """A training step as the package's (Adam on the mean negative log-likelihood per frame): returns
+    ``step(X, mask) -> total``. With ``compile``, the loss and its gradient go through ``torch.compile``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def loss_and_grad(X, mask):
+        total = model(X, mask)
+        loss = -total / mask.sum()
+        loss.backward()
+        return total
+
+    fn = torch.compile(loss_and_grad) if compile else loss_and_grad
+
+    def step(X, mask):
+        opt.zero_grad(set_to_none=True)
+        total = fn(X, mask)
+        opt.step()
+        return total.detach()
+
+    return step

@@ -1,0 +1,520 @@
+"""The autoregressive hidden and output layers of RNADE and NADE as one fused C Op, with its gradient Op.
+
+For N rows ``x`` (N x D) the Op computes, for every dimension d,
+
+    a_d = c + sum_{j<d} x_j W[:, j],    h_d = sigm(rho_d a_d),    z_d = h_d V_d        (N x D x P)
+
+(RNADE: ``V_d = [V_alpha_d | V_mu_d | V_sigma_d]``, P = 3K; NADE: ``rho = 1`` and ``V_d = V[d]``, P = 1);
+the output biases and the mixture are added by the graph around it. This is the part of the fast graph
+that touches D x N x H numbers: written as PyTensor elementwise and batched-dot nodes it allocates and
+sweeps several D x N x H arrays a step, at one number at a time (see experiments/README.md, "bench.py").
+Here each thread walks blocks of rows and keeps a block's accumulators, hidden units and output layer in
+cache, the sigmoids vectorised (SIMD ``exp``), the threads an OpenMP team; nothing of size D x N x H is
+ever stored. :class:`FusedFrameGrad` recomputes ``a`` and ``h`` block by block and returns the gradients
+of ``W``, ``c``, ``rho`` and ``V`` (the supplement's formulas: ``d/dh_d = dz_d V_d^T``,
+``d/dpsi_d = d/dh_d h_d (1 - h_d)``, ``d/drho_d = sum d/dpsi_d a_d``, ``d/da_d = rho_d d/dpsi_d``,
+``d/dc = sum_d d/da_d``, ``d/dW[:, j] = sum_rows x_j sum_{d>j} d/da_d``, ``d/dV_d = h_d^T dz_d``).
+
+Both Ops run on every backend: C code for the C backend (compiled with ``-ffast-math`` and ``-fopenmp`` for
+this Op only; its sums are ordered per thread and then by thread, so a result does not change from call to
+call), :mod:`jax.numpy` for JAX (registered by :func:`register_backends` when the JAX backend is used;
+the gradient through ``jax.vjp``), and NumPy (``perform``) elsewhere. Tests check all of them against the
+graph of :func:`rnnrnade_pt.rnade.rnade_terms_fast` and finite differences.
+
+References
+----------
+.. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
+   NIPS 2013 (the shared accumulator ``a_d``, section 2).
+.. [2] Supplementary Material for the RNN-RNADE model, "Gradients for the RNADE".
+.. [3] H. Larochelle, I. Murray. "The neural autoregressive distribution estimator." AISTATS 2011.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import grad_undefined
+from pytensor.graph.basic import Apply
+from pytensor.link.c.op import COp
+
+__all__ = ["FusedFrame", "FusedFrameGrad", "fused_frame", "register_backends"]
+
+_SUPPORT = r"""
+#include <cmath>
+#include <cstring>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace rnnrnade_ff {
+
+template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + std::exp(-v)); }
+
+/* VT[d][p][h] = V[d][h][p] */
+template <typename T>
+static void transpose_V(const T* V, T* VT, long D, long H, long P) {
+    for (long d = 0; d < D; ++d)
+        for (long h = 0; h < H; ++h)
+            for (long p = 0; p < P; ++p) VT[(d * P + p) * H + h] = V[(d * H + h) * P + p];
+}
+
+/* WT[d][h] = W[h][d] */
+template <typename T>
+static void transpose_W(const T* W, T* WT, long H, long D) {
+    for (long h = 0; h < H; ++h)
+        for (long d = 0; d < D; ++d) WT[d * H + h] = W[h * D + d];
+}
+
+/* One block of NB rows at a time (as many as fill a 64-byte SIMD register: 16 floats or 8 doubles), laid
+   out with the rows last (aT[h * NB + i]) so that the inner loops run over the block's rows with SIMD; rows
+   past N are padded with zeros and never written out. */
+#define RNNRNADE_FF_NB const long NB = 64 / sizeof(T)
+
+template <typename T>
+static void load_block(const T* x, const T* c, T* xb, T* aT, long n0, long m, long D, long H) {
+    RNNRNADE_FF_NB;
+    for (long d = 0; d < D; ++d)
+        for (long i = 0; i < NB; ++i) xb[d * NB + i] = (i < m) ? x[(n0 + i) * D + d] : T(0);
+    for (long h = 0; h < H; ++h)
+        for (long i = 0; i < NB; ++i) aT[h * NB + i] = (i < m) ? c[(n0 + i) * H + h] : T(0);
+}
+
+/* out (R x NB) = M (R x K, row-major) times X (K x NB): RB rows of M at a time, so that RB x NB independent
+   sums are in flight (one running sum per row would wait on each add's latency). */
+template <typename T, int RB>
+static inline void rows_times_block(const T* M, long K, const T* X, T* out, long r0) {
+    RNNRNADE_FF_NB;
+    typedef T vec __attribute__((vector_size(64)));  /* the NB rows of a block */
+    vec acc[RB];
+    for (int q = 0; q < RB; ++q) acc[q] = vec{} ;
+    for (long k = 0; k < K; ++k) {
+        vec xk;
+        std::memcpy(&xk, X + k * NB, sizeof(vec));
+        for (int q = 0; q < RB; ++q) acc[q] += M[(r0 + q) * K + k] * xk;
+    }
+    for (int q = 0; q < RB; ++q) std::memcpy(out + (r0 + q) * NB, &acc[q], sizeof(vec));
+}
+
+template <typename T>
+static void matmul_block(const T* M, long R, long K, const T* X, T* out) {
+    long r = 0;
+    for (; r + 6 <= R; r += 6) rows_times_block<T, 6>(M, K, X, out, r);
+    for (; r < R; ++r) rows_times_block<T, 1>(M, K, X, out, r);
+}
+
+/* P rounded up to whole SIMD registers */
+template <typename T>
+static inline long padded_len(long P) { const long NB = 64 / sizeof(T); return (P + NB - 1) / NB * NB; }
+
+/* Scratch of one thread: a block's accumulators (all D of them in the backward pass), hidden units, ... */
+template <typename T>
+struct Scratch {
+    static const long NB = 64 / sizeof(T);
+    std::vector<T> A, G, hT, dhT, zT, xb, gzP;
+    Scratch(long D, long H, long P, bool all_a)
+        : A((all_a ? D : 1) * H * NB), G(H * NB), hT(H * NB), dhT(H * NB), zT(P * NB), xb(D * NB),
+          gzP(NB * padded_len<T>(P)) {}
+};
+
+/* The rows n0 .. n0 + m of z. Called from inside the parallel loop with everything by value: the
+   compiler then keeps the loops' bounds in registers and vectorises them (it does not when the loops sit
+   in the parallel region and read its shared variables). */
+template <typename T>
+static __attribute__((noinline)) void forward_block(const T* x, const T* WT, const T* c, const T* rho,
+        const T* VT, T* z, long N, long D, long H, long P, long n0, long m, Scratch<T>& s) {
+    RNNRNADE_FF_NB;
+    T* aT = s.A.data();
+    T* hT = s.hT.data();
+    T* zT = s.zT.data();
+    const T* xb = s.xb.data();
+    load_block(x, c, s.xb.data(), aT, n0, m, D, H);
+    for (long d = 0; d < D; ++d) {
+        const T r = rho[d];
+        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * aT[k]);
+        matmul_block(VT + d * P * H, P, H, hT, zT);  /* z_d^T = V_d^T h_d^T */
+        for (long i = 0; i < m; ++i)
+            for (long p = 0; p < P; ++p) z[((n0 + i) * D + d) * P + p] = zT[p * NB + i];
+        const T* WTd = WT + d * H;
+        const T* xd = xb + d * NB;
+        for (long h = 0; h < H; ++h) {
+            const T w = WTd[h];
+            for (long i = 0; i < NB; ++i) aT[h * NB + i] += w * xd[i];
+        }
+    }
+}
+
+template <typename T>
+static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* VT, T* z,
+                    long N, long D, long H, long P) {
+    RNNRNADE_FF_NB;
+    const long nblocks = (N + NB - 1) / NB;
+#pragma omp parallel
+    {
+        Scratch<T> s(D, H, P, false);
+#pragma omp for schedule(static)
+        for (long b = 0; b < nblocks; ++b) {
+            const long n0 = b * NB;
+            forward_block(x, WT, c, rho, VT, z, N, D, H, P, n0, (N - n0 < NB) ? N - n0 : NB, s);
+        }
+    }
+}
+
+/* The contribution of rows n0 .. n0 + m to the gradients: dV (D x H x Pp, P padded to whole SIMD
+   registers), dWT (D x H) and drho are added to the thread's sums, dc (N x H) is written. */
+template <typename T>
+static __attribute__((noinline)) void backward_block(const T* x, const T* WT, const T* c, const T* rho,
+        const T* V, const T* gz, T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P, long n0,
+        long m, Scratch<T>& s) {
+    RNNRNADE_FF_NB;
+    T* A = s.A.data();
+    T* G = s.G.data();
+    T* hT = s.hT.data();
+    T* dhT = s.dhT.data();
+    T* gzT = s.zT.data();
+    T* gzP = s.gzP.data();
+    const T* xb = s.xb.data();
+    load_block(x, c, s.xb.data(), A, n0, m, D, H);  /* A[0] = c */
+    for (long d = 1; d < D; ++d) {
+        const T* WTp = WT + (d - 1) * H;
+        const T* xp = xb + (d - 1) * NB;
+        const T* prev = A + (d - 1) * H * NB;
+        T* cur = A + d * H * NB;
+        for (long h = 0; h < H; ++h)
+            for (long i = 0; i < NB; ++i) cur[h * NB + i] = prev[h * NB + i] + WTp[h] * xp[i];
+    }
+    for (long k = 0; k < H * NB; ++k) G[k] = 0;
+    for (long d = D - 1; d >= 0; --d) {
+        const T r = rho[d];
+        const T* Ad = A + d * H * NB;
+        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * Ad[k]);
+        for (long p = 0; p < P; ++p)
+            for (long i = 0; i < NB; ++i) gzT[p * NB + i] = (i < m) ? gz[((n0 + i) * D + d) * P + p] : T(0);
+        matmul_block(V + d * H * P, H, P, gzT, dhT);  /* dh_d^T = V_d gz_d^T */
+        typedef T vec __attribute__((vector_size(64)));
+        const long Pp = padded_len<T>(P), nv = Pp / NB;
+        for (long i = 0; i < m; ++i)
+            for (long p = 0; p < Pp; ++p) gzP[i * Pp + p] = (p < P) ? gz[((n0 + i) * D + d) * P + p] : T(0);
+        T* dVd = dV + d * H * Pp;
+        for (long i = 0; i < m; ++i) {
+            const T* gzi = gzP + i * Pp;
+            for (long h = 0; h < H; ++h) {
+                const T hv = hT[h * NB + i];
+                T* row = dVd + h * Pp;
+                for (long c = 0; c < nv; ++c) {
+                    vec r, g;
+                    std::memcpy(&r, row + c * NB, sizeof(vec));
+                    std::memcpy(&g, gzi + c * NB, sizeof(vec));
+                    r += hv * g;
+                    std::memcpy(row + c * NB, &r, sizeof(vec));
+                }
+            }
+        }
+        T rsum = 0;
+        for (long k = 0; k < H * NB; ++k) {
+            const T dpsi = dhT[k] * hT[k] * (T(1) - hT[k]);
+            rsum += dpsi * Ad[k];
+            G[k] += r * dpsi;
+        }
+        drho[d] += rsum;
+        if (d > 0) {
+            const T* xp = xb + (d - 1) * NB;
+            T* dw = dWT + (d - 1) * H;
+            for (long h = 0; h < H; ++h) {
+                T t = 0;
+                for (long i = 0; i < NB; ++i) t += xp[i] * G[h * NB + i];
+                dw[h] += t;
+            }
+        }
+    }
+    for (long i = 0; i < m; ++i)
+        for (long h = 0; h < H; ++h) dc[(n0 + i) * H + h] = G[h * NB + i];
+}
+
+/* Gradients of sum(gz * z) w.r.t. W (written as dWT, D x H), c (dc, N x H), rho (drho) and V (dV,
+   D x H x P). Each thread sums into its own buffers; they are added in thread order afterwards, so the
+   result is the same at every call. */
+template <typename T>
+static void backward(const T* x, const T* WT, const T* c, const T* rho, const T* V, const T* gz,
+                     T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P) {
+    RNNRNADE_FF_NB;
+    const long nblocks = (N + NB - 1) / NB;
+    int nthreads = 1;
+#ifdef _OPENMP
+    nthreads = omp_get_max_threads();
+#endif
+    const long Pp = padded_len<T>(P);
+    const long nacc = D * H * Pp + D * H + D;
+    std::vector<std::vector<T>> acc(nthreads);
+#pragma omp parallel num_threads(nthreads)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        std::vector<T>& mine = acc[tid];
+        mine.assign(nacc, T(0));
+        Scratch<T> s(D, H, P, true);
+#pragma omp for schedule(static)
+        for (long b = 0; b < nblocks; ++b) {
+            const long n0 = b * NB;
+            T* tdWT = mine.data() + D * H * Pp;
+            backward_block(x, WT, c, rho, V, gz, tdWT, dc, tdWT + D * H, mine.data(), N, D, H, P, n0,
+                           (N - n0 < NB) ? N - n0 : NB, s);
+        }
+    }
+    std::fill(dV, dV + D * H * P, T(0));
+    std::fill(dWT, dWT + D * H, T(0));
+    std::fill(drho, drho + D, T(0));
+    for (int t = 0; t < nthreads; ++t) {
+        if (acc[t].empty()) continue;
+        const T* a = acc[t].data();
+        for (long k = 0; k < D * H; ++k)
+            for (long p = 0; p < P; ++p) dV[k * P + p] += a[k * Pp + p];
+        for (long k = 0; k < D * H; ++k) dWT[k] += a[D * H * Pp + k];
+        for (long k = 0; k < D; ++k) drho[k] += a[D * H * Pp + D * H + k];
+    }
+}
+
+}  // namespace rnnrnade_ff
+"""
+
+# C code shared by both Ops: check the inputs' shapes, take C-contiguous views of them.
+_PROLOGUE = """
+long N = PyArray_DIMS({x})[0], D = PyArray_DIMS({x})[1];
+long H = PyArray_DIMS({W})[0], P = PyArray_DIMS({V})[2];
+if (PyArray_DIMS({W})[1] != D || PyArray_DIMS({c})[0] != N || PyArray_DIMS({c})[1] != H
+    || PyArray_DIMS({rho})[0] != D || PyArray_DIMS({V})[0] != D || PyArray_DIMS({V})[1] != H) {{
+    PyErr_Format(PyExc_ValueError,
+        "fused RNADE/NADE frame: shapes do not agree (x %ld x %ld, W %ld x %ld, c %ld x %ld, rho %ld, "
+        "V %ld x %ld x %ld)", N, D, (long)PyArray_DIMS({W})[0], (long)PyArray_DIMS({W})[1],
+        (long)PyArray_DIMS({c})[0], (long)PyArray_DIMS({c})[1], (long)PyArray_DIMS({rho})[0],
+        (long)PyArray_DIMS({V})[0], (long)PyArray_DIMS({V})[1], (long)PyArray_DIMS({V})[2]);
+    {fail}
+}}
+PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
+PyArrayObject* Wc = PyArray_GETCONTIGUOUS({W});
+PyArrayObject* cc = PyArray_GETCONTIGUOUS({c});
+PyArrayObject* rc = PyArray_GETCONTIGUOUS({rho});
+PyArrayObject* Vc = PyArray_GETCONTIGUOUS({V});
+"""
+
+_EPILOGUE = """
+Py_XDECREF(xc); Py_XDECREF(Wc); Py_XDECREF(cc); Py_XDECREF(rc); Py_XDECREF(Vc);
+"""
+
+
+def _alloc(out: str, ndim: int, dims: str, typenum: str, fail: str) -> str:
+    """C code that reuses ``out`` when it already has the right shape (buffers kept between calls)."""
+    checks = " || ".join(f"PyArray_DIMS({out})[{i}] != {out}_dims[{i}]" for i in range(ndim))
+    return f"""
+{{
+npy_intp {out}_dims[{ndim}] = {{{dims}}};
+if (!{out} || !PyArray_IS_C_CONTIGUOUS({out}) || {checks}) {{
+    Py_XDECREF({out});
+    {out} = (PyArrayObject*)PyArray_EMPTY({ndim}, {out}_dims, {typenum}, 0);
+    if (!{out}) {{ {fail} }}
+}}
+}}
+"""
+
+
+class _FusedBase(COp):
+    __props__ = ()
+
+    def c_support_code(self, **kwargs):
+        return _SUPPORT
+
+    def c_compile_args(self, **kwargs):
+        return ["-O3", "-ffast-math", "-fopenmp"]
+
+    def c_libraries(self, **kwargs):
+        return ["gomp"]
+
+    def c_headers(self, **kwargs):
+        return ["<cmath>", "<vector>"]
+
+    @staticmethod
+    def _inputs(x, W, c, rho, V):
+        ins = [pt.as_tensor_variable(v) for v in (x, W, c, rho, V)]
+        dtype = ins[0].dtype
+        for name, v, nd in zip(("x", "W", "c", "rho", "V"), ins, (2, 2, 2, 1, 3), strict=True):
+            if v.ndim != nd:
+                raise TypeError(f"fused frame: {name} must have {nd} dimensions, got {v.ndim}")
+            if v.dtype != dtype:
+                raise TypeError(f"fused frame: {name} is {v.dtype}, x is {dtype}; cast them to one dtype")
+        if dtype not in ("float32", "float64"):
+            raise TypeError(f"fused frame: dtype {dtype} is not float32 or float64")
+        return ins
+
+
+class FusedFrame(_FusedBase):
+    """``z_d = sigm(rho_d a_d) V_d`` for every d and row, ``a_d = c + sum_{j<d} x_j W[:, j]``.
+
+    Inputs ``x`` (N x D), ``W`` (H x D), ``c`` (N x H), ``rho`` (D), ``V`` (D x H x P); output ``z``
+    (N x D x P, rows first like ``x``, so that the mixture terms around it are read in memory order).
+    Its gradient is :class:`FusedFrameGrad` (not w.r.t. ``x``, the data).
+    """
+
+    def make_node(self, x, W, c, rho, V):
+        ins = self._inputs(x, W, c, rho, V)
+        return Apply(self, ins, [pt.tensor(dtype=ins[0].dtype, shape=(None, None, None))])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = frame_outputs_numpy(*inputs)
+
+    def pullback(self, inputs, outputs, output_grads):
+        gW, gc, grho, gV = FusedFrameGrad()(*inputs, output_grads[0])
+        gx = grad_undefined(self, 0, inputs[0], "the fused frame has no gradient w.r.t. the data x")
+        return [gx, gW, gc, grho, gV]
+
+    def c_code_cache_version(self):
+        return (8,)
+
+    def c_code(self, node, name, inp, out, sub):
+        x, W, c, rho, V = inp
+        (z,) = out
+        _, ctype, typenum = node.outputs[0].type.dtype_specs()
+        fail = sub["fail"]
+        code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
+        code += _alloc(z, 3, "N, D, P", typenum, _EPILOGUE + fail)
+        code += f"""
+{{
+std::vector<{ctype}> WT(D * H), VT(D * P * H);
+rnnrnade_ff::transpose_W(({ctype}*)PyArray_DATA(Wc), WT.data(), H, D);
+rnnrnade_ff::transpose_V(({ctype}*)PyArray_DATA(Vc), VT.data(), D, H, P);
+Py_BEGIN_ALLOW_THREADS
+rnnrnade_ff::forward(({ctype}*)PyArray_DATA(xc), WT.data(), ({ctype}*)PyArray_DATA(cc),
+    ({ctype}*)PyArray_DATA(rc), VT.data(), ({ctype}*)PyArray_DATA({z}), N, D, H, P);
+Py_END_ALLOW_THREADS
+}}
+"""
+        return "{\n" + code + _EPILOGUE + "}\n"  # a block of its own: ``fail`` jumps out of it
+
+
+class FusedFrameGrad(_FusedBase):
+    """The gradients of ``sum(gz * FusedFrame(x, W, c, rho, V))`` w.r.t. ``W``, ``c``, ``rho``, ``V``."""
+
+    def make_node(self, x, W, c, rho, V, gz):
+        ins = self._inputs(x, W, c, rho, V)
+        gz = pt.as_tensor_variable(gz)
+        if gz.ndim != 3 or gz.dtype != ins[0].dtype:
+            raise TypeError(f"fused frame gradient: gz must be a 3-d {ins[0].dtype} tensor")
+        outs = [v.type() for v in ins[1:]]
+        return Apply(self, [*ins, gz], outs)
+
+    def perform(self, node, inputs, outputs):
+        for o, v in zip(outputs, frame_grads_numpy(*inputs), strict=True):
+            o[0] = v
+
+    def c_code_cache_version(self):
+        return (8,)
+
+    def c_code(self, node, name, inp, out, sub):
+        x, W, c, rho, V, gz = inp
+        dW, dc, drho, dV = out
+        _, ctype, typenum = node.outputs[0].type.dtype_specs()
+        fail = sub["fail"]
+        code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
+        code += "PyArrayObject* gzc = PyArray_GETCONTIGUOUS(" + gz + ");\n"
+        epi = _EPILOGUE + "Py_XDECREF(gzc);\n"
+        code += f"""
+if (PyArray_NDIM(gzc) != 3 || PyArray_DIMS(gzc)[0] != N || PyArray_DIMS(gzc)[1] != D
+    || PyArray_DIMS(gzc)[2] != P) {{
+    PyErr_SetString(PyExc_ValueError, "fused frame gradient: gz must be N x D x P");
+    {epi} {fail}
+}}
+"""
+        for o, nd, dims in ((dW, 2, "H, D"), (dc, 2, "N, H"), (drho, 1, "D"), (dV, 3, "D, H, P")):
+            code += _alloc(o, nd, dims, typenum, epi + fail)
+        code += f"""
+{{
+std::vector<{ctype}> WT(D * H), dWT(D * H);
+rnnrnade_ff::transpose_W(({ctype}*)PyArray_DATA(Wc), WT.data(), H, D);
+Py_BEGIN_ALLOW_THREADS
+rnnrnade_ff::backward(({ctype}*)PyArray_DATA(xc), WT.data(), ({ctype}*)PyArray_DATA(cc),
+    ({ctype}*)PyArray_DATA(rc), ({ctype}*)PyArray_DATA(Vc), ({ctype}*)PyArray_DATA(gzc), dWT.data(),
+    ({ctype}*)PyArray_DATA({dc}), ({ctype}*)PyArray_DATA({drho}), ({ctype}*)PyArray_DATA({dV}), N, D, H, P);
+Py_END_ALLOW_THREADS
+rnnrnade_ff::transpose_W(dWT.data(), ({ctype}*)PyArray_DATA({dW}), D, H);  /* D x H -> H x D */
+}}
+"""
+        return "{\n" + code + epi + "}\n"
+
+
+def fused_frame(x, W, c, rho, V):
+    """``z`` (N x D x P): the hidden and output layers of every dimension of every row (see the module)."""
+    c = pt.as_tensor_variable(c)
+    if c.ndim == 1:
+        c = pt.broadcast_to(c, (x.shape[0], c.shape[0]))
+    return FusedFrame()(x, W, c, rho, V)
+
+
+# -- NumPy: the Ops' perform, and the reference the tests compare the C code with ----------------------
+def _hidden_numpy(x, W, c, rho):
+    contrib = x.T[:, :, None] * W.T[:, None, :]  # D x N x H
+    a = np.empty_like(contrib)
+    a[0] = c
+    for d in range(1, x.shape[1]):
+        a[d] = a[d - 1] + contrib[d - 1]
+    return a, 1.0 / (1.0 + np.exp(-rho[:, None, None] * a))
+
+
+def frame_outputs_numpy(x, W, c, rho, V):
+    """``z`` by NumPy (N x D x P)."""
+    _, h = _hidden_numpy(x, W, c, rho)
+    return np.matmul(h, V).transpose(1, 0, 2).astype(x.dtype)
+
+
+def frame_grads_numpy(x, W, c, rho, V, gz):
+    """``(dW, dc, drho, dV)`` by NumPy."""
+    a, h = _hidden_numpy(x, W, c, rho)
+    gz = gz.transpose(1, 0, 2)  # D x N x P
+    dh = np.matmul(gz, V.transpose(0, 2, 1))  # D x N x H
+    dpsi = dh * h * (1 - h)
+    da = dpsi * rho[:, None, None]
+    G = np.cumsum(da[::-1], axis=0)[::-1]  # G[d] = sum_{d' >= d} da
+    dW = np.zeros_like(W)
+    dW[:, :-1] = np.einsum("nj,jnh->hj", x[:, :-1], G[1:])
+    dt = x.dtype
+    return (
+        dW.astype(dt),
+        G[0].astype(dt),
+        (dpsi * a).sum(axis=(1, 2)).astype(dt),
+        np.matmul(h.transpose(0, 2, 1), gz).astype(dt),
+    )
+
+
+# -- other backends ---------------------------------------------------------------------------------------
+_REGISTERED: set[str] = set()
+
+
+def register_backends(backend: str) -> None:
+    """Teach PyTensor's JAX backend the two Ops (once; called by :func:`rnnrnade_pt.compile.backend_mode`).
+
+    The C backend compiles their C code; Numba runs their NumPy ``perform``.
+    """
+    if backend != "jax" or "jax" in _REGISTERED:
+        return
+    import jax
+    import jax.numpy as jnp
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    def frame(x, W, c, rho, V):
+        contrib = x.T[:, :, None] * W.T[:, None, :]  # D x N x H
+        a = c[None] + jnp.concatenate([jnp.zeros_like(contrib[:1]), jnp.cumsum(contrib[:-1], axis=0)])
+        return jnp.matmul(jax.nn.sigmoid(rho[:, None, None] * a), V).transpose(1, 0, 2)
+
+    @jax_funcify.register(FusedFrame)
+    def _jax_frame(op, **kwargs):
+        return frame
+
+    @jax_funcify.register(FusedFrameGrad)
+    def _jax_frame_grad(op, **kwargs):
+        def frame_grad(x, W, c, rho, V, gz):
+            _, vjp = jax.vjp(lambda *args: frame(x, *args), W, c, rho, V)
+            return vjp(gz)
+
+        return frame_grad
+
+    _REGISTERED.add("jax")
