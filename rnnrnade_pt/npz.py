@@ -61,9 +61,10 @@ def read_npz(path: str | os.PathLike, what: str, error: type[Exception]) -> dict
     if os.path.isdir(path):
         raise error(f"{what} file {path} is a directory")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError("a plain .npy array, not an .npz archive")
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array: no context manager
+            raise ValueError("a plain .npy array, not an .npz archive")
+        with npz:
             return {k: npz[k] for k in npz.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, io.UnsupportedOperation, KeyError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__

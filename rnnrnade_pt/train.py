@@ -377,12 +377,12 @@ class Trainer:
             from .data.sequences import eval_batches
 
             for X, mask in eval_batches(seqs, batch_size):
-                ll = self.model.loglik(X, mask, graph=self.cfg.train.graph)
+                ll = self.model.loglik(X, mask, graph=self.cfg.train.graph, finite=False)
                 total, frames = total + ll.total, frames + ll.frames
         else:
             rows = np.concatenate(seqs)
             for i in range(0, rows.shape[0], 4096):
-                ll = self.model.loglik(rows[i : i + 4096], graph=self.cfg.train.graph)
+                ll = self.model.loglik(rows[i : i + 4096], graph=self.cfg.train.graph, finite=False)
                 total, frames = total + ll.total, frames + ll.frames
         return total / frames + self.log_jacobian
 
