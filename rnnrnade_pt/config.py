@@ -247,6 +247,9 @@ class TrainConfig:
     ordering : {"fixed", "orderless"}
         RNADE: train with the natural ordering of the dimensions, or order-agnostic (a random ordering per
         example and step, as the original code's orderless NADE).
+    checkpoint_seconds : float
+        Write ``last.npz`` at least this often (seconds of wall time, mid-epoch too), so that a run killed
+        without warning (SIGKILL, a power cut) loses at most this much; 0: after every step.
     """
 
     optimizer: str = "adam"
@@ -277,6 +280,7 @@ class TrainConfig:
     graph: str = "fast"
     backend: str = "c"
     ordering: str = "fixed"
+    checkpoint_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         _check_fields(
@@ -302,6 +306,7 @@ class TrainConfig:
             "eval_sequences",
             "clip_norm",
             "weight_decay",
+            "checkpoint_seconds",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")
