@@ -9,8 +9,9 @@ Every session is a real ``rnnrnade train`` process (``--resume`` after the first
 moment after the session has trained at least one step; SIGKILL and SIGTERM alternate in a random order.
 The uninterrupted reference is the same config trained in this process. Reported per kill: the signal, the
 exit status, the step of ``last.npz`` before and after the kill, and, for SIGKILL, the training time lost
-(the kill's moment minus the last write of ``last.npz``; at most ``checkpoint_seconds`` plus one step). A
-SIGTERM loses nothing: the process finishes its step, saves, and exits with status 143.
+(the kill's moment minus the last write of ``last.npz``; at most ``checkpoint_seconds`` plus one step) and
+the steps it stands for (at the reference run's steps per second). A SIGTERM loses nothing: the process
+finishes its step, saves, and exits with status 143.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def soak(workdir: str, kills: int = 8, checkpoint_seconds: float = 0.5, seed: in
     with open(cfg_path, "w", encoding="utf-8") as fh:
         fh.write(cfg.to_json())
     reference = os.path.join(workdir, "reference")
-    Trainer(cfg, reference, load_dataset(cfg.data)).fit()
+    ref = Trainer(cfg, reference, load_dataset(cfg.data))
+    ref.fit()
+    rate = ref.state.step / max(ref.state.seconds, 1e-9)  # training steps per second
 
     run = os.path.join(workdir, "killed")
     last = os.path.join(run, "last.npz")
@@ -113,6 +116,7 @@ def soak(workdir: str, kills: int = 8, checkpoint_seconds: float = 0.5, seed: in
                "step_after": _step(last)}  # fmt: skip
         if sig == signal.SIGKILL:
             rec["seconds_lost"] = round(kill_time - saved_at, 3)
+            rec["steps_lost_estimate"] = round(rec["seconds_lost"] * rate, 1)
         else:
             rec["saved_message"] = "continue with: rnnrnade train --resume" in err
         records.append(rec)
@@ -132,6 +136,9 @@ def soak(workdir: str, kills: int = 8, checkpoint_seconds: float = 0.5, seed: in
             r["status"] == 143 and r["saved_message"] for r in records if r["signal"] == "SIGTERM"
         ),
         "sigkill_seconds_lost_max": max(lost, default=0.0),
+        "sigkill_steps_lost_estimate_max": round(max(lost, default=0.0) * rate, 1),
+        "steps_per_second": round(rate, 1),
+        "final_step": _step(last),
         "checkpoint_seconds": checkpoint_seconds,
         "sessions": sessions,
         "resumed_equals_uninterrupted": bool(same_state and same_best),
