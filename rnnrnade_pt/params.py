@@ -220,7 +220,7 @@ def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndar
     arrays = {k: v for k, v in arrays.items() if "/" not in k}  # run checkpoints add state under "x/y" keys
     if "config" not in arrays:
         cfg = infer_config(arrays, source=f"parameter file {path}")
-        logger.info(
+        logger.warning(  # a warning: options the names cannot tell (rnn_activation, mixture) are assumed
             "parameter file %s has no 'config' entry: read as %s (model, sizes and options inferred from "
             "its names and shapes, other options at their defaults)", path, cfg.to_json(),
         )  # fmt: skip
