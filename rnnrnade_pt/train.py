@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import logging
 import math
@@ -578,11 +579,12 @@ class Trainer:
             rows = list(csv.DictReader(fh))
         here = (PHASES.index(self.state.phase), self.state.epoch)
         keep = [r for r in rows if (PHASES.index(r["phase"]), int(r["epoch"])) <= here]
-        if len(keep) != len(rows):
-            with open(path, "w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, METRICS_FIELDS)
-                w.writeheader()
-                w.writerows(keep)
+        if len(keep) != len(rows):  # atomically: a kill now must not lose the rows kept
+            text = io.StringIO(newline="")
+            w = csv.DictWriter(text, METRICS_FIELDS)
+            w.writeheader()
+            w.writerows(keep)
+            atomic_write_text(path, text.getvalue())
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, interrupt_at_step: int | None = None) -> str:

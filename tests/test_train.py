@@ -125,6 +125,8 @@ def test_resume_mid_epoch_equals_uninterrupted(splits, tmp_path, changes):
     ck = load_checkpoint(os.path.join(run, "last.npz"))
     assert ck["state/phase"] == np.array("train") or str(ck["state/phase"]) == '"train"'
     assert int(ck["state/batch"]) > 0
+    with open(os.path.join(run, "metrics.csv"), "a") as fh:  # a row written after the checkpoint: dropped
+        fh.write("train,9,99,0,0,0,0,0\n")
     second = Trainer(cfg, run, splits, resume=True)
     assert second.fit() == "epochs"
     assert _same(_params(straight), _params(second))
