@@ -248,6 +248,8 @@ def _resolve_run_config(args, extra):
             cfg = RunConfig.from_json(fh.read())
         new = cfg.with_overrides((_config_pairs(args.config) if args.config else []) + pairs)
         changed = [k for k in _changed_keys(cfg, new) if k not in RESUMABLE]
+        if args.out and os.path.realpath(args.out) != os.path.realpath(args.resume):
+            changed.append(f"--out {args.out} (the run is {args.resume})")
         if changed:
             raise ConfigError(
                 f"--resume continues a run as configured; these differ from {path}: {', '.join(changed)} "

@@ -401,6 +401,7 @@ BAD_INPUTS = {
     "resume not a run": ("train --resume {t}", "not a run directory"),
     "resume corrupt checkpoint": ("train --resume {t}/run", "not a readable .npz"),
     "resume with a change": ("train --resume {t}/run --lr 0.5 --K 3", "model.K, train.lr"),
+    "resume into another --out": ("train --resume {t}/run --out {t}/new", "--out T/new (the run is T/run)"),
     "eval not a run": ("eval --run {t}", "not a run directory"),
     "eval absent checkpoint": ("eval --run {t}/untrained", "has no best.npz"),
     "eval corrupt checkpoint": ("eval --run {t}/run --checkpoint last", "not a readable .npz"),
@@ -415,6 +416,7 @@ BAD_INPUTS = {
 def test_every_bad_input_is_one_line_exit_2_and_overwrites_nothing(files, bad, capsys, case):
     argv, expected = BAD_INPUTS[case]
     code, out, err = run(capsys, *argv.format(d=files["dir"], t=bad).split())
+    expected = expected.replace("T/", f"{bad}/")
     assert (code, out) == (2, ""), err
     assert err.count("\n") == 1 and err.startswith("rnnrnade: error:") and expected in err, err
     assert (bad / "keep.npz").read_bytes() == b"precious"
