@@ -20,7 +20,9 @@ loadable.
 Batches are a pure function of (seed, phase, epoch), and every random stream of a run (initialisation,
 shuffling, orderings, the RNN-RBM's CD chains) follows ``train.seed``, with every generator's state in the
 checkpoints: a run resumed from a checkpoint taken at any step, mid-epoch included, ends with the same
-parameters, bit for bit, as one that was never interrupted.
+parameters, bit for bit, as one that was never interrupted. (One exception: PyTensor's JAX linker draws
+from its own copy of a shared generator, whose advanced state a checkpoint cannot read, so an RNN-RBM
+trained on JAX, which needs NumPyro for its Bernoulli draws, resumes with each shape's generator as seeded.)
 
 Preemption: SIGTERM (a cluster scheduler, ``docker stop``) and SIGINT (Ctrl-C) let the current step finish,
 write ``last.npz`` and raise :class:`TrainingInterrupted` (the CLI exits with status ``128 + signal``: 143,
