@@ -133,6 +133,7 @@ def ensembles(job, summary: dict) -> dict:
     ``{n: value}``, cached in ``<run>/ensembles.json`` (recomputed when the run was retrained); ``{}`` when
     :func:`~rnnrnade_pt.runs.evaluate_run` has no ``orderings`` option."""
     from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.npz import atomic_write_text
     from rnnrnade_pt.runs import evaluate_run, load_run
 
     if "orderings" not in inspect.signature(evaluate_run).parameters:
@@ -144,15 +145,18 @@ def ensembles(job, summary: dict) -> dict:
             return {int(k): v for k, v in json.load(fh).items()}
     run, test = load_run(job.run_dir), load_dataset(job.cfg.data)["test"]
     out = {n: evaluate_run(run, test, orderings=n)["loglik_per_frame"] for n in ENSEMBLES}
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(out, fh, indent=2)
+    atomic_write_text(path, json.dumps(out, indent=2))
     return out
 
 
 def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> list[dict]:
-    """The Gaussian and MoG records of every dataset and fold, cached in ``<run_root>/baselines/``."""
+    """The Gaussian and MoG records of every dataset and fold, cached in ``<run_root>/baselines/``; a failure
+    (this package's error: bad data) is a record with ``error``, never cached; any other exception is a bug
+    and propagates."""
     from rnnrnade_pt.baselines import MOG_COMPONENTS, baselines
     from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.errors import RnnRnadeError
+    from rnnrnade_pt.npz import atomic_write_text
 
     out = []
     for dataset in datasets:
@@ -164,7 +168,7 @@ def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> 
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
                     res = json.load(fh)
-                res = res if res.get("data") == key else None
+                res = res if res.get("data") == key and "error" not in res else None  # an old cached failure
             if res is None:
                 try:
                     res = baselines(
@@ -173,12 +177,11 @@ def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> 
                         components=QUICK_COMPONENTS if quick else MOG_COMPONENTS,
                         seed=0,
                     )
-                except Exception as e:  # noqa: BLE001  (one failing baseline is a cell, not a crash)
-                    res = {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
-                res["data"] = key
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "w", encoding="utf-8") as fh:
-                    json.dump(res, fh, indent=2)
+                    res["data"] = key
+                    atomic_write_text(path, json.dumps(res, indent=2))
+                except RnnRnadeError as e:  # a cell of the table, not cached: tried again next time
+                    logger.error("baselines of %s fold %d failed: %s", dataset, fold, e)
+                    res = {"error": str(e).splitlines()[0]}
             for m in ("gaussian", "mog"):
                 rec = {"name": f"{m}_{dataset}_fold{fold}", "method": m, "dataset": dataset, "fold": fold}
                 if "error" in res:
@@ -192,6 +195,8 @@ def run_records(jobs, summaries) -> list[dict]:
     """One record per run (and per ensemble size of the order-agnostic runs): ``name``, ``method``,
     ``dataset``, ``fold``, ``loglik`` (test, in the table's units), ``valid`` (best validation, data units:
     for choosing among grid points), ``wall_seconds``; or ``error``."""
+    from rnnrnade_pt.errors import RnnRnadeError
+
     out = []
     for job, s in zip(jobs, summaries, strict=True):
         method, dataset, fold = _job_key(job)
@@ -206,7 +211,7 @@ def run_records(jobs, summaries) -> list[dict]:
             continue
         try:
             ens = ensembles(job, s)
-        except Exception as e:  # noqa: BLE001
+        except RnnRnadeError as e:  # anything else is a bug
             logger.error("ensembles of %s failed: %s", job.name, e)
             ens = {}
         for n in ENSEMBLES:

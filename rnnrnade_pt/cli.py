@@ -2,7 +2,8 @@
 
 ``rnnrnade loglik``, ``grad`` (``--check``), ``init``, ``demo``, ``train``, ``eval``, ``sample``, ``plot`` and
 ``graph``; ``rnnrnade COMMAND --help`` for each. Bad input ends with one line on stderr and exit status 2;
-Ctrl-C during ``train`` saves ``last.npz`` and exits with status 130.
+SIGINT (Ctrl-C) or SIGTERM during ``train`` finishes the step, saves ``last.npz`` and exits with status
+``128 + signal`` (130, 143).
 """
 
 from __future__ import annotations
@@ -198,29 +199,39 @@ def _progress_factory():
     return lambda total, desc: tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
 
 
+RESUMABLE = ("train.epochs", "train.max_seconds", "train.backend", "train.checkpoint_seconds")
+
+
+def _config_pairs(path: str) -> list[tuple[str, object]]:
+    """The ``(section.key, value)`` pairs a run config file sets explicitly."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            d = json.load(fh)
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"config {path} is not valid JSON: {e}") from None
+    if not isinstance(d, dict) or not all(isinstance(v, dict) for v in d.values()):
+        raise ConfigError(f"config {path} must be a JSON object of sections")
+    return [(f"{section}.{k}", v) for section, keys in d.items() for k, v in keys.items()]
+
+
+def _changed_keys(old, new) -> list[str]:
+    """``section.key`` of every field that differs between two run configs (paths compared as files)."""
+    changed = []
+    for section, keys in old.to_dict().items():
+        for k, v in keys.items():
+            w = new.to_dict()[section][k]
+            if section == "data" and k in ("train", "valid", "test", "root") and v and w:
+                v, w = os.path.realpath(v), os.path.realpath(w)
+            if v != w:
+                changed.append(f"{section}.{k}")
+    return changed
+
+
 def _resolve_run_config(args, extra):
     from .config import RunConfig
 
-    if args.resume:
-        path = os.path.join(args.resume, "config.json")
-        if not os.path.exists(path):
-            raise ConfigError(f"{args.resume} is not a run directory (no config.json)")
-        with open(path, encoding="utf-8") as fh:
-            cfg = RunConfig.from_json(fh.read())
-        allowed = {"epochs", "train.epochs", "max_seconds", "train.max_seconds", "backend", "train.backend"}
-        bad = [k for k, _ in extra if k not in allowed]
-        if bad or args.config or args.data:
-            raise ConfigError(
-                "--resume continues a run as configured: only --epochs, --max-seconds, --backend may change"
-            )
-    elif args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                cfg = RunConfig.from_json(fh.read())
-        except OSError as e:
-            raise ConfigError(f"cannot read config {args.config}: {e.strerror}") from None
-    else:
-        cfg = RunConfig()
     pairs = []
     if args.data:
         pairs += [("data.dataset", "npz"), ("data.train", args.data), ("data.valid", args.valid)]
@@ -229,8 +240,32 @@ def _resolve_run_config(args, extra):
     for name in ("epochs", "max_seconds", "backend"):
         if getattr(args, name) is not None:
             pairs.append((f"train.{name}", getattr(args, name)))
-    if args.resume and args.max_seconds is None:
-        pairs.append(("train.max_seconds", None))  # a time budget belongs to one invocation
+    if args.resume:
+        path = os.path.join(args.resume, "config.json")
+        if not os.path.exists(path):
+            raise ConfigError(f"{args.resume} is not a run directory (no config.json)")
+        with open(path, encoding="utf-8") as fh:
+            cfg = RunConfig.from_json(fh.read())
+        new = cfg.with_overrides((_config_pairs(args.config) if args.config else []) + pairs)
+        changed = [k for k in _changed_keys(cfg, new) if k not in RESUMABLE]
+        if args.out and os.path.realpath(args.out) != os.path.realpath(args.resume):
+            changed.append(f"--out {args.out} (the run is {args.resume})")
+        if changed:
+            raise ConfigError(
+                f"--resume continues a run as configured; these differ from {path}: {', '.join(changed)} "
+                f"(only --epochs, --max-seconds, --backend, --checkpoint-seconds may change)"
+            )
+        if args.max_seconds is None:
+            new = new.override("train.max_seconds", None)  # a time budget belongs to one invocation
+        return new
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                cfg = RunConfig.from_json(fh.read())
+        except OSError as e:
+            raise ConfigError(f"cannot read config {args.config}: {e.strerror}") from None
+    else:
+        cfg = RunConfig()
     return cfg.with_overrides(pairs)
 
 
@@ -262,17 +297,11 @@ def cmd_train(args, extra) -> None:
         print(f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
               file=sys.stderr)  # fmt: skip
 
-    try:
-        summary = train_and_evaluate(
-            cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory(), samples=4,
-            seed=args.seed, announce=announce,
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        print(
-            f"rnnrnade: interrupted; saved {run_dir}/last.npz; continue with --resume {run_dir}",
-            file=sys.stderr,
-        )
-        raise SystemExit(130) from None
+    # SIGTERM / SIGINT: the library logs where the run stopped; run_reporting_errors exits 128 + signal
+    summary = train_and_evaluate(
+        cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory(), samples=4,
+        seed=args.seed, announce=announce,
+    )  # fmt: skip
     try:
         from .plots import learning_curve, sample_strip
 
@@ -486,7 +515,8 @@ def main(argv=None) -> int:
 
 def run_reporting_errors(prog: str, fn, *args) -> int:
     """Run a command: ``fn(*args)``'s exit status (0 when it returns None); bad input (this package's
-    errors, a missing or unreadable file) ends as one line on stderr and status 2, Ctrl-C as status 130.
+    errors, a missing or unreadable file) ends as one line on stderr and status 2, an interruption as status
+    ``128 + signal`` (130 for Ctrl-C).
     ``rnnrnade`` and the experiment scripts share it."""
     try:
         code = fn(*args)
@@ -499,7 +529,7 @@ def run_reporting_errors(prog: str, fn, *args) -> int:
         where = f" {e.filename}" if e.filename else ""
         print(f"{prog}: error:{where} {e.strerror or e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(e, "signum", 2)  # SIGINT: 2
     return int(code or 0)

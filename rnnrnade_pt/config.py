@@ -254,6 +254,9 @@ class TrainConfig:
         The graph trained and evaluated (:data:`rnnrnade_pt.models.rnade.GRAPHS`): ``fused`` (the fastest;
         the explicit gradient and orderless training, which need the fast graph's intermediates, use
         ``fast`` in its place), ``fast``, or the faithful ``scan``.
+    checkpoint_seconds : float
+        Write ``last.npz`` at least this often (seconds of wall time, mid-epoch too), so that a run killed
+        without warning (SIGKILL, a power cut) loses at most this much; 0: after every step.
     """
 
     optimizer: str = "adam"
@@ -285,6 +288,7 @@ class TrainConfig:
     fastmath: bool = False
     backend: str = "c"
     ordering: str = "fixed"
+    checkpoint_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         _check_fields(
@@ -310,6 +314,7 @@ class TrainConfig:
             "eval_sequences",
             "clip_norm",
             "weight_decay",
+            "checkpoint_seconds",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")

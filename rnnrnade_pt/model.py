@@ -24,7 +24,7 @@ from .compile import (
 )
 from .config import ModelConfig
 from .data.arrays import check_data
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .models import build, explicit_gradients, symbolic_gradients
 from .params import check_params, init_params, load_params, save_params, shared_params
 
@@ -112,8 +112,15 @@ class DensityModel:
             X, mask = pad_to_buckets(X, mask)
         return [X.astype(dtype), mask.astype(dtype)]
 
-    def loglik(self, X, mask=None, graph: str = "fast") -> Loglik:
-        """Log-likelihood of ``X`` (N x D for an RNADE; T x B x D with a T x B ``mask`` for RNN-RNADE)."""
+    def loglik(self, X, mask=None, graph: str = "fast", finite: bool = True) -> Loglik:
+        """Log-likelihood of ``X`` (N x D for an RNADE; T x B x D with a T x B ``mask`` for RNN-RNADE).
+
+        Raises
+        ------
+        DataError
+            With ``finite`` (the default), when a frame's log-likelihood is not finite (finite data far
+            out of the model's range overflow), naming its sequence, frame and largest value.
+        """
         T, B = np.shape(X)[:2]
         inputs = self._inputs(X, mask)
         fn = self._function("loglik", graph, inputs[0].shape)
@@ -122,8 +129,12 @@ class DensityModel:
             if np.ndim(X) == 2:  # one sequence given as T x D
                 B = 1
             per_frame = per_frame[:T, :B]  # drop bucket padding (JAX)
-            return Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
-        return Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
+            ll = Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
+        else:
+            ll = Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
+        if finite:
+            _check_finite(ll.per_frame, np.asarray(X), "log-likelihood")
+        return ll
 
     def gradients(self, X, mask=None, method: str = "symbolic", graph: str = "fast") -> tuple[float, dict]:
         """The total log-likelihood and its gradient w.r.t. every parameter.
@@ -140,6 +151,10 @@ class DensityModel:
         inputs = self._inputs(X, mask)
         out = self._function(method, graph, inputs[0].shape)(*inputs)
         grads = {n: np.asarray(g, dtype=np.float64) for n, g in zip(self.shared, out[1:], strict=True)}
+        bad = [n for n, g in grads.items() if not np.all(np.isfinite(g))]
+        if bad or not np.isfinite(out[0]):
+            self.loglik(X, mask, graph=graph)  # names the frame whose log-likelihood is not finite
+            raise DataError(f"the gradient of the log-likelihood is not finite for parameter(s) {bad}")
         return float(out[0]), grads
 
     # training and generation, as the tutorial's RnnRbm.train / generate -----------------------------------
@@ -198,6 +213,25 @@ class DensityModel:
         if not self.cfg.recurrent:
             return sample(self, n, seed=seed)
         return sample(self, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
+
+
+def _check_finite(values: np.ndarray, X: np.ndarray, what: str) -> None:
+    """A :class:`DataError` naming the first non-finite entry of ``values`` (per frame: T x B, or N rows;
+    one sequence of T frames is T x 1) and the largest value of its frame of ``X``."""
+    bad = np.argwhere(~np.isfinite(values))
+    if not bad.size:
+        return
+    idx = tuple(int(i) for i in bad[0])
+    if len(idx) == 2:  # frame t of sequence b
+        frame = X[idx[0], idx[1]] if X.ndim == 3 else X[idx[0]]
+        where = f"sequence {idx[1]}, frame {idx[0]}"
+    else:
+        frame, where = X[idx[0]], f"row {idx[0]}"
+    d = int(np.argmax(np.abs(frame)))
+    raise DataError(
+        f"the {what} is {values[idx]} at {where} ({len(bad)} such in all) although the data are finite: "
+        f"its largest value, {frame[d]:.6g} in dimension {d}, is far out of the model's range"
+    )
 
 
 class _OneModel(DensityModel):

@@ -1,4 +1,4 @@
-"""Safe ``.npz`` input and output: pickle-free reads with one-line errors, atomic writes."""
+"""Safe file input and output: pickle-free ``.npz`` reads with one-line errors, atomic writes."""
 
 from __future__ import annotations
 
@@ -10,22 +10,30 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["atomic_write_npz", "read_npz"]
+__all__ = ["atomic_write", "atomic_write_npz", "atomic_write_text", "read_npz"]
 
 
 def atomic_write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` so that a crash at any moment leaves the old file intact.
+    """Write ``arrays`` to ``path`` as ``.npz`` so that a crash at any moment leaves the old file intact
+    (see :func:`atomic_write`)."""
+    atomic_write(path, lambda fh: np.savez(fh, **arrays), suffix=".npz")
 
-    The archive is written to a temporary file in the same directory, flushed and fsynced, then renamed
-    over ``path`` (atomic on POSIX).
-    """
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` so that a crash at any moment leaves the old file intact."""
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def atomic_write(path: str | os.PathLike, write, suffix: str = "") -> None:
+    """Call ``write(binary file)`` on a temporary file in ``path``'s directory, flush and fsync it, then
+    rename it over ``path`` (atomic on POSIX); on any failure the temporary file is removed."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -53,9 +61,10 @@ def read_npz(path: str | os.PathLike, what: str, error: type[Exception]) -> dict
     if os.path.isdir(path):
         raise error(f"{what} file {path} is a directory")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError("a plain .npy array, not an .npz archive")
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array: no context manager
+            raise ValueError("a plain .npy array, not an .npz archive")
+        with npz:
             return {k: npz[k] for k in npz.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, io.UnsupportedOperation, KeyError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -4,7 +4,8 @@ A parameter file is an ``.npz`` holding exactly one array per parameter, under t
 ``config`` entry (the :class:`~rnnrnade_pt.config.ModelConfig` as a JSON string). It loads with NumPy alone,
 ``np.load(path, allow_pickle=False)``. Training checkpoints add optimiser and run state under keys that
 contain a ``/`` (``opt/m/W``, ``state/epoch``, ...); :func:`load_params` reads the parameters and ignores
-those.
+those. A file from another program, without ``config``, is read when its names are exactly one model's
+and its shapes agree (:func:`infer_config`).
 
 ======================  ===========  ==================================================================
 name                    shape        role
@@ -30,12 +31,13 @@ References
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 
 import numpy as np
 
-from .config import ModelConfig
+from .config import COMPONENTS, MODELS, ModelConfig
 from .errors import ConfigError, ParamsError
 from .npz import atomic_write_npz, read_npz
 
@@ -46,7 +48,19 @@ __all__ = [
     "check_params",
     "save_params",
     "load_params",
+    "infer_config",
 ]
+
+logger = logging.getLogger(__name__)
+
+# where each model's sizes are read from (parameter, axis), for files without a config
+_SIZES = {
+    "rnade": {"D": ("rho", 0), "H": ("W", 0), "K": ("b_alpha", 1)},
+    "rnn-rnade": {"D": ("rho", 0), "H": ("W", 0), "K": ("b_alpha", 1), "R": ("h0", 0)},
+    "rnn-nade": {"D": ("bv", 0), "H": ("bh", 0), "R": ("bu", 0)},
+    "rnn-rbm": {"D": ("bv", 0), "H": ("bh", 0), "R": ("bu", 0)},
+    "gaussian-rnn": {"D": ("b_mu", 0), "R": ("h0", 0)},
+}
 
 
 def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -134,6 +148,57 @@ def check_params(values: Mapping[str, np.ndarray], cfg: ModelConfig, source: str
     return out
 
 
+def _candidate(model: str, values: Mapping[str, np.ndarray]) -> ModelConfig:
+    """The config of ``model`` that ``values``' names and shapes imply (options at their defaults)."""
+    sizes = {}
+    for size, (name, axis) in _SIZES[model].items():
+        shape = np.shape(values[name]) if name in values else ()
+        if len(shape) <= axis:
+            raise ParamsError(f"no parameter {name} with an axis {axis} to give {size}")
+        sizes[size] = int(shape[axis])
+    options = {}
+    if model in ("rnade", "rnn-rnade"):
+        options["fold_c_into_W"] = "c" not in values
+    if model == "rnn-rnade":
+        options["conditioned"] = tuple(c for c in COMPONENTS if f"W_{c}" in values)
+        options["condition_c"] = "W_c" in values
+    try:
+        return ModelConfig(model=model, **sizes, **options)
+    except ConfigError as e:
+        raise ParamsError(str(e)) from None
+
+
+def infer_config(values: Mapping[str, np.ndarray], source: str = "parameters") -> ModelConfig:
+    """The model config of parameters that come without one (a file written by another program).
+
+    The names decide the model (and the RNADE family's ``conditioned``, ``condition_c`` and
+    ``fold_c_into_W``), the shapes ``D``, ``H``, ``K`` and ``R``; every other option keeps its default (the
+    supplement's choices, :class:`~rnnrnade_pt.config.ModelConfig`).
+
+    Raises
+    ------
+    ParamsError
+        When the names and shapes are those of no model; the message names the closest model's first
+        missing, unexpected or mis-shaped parameter.
+    """
+    found, why = [], []
+    for model in MODELS:
+        try:
+            cfg = _candidate(model, values)
+            check_params(values, cfg, source)
+        except ParamsError as e:
+            distance = len(set(values) ^ set(param_shapes(ModelConfig(model=model))))
+            why.append((distance, f"as {model}: {str(e).removeprefix(source + ': ')}"))
+            continue
+        found.append(cfg)
+    if len(found) != 1:
+        reason = min(why)[1] if not found else f"it fits {[c.model for c in found]}"
+        raise ParamsError(
+            f"{source} has no 'config' entry, and its names and shapes are those of no model ({reason})"
+        )
+    return found[0]
+
+
 def save_params(path: str | os.PathLike, values: Mapping[str, np.ndarray], cfg: ModelConfig) -> None:
     """Save parameters (checked against ``cfg``) and the config to an ``.npz`` file, atomically."""
     arrays = check_params(values, cfg)
@@ -142,7 +207,8 @@ def save_params(path: str | os.PathLike, values: Mapping[str, np.ndarray], cfg: 
 
 
 def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndarray]]:
-    """Load a parameter file written by :func:`save_params`.
+    """Load a parameter file written by :func:`save_params`, or one without ``config`` whose names and
+    shapes are one model's (:func:`infer_config`, logged).
 
     Returns
     -------
@@ -153,7 +219,12 @@ def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndar
     arrays = read_npz(path, "parameter", ParamsError)
     arrays = {k: v for k, v in arrays.items() if "/" not in k}  # run checkpoints add state under "x/y" keys
     if "config" not in arrays:
-        raise ParamsError(f"parameter file {path} has no 'config' entry (written by another program?)")
+        cfg = infer_config(arrays, source=f"parameter file {path}")
+        logger.warning(  # a warning: options the names cannot tell (rnn_activation, mixture) are assumed
+            "parameter file %s has no 'config' entry: read as %s (model, sizes and options inferred from "
+            "its names and shapes, other options at their defaults)", path, cfg.to_json(),
+        )  # fmt: skip
+        return cfg, check_params(arrays, cfg, source=f"parameter file {path}")
     raw = arrays.pop("config")
     if raw.shape != () or raw.dtype.kind not in "US":
         raise ParamsError(f"parameter file {path}: 'config' must be a JSON string")

@@ -194,40 +194,42 @@ def train_and_evaluate(
         evaluating included), ``best_valid_loglik_per_frame``, ``n_params``, ``test`` (see
         :func:`evaluate_run`, when there is a test split) and ``samples`` (a path); also written to
         ``run_dir/results.json``. ``announce()``, if given, is called once the data and checkpoint
-        are checked, before training. A ``KeyboardInterrupt`` propagates after ``last.npz`` is saved.
+        are checked, before training. SIGTERM and SIGINT end it with
+        :class:`~rnnrnade_pt.train.TrainingInterrupted`: during training after the current step and a saved
+        ``last.npz``, outside training at once (logging what ``last.npz`` holds). The run directory is
+        locked throughout (:func:`~rnnrnade_pt.train.run_lock`).
     """
     import json
     import time
 
-    from .npz import atomic_write_npz
-    from .train import Trainer
+    from .npz import atomic_write_npz, atomic_write_text
+    from .train import Trainer, run_lock, stop_signals
 
     start = time.perf_counter()
     if splits is None:
         from .data.datasets import load_dataset
 
         splits = load_dataset(cfg.data)
-    trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
-    if announce is not None:
-        announce()
-    reason = trainer.fit()
-    st = trainer.state
-    summary = {"run": run_dir, "model": cfg.model.model, "stopped": reason, "epochs": st.epoch,
-               "seconds": round(st.seconds, 1), "best_valid_loglik_per_frame": st.best_valid,
-               "n_params": n_params(cfg.model)}  # fmt: skip
-    if os.path.exists(os.path.join(run_dir, "best.npz")):
-        run = load_run(run_dir, "best")
-        if splits.get("test"):
-            test = splits["test"][: cfg.train.eval_sequences or None]
-            summary["test"] = evaluate_run(run, test, orderings=orderings)
-        if samples and cfg.model.recurrent:
-            out = os.path.join(run_dir, "samples.npz")
-            S = sample_run(run, samples, steps=sample_steps, seed=seed)
-            atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
-            summary["samples"] = out
+    # training, evaluation and results.json: one process at a time, and a signal ends them cleanly
+    with run_lock(run_dir), stop_signals(run_dir):
+        trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
+        if announce is not None:
+            announce()
+        reason = trainer.fit()
+        st = trainer.state
+        summary = {"run": run_dir, "model": cfg.model.model, "stopped": reason, "epochs": st.epoch,
+                   "seconds": round(st.seconds, 1), "best_valid_loglik_per_frame": st.best_valid,
+                   "n_params": n_params(cfg.model)}  # fmt: skip
+        if os.path.exists(os.path.join(run_dir, "best.npz")):
+            run = load_run(run_dir, "best")
+            if splits.get("test"):
+                test = splits["test"][: cfg.train.eval_sequences or None]
+                summary["test"] = evaluate_run(run, test, orderings=orderings)
+            if samples and cfg.model.recurrent:
+                out = os.path.join(run_dir, "samples.npz")
+                S = sample_run(run, samples, steps=sample_steps, seed=seed)
+                atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
+                summary["samples"] = out
     summary["wall_seconds"] = round(time.perf_counter() - start, 1)
-    tmp = os.path.join(run_dir, "results.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(summary, fh, indent=2)
-    os.replace(tmp, os.path.join(run_dir, "results.json"))
+    atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
     return summary

@@ -126,8 +126,10 @@ def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict
     The config travels as JSON, so a worker needs nothing but this package. Returns the
     :func:`~rnnrnade_pt.runs.train_and_evaluate` summary with ``name`` added, the stored one when the run
     directory already holds results of the same config (``reused: True``), or ``{"name", "run", "error"}``
-    with a one-line message when the run fails (a bad config, missing data, ...), so that one broken job does
-    not stop a sweep.
+    with a one-line message when the run fails as runs can (this package's errors: a bad config, missing or
+    bad data, a diverged run), so that one such job does not stop a sweep. The failure is not stored: the
+    next sweep tries the job again. Any other exception is a bug: it propagates, with its traceback, and
+    stops the sweep.
     """
     from .runs import train_and_evaluate
 
@@ -146,16 +148,9 @@ def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict
         resume = os.path.exists(os.path.join(run_dir, "last.npz")) and not os.path.exists(results)
         summary = train_and_evaluate(cfg, run_dir, resume=resume)
         return {**summary, "name": name, "reused": False}
-    except RnnRnadeError as e:
+    except RnnRnadeError as e:  # an expected failure; anything else is a bug and stops the sweep
         logger.error("run %s failed: %s", name, e)
         return {"name": name, "run": run_dir, "error": str(e).splitlines()[0]}
-    except Exception as e:  # noqa: BLE001  (a sweep reports a failing run and goes on)
-        logger.exception("run %s failed", name)
-        return {
-            "name": name,
-            "run": run_dir,
-            "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
-        }
 
 
 def run_jobs(

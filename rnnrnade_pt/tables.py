@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import ConfigError
+from .npz import atomic_write_text
 
 __all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "replace_block"]
 
@@ -67,7 +68,4 @@ def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
         raise ConfigError(f"{path} must hold the markers {begin} and {end}, once each and in that order")
     head, rest = doc.split(begin)
     _, tail = rest.split(end)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(head + begin + "\n" + text.rstrip("\n") + "\n" + end + tail)
-    os.replace(tmp, path)
+    atomic_write_text(path, head + begin + "\n" + text.rstrip("\n") + "\n" + end + tail)

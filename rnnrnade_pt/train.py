@@ -5,7 +5,9 @@ A run is a directory::
     config.json    the resolved RunConfig
     metrics.csv    phase, epoch, step, train/valid log-likelihood per frame, gradient norm, lr, seconds
     best.npz       parameters with the best validation log-likelihood so far
-    last.npz       parameters, optimiser state and run state after the last epoch (or interruption)
+    last.npz       parameters, optimiser state and run state: at the start, every ``checkpoint_seconds``,
+                   at each epoch's end and on SIGTERM / SIGINT
+    train.lock     the process training in the directory (a lock held while it runs)
     curve.png      learning curves (with the ``plot`` extra)
 
 Checkpoints hold the parameters under the supplement's names plus ``config`` (so that
@@ -15,8 +17,19 @@ the standardisation statistics (``data/standardize_mean``, ``data/standardize_st
 (``run/config``). Every write is atomic, so killing the process at any moment leaves the previous checkpoint
 loadable.
 
-Batches are a pure function of (seed, phase, epoch): a run resumed from a checkpoint taken at any step,
-mid-epoch included, ends with the same parameters, bit for bit, as one that was never interrupted.
+Batches are a pure function of (seed, phase, epoch), and every random stream of a run (initialisation,
+shuffling, orderings, the RNN-RBM's CD chains) follows ``train.seed``, with every generator's state in the
+checkpoints: a run resumed from a checkpoint taken at any step, mid-epoch included, ends with the same
+parameters, bit for bit, as one that was never interrupted. (One exception: PyTensor's JAX linker draws
+from its own copy of a shared generator, whose advanced state a checkpoint cannot read, so an RNN-RBM
+trained on JAX, which needs NumPyro for its Bernoulli draws, resumes with each shape's generator as seeded.)
+
+Preemption: SIGTERM (a cluster scheduler, ``docker stop``) and SIGINT (Ctrl-C) let the current step finish,
+write ``last.npz`` and raise :class:`TrainingInterrupted` (the CLI exits with status ``128 + signal``: 143,
+130); a second signal stops at once, leaving the last checkpoint. ``last.npz`` is also written every
+``train.checkpoint_seconds``, so SIGKILL loses at most that much training. While a process trains in a run
+directory it holds ``train.lock`` (an advisory ``flock``, released by the system when the process dies, so
+a stale lock never blocks a resume); a second process is refused (:func:`run_lock`).
 
 Order-agnostic training (``ordering="orderless"``, RNADE only): every example of every step gets its own
 uniformly random ordering of the dimensions, fed to the graph as precedence masks ``M``
@@ -36,11 +49,15 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,13 +71,16 @@ from .config import ModelConfig, RunConfig
 from .errors import ConfigError, ParamsError, RnnRnadeError
 from .model import DensityModel, model_class
 from .models import build, build_rnade, explicit_gradients, model_module
-from .npz import atomic_write_npz, read_npz
+from .npz import atomic_write_npz, atomic_write_text, read_npz
 from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
 from .orderings import precedence_masks, random_orderings
 from .params import check_params, init_params, param_shapes, weight_names
 
 __all__ = [
     "TrainingStopped",
+    "TrainingInterrupted",
+    "run_lock",
+    "stop_signals",
     "RunState",
     "TrainStep",
     "build_train_step",
@@ -79,6 +99,120 @@ PHASES = ("pretrain", "train")
 
 class TrainingStopped(RnnRnadeError):
     """Training stopped early (too many non-finite steps); a usable checkpoint was written."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """A signal (``signum``: SIGTERM, SIGINT) stopped training after a step; ``last.npz`` was written."""
+
+    def __init__(self, signum: int, message: str = ""):
+        super().__init__(message)
+        self.signum = signum
+
+
+LOCK_FILE = "train.lock"
+_HELD_LOCKS: dict[str, int] = {}  # real path of a run directory -> depth of run_lock in this process
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: str):
+    """Hold ``run_dir/train.lock`` (created with the directory): one training process per run directory.
+
+    The lock is an advisory ``flock`` on the file, which the system releases when its process ends however
+    it ends (SIGKILL included), so the file of a dead process blocks nothing. Re-entrant within a process.
+
+    Raises
+    ------
+    ConfigError
+        Another live process holds the lock (its pid is named).
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    key = os.path.realpath(run_dir)
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[key] -= 1
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        logger.debug("no fcntl: %s is not locked", run_dir)
+        yield
+        return
+    path = os.path.join(run_dir, LOCK_FILE)
+    fh = open(path, "a+", encoding="utf-8")  # held for the duration of the context
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            pid = fh.read().strip() or "?"
+            raise ConfigError(
+                f"{run_dir} is in use: process {pid} is training in it (wait for it to end, or stop it)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        _HELD_LOCKS[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD_LOCKS[key]
+    finally:
+        fh.close()  # releases the flock
+
+
+class _StopSignals:
+    """While active (main thread only), SIGTERM and SIGINT are caught. Deferred (training): the first sets
+    ``signum``, for the loop to stop after its step; a second raises :class:`TrainingInterrupted` at once.
+    Not deferred (outside the steps: loading, evaluating; ``run_dir`` given): the first raises at once,
+    with a logged message saying what ``last.npz`` holds. Outside the main thread (a Dask worker) it does
+    nothing."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, deferred: bool = True, run_dir: str | None = None):
+        self.deferred = deferred
+        self.run_dir = run_dir
+        self.signum: int | None = None
+        self._old: dict = {}
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self.deferred and self.signum is None:
+            self.signum = signum
+            logger.warning("%s received: stopping after the current step", name)
+            return
+        if self.deferred:
+            msg = f"interrupted by a second {name}: stopped at once; last.npz holds the last checkpoint"
+        elif os.path.exists(os.path.join(self.run_dir, "last.npz")):
+            msg = (
+                f"interrupted by {name} outside a training step; {self.run_dir}/last.npz holds the run; "
+                f"continue with: rnnrnade train --resume {self.run_dir}"
+            )
+        else:
+            msg = f"interrupted by {name} before training began; nothing to resume"
+        logger.warning(msg)
+        raise TrainingInterrupted(signum, msg)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, old in self._old.items():
+            signal.signal(s, old)
+        self._old = {}
+
+
+def stop_signals(run_dir: str) -> _StopSignals:
+    """A context in which SIGTERM and SIGINT raise :class:`TrainingInterrupted` at once, logging what
+    ``run_dir/last.npz`` holds (around loading and evaluating a run; :meth:`Trainer.fit` defers them to the
+    end of a step)."""
+    return _StopSignals(deferred=False, run_dir=run_dir)
 
 
 @dataclass
@@ -320,9 +454,12 @@ class Trainer:
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
-        self.rngs: dict = {}  # name -> shared random generator of a training graph (saved under rng/)
+        self.rngs: dict = {}  # checkpoint key (rng/...) -> shared random generator of a training graph
         self._ckpt = ckpt
         self._session = 0.0
+        self._saved_at = time.monotonic()  # when last.npz was last written
+        self._stop = _StopSignals()
+        self._interrupt_at_step: int | None = None
         self._param_norms: list = []  # this epoch's per-parameter gradient norms (log_grad_norms)
 
     # ------------------------------------------------------------------------------------------------
@@ -345,9 +482,7 @@ class Trainer:
             prefix = "pretrain_opt" if phase == "pretrain" else "opt"
             shared_state = next((s.state for k, s in self.steps.items() if k[0] == phase), None)
             for name, var in (getattr(g, "rngs", None) or {}).items():
-                if name not in self.rngs and self._ckpt is not None and f"rng/{name}" in self._ckpt:
-                    var.set_value(_generator(str(self._ckpt[f"rng/{name}"])), borrow=True)
-                self.rngs[name] = var
+                self.rngs[self._seed_generator(var, name, phase, key[1])] = var
             step = build_train_step(g, tcfg, prefix=prefix, backend=tcfg.backend, state=shared_state)
             if self._ckpt is not None and shared_state is None:
                 for name, var in step.state.items():
@@ -355,6 +490,18 @@ class Trainer:
                         var.set_value(self._ckpt[name].astype(var.dtype))
             self.steps[key] = step
         return self.steps[key]
+
+    def _seed_generator(self, var, name: str, phase: str, shape: tuple | None) -> str:
+        """Put a training graph's random generator (e.g. the RNN-RBM's CD chain) in its checkpointed state,
+        or else seed it from (seed, phase, shape); return its checkpoint key, ``rng/<name>`` (plus
+        ``@<shape>`` for each static shape's graph under JAX, each with its own stream)."""
+        ckey = f"rng/{name}" + ("" if shape is None else "@" + "x".join(map(str, shape)))
+        if self._ckpt is not None and ckey in self._ckpt:
+            var.set_value(_generator(str(self._ckpt[ckey])), borrow=True)
+        else:
+            seed = [self.cfg.train.seed, 11, PHASES.index(phase), *(shape or ())]
+            var.set_value(np.random.default_rng(seed), borrow=True)
+        return ckey
 
     def _epoch_batches(self, phase: str, epoch: int) -> list:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
@@ -378,12 +525,12 @@ class Trainer:
             from .data.sequences import eval_batches
 
             for X, mask in eval_batches(seqs, batch_size):
-                ll = self.model.loglik(X, mask, graph=self.cfg.train.graph)
+                ll = self.model.loglik(X, mask, graph=self.cfg.train.graph, finite=False)
                 total, frames = total + ll.total, frames + ll.frames
         else:
             rows = np.concatenate(seqs)
             for i in range(0, rows.shape[0], 4096):
-                ll = self.model.loglik(rows[i : i + 4096], graph=self.cfg.train.graph)
+                ll = self.model.loglik(rows[i : i + 4096], graph=self.cfg.train.graph, finite=False)
                 total, frames = total + ll.total, frames + ll.frames
         return total / frames + self.log_jacobian
 
@@ -403,14 +550,16 @@ class Trainer:
                 }
             )
         arrays.update(self.state.to_arrays())
-        for rng_name, var in self.rngs.items():
-            arrays[f"rng/{rng_name}"] = np.array(json.dumps(var.get_value().bit_generator.state))
+        for ckey, var in self.rngs.items():
+            arrays[ckey] = np.array(json.dumps(var.get_value().bit_generator.state))
         if self._ckpt is not None:
             arrays.update({k: v for k, v in self._ckpt.items() if k.startswith("rng/") and k not in arrays})
         if self.standardizer is not None:
             arrays.update({f"data/{k}": v for k, v in self.standardizer.to_arrays().items()})
         path = os.path.join(self.run_dir, name)
         atomic_write_npz(path, arrays)
+        if name == "last.npz":
+            self._saved_at = time.monotonic()
         return path
 
     def _write_metrics(self, row: dict) -> None:
@@ -433,15 +582,20 @@ class Trainer:
             rows = list(csv.DictReader(fh))
         here = (PHASES.index(self.state.phase), self.state.epoch)
         keep = [r for r in rows if (PHASES.index(r["phase"]), int(r["epoch"])) <= here]
-        if len(keep) != len(rows):
-            with open(path, "w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, METRICS_FIELDS)
-                w.writeheader()
-                w.writerows(keep)
+        if len(keep) != len(rows):  # atomically: a kill now must not lose the rows kept
+            text = io.StringIO(newline="")
+            w = csv.DictWriter(text, METRICS_FIELDS)
+            w.writeheader()
+            w.writerows(keep)
+            atomic_write_text(path, text.getvalue())
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, interrupt_at_step: int | None = None) -> str:
         """Train until the epochs, the time budget or early stopping end it.
+
+        Holds the run directory's lock (:func:`run_lock`) and, in the main thread, catches SIGTERM and
+        SIGINT (see the module docstring). A fresh run writes ``last.npz`` before its first step, so that
+        it can be resumed from any moment.
 
         Returns
         -------
@@ -450,30 +604,52 @@ class Trainer:
 
         Raises
         ------
-        KeyboardInterrupt
-            After saving ``last.npz`` (Ctrl-C; ``interrupt_at_step`` simulates one, for tests).
+        TrainingInterrupted
+            After a SIGTERM or SIGINT, with ``last.npz`` saved (``interrupt_at_step`` simulates a SIGINT
+            before that training step, for tests). A ``KeyboardInterrupt``.
         TrainingStopped
             After ``max_nan_failures`` rejected steps, with ``last.npz`` saved.
+        ConfigError
+            Another process is training in the run directory.
         """
-        os.makedirs(self.run_dir, exist_ok=True)
-        self._trim_metrics()
-        with open(os.path.join(self.run_dir, "config.json.tmp"), "w", encoding="utf-8") as fh:
-            fh.write(self.cfg.to_json() + "\n")
-        os.replace(os.path.join(self.run_dir, "config.json.tmp"), os.path.join(self.run_dir, "config.json"))
-        tcfg = self.cfg.train
-        if self.state.phase == "pretrain" and not self._pretraining():
-            self.state.phase = "train"
-        try:
-            if self.state.phase == "pretrain":
-                reason = self._run_phase("pretrain", tcfg.pretrain_epochs, interrupt_at_step)
-                if reason == "max_seconds":
-                    return reason
-                self.state = RunState(phase="train", seconds=self.state.seconds, lr_scale=1.0)
-            return self._run_phase("train", tcfg.epochs, interrupt_at_step)
-        finally:
-            self._ckpt = None
+        with run_lock(self.run_dir), _StopSignals() as self._stop:
+            self._interrupt_at_step = interrupt_at_step
+            self._trim_metrics()
+            atomic_write_text(os.path.join(self.run_dir, "config.json"), self.cfg.to_json() + "\n")
+            tcfg = self.cfg.train
+            if self.state.phase == "pretrain" and not self._pretraining():
+                self.state.phase = "train"
+            if self._ckpt is None:
+                self.save_checkpoint("last.npz")
+            try:
+                if self.state.phase == "pretrain":
+                    reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
+                    if reason == "max_seconds":
+                        return reason
+                    self.state = RunState(phase="train", seconds=self.state.seconds, lr_scale=1.0)
+                return self._run_phase("train", tcfg.epochs)
+            finally:
+                self._ckpt = None
 
-    def _run_phase(self, phase: str, n_epochs: int, interrupt_at_step: int | None) -> str:
+    def _check_stop(self, phase: str, start: float) -> None:
+        """After a SIGTERM or SIGINT (or at ``interrupt_at_step``): save ``last.npz``, log where the run
+        stopped and how to continue it, and raise :class:`TrainingInterrupted`."""
+        st = self.state
+        if self._interrupt_at_step is not None and st.step == self._interrupt_at_step and phase == "train":
+            self._stop.signum = signal.SIGINT
+        if self._stop.signum is None:
+            return
+        st.seconds += time.perf_counter() - start
+        path = self.save_checkpoint("last.npz")
+        name = signal.Signals(self._stop.signum).name
+        msg = (
+            f"interrupted by {name} in {phase} epoch {st.epoch + 1} (batch {st.batch}, step {st.step}); "
+            f"saved {path}; continue with: rnnrnade train --resume {self.run_dir}"
+        )
+        logger.warning(msg)
+        raise TrainingInterrupted(self._stop.signum, msg)
+
+    def _run_phase(self, phase: str, n_epochs: int) -> str:
         tcfg, st = self.cfg.train, self.state
         dtype = self.cfg.model.dtype
         static = needs_static_shapes(tcfg.backend)
@@ -492,8 +668,6 @@ class Trainer:
             start = time.perf_counter()
             try:
                 while st.batch < steps_per_epoch:
-                    if interrupt_at_step is not None and st.step == interrupt_at_step and phase == "train":
-                        raise KeyboardInterrupt
                     lr = learning_rate(tcfg, st.step, total_steps, steps_per_epoch) * st.lr_scale
                     batch = batches[st.batch]
                     if static and len(batch) == 2:
@@ -502,6 +676,7 @@ class Trainer:
                     if tcfg.ordering == "orderless":
                         batch.append(self._ordering_masks(phase, st.epoch, st.batch, batch[0].shape[0]))
                     step_fn = self._step_fn(phase, batch[0].shape)
+                    self._check_stop(phase, start)
                     total, frames, norm, ok, *param_norms = step_fn.fn(*batch, np.asarray(lr, dtype=dtype))
                     if not bool(ok):
                         start = self._reject_step(start)
@@ -526,10 +701,12 @@ class Trainer:
                         self.save_checkpoint("last.npz")
                         logger.info("time budget of %.0f s reached; saved last.npz", tcfg.max_seconds)
                         return "max_seconds"
-            except KeyboardInterrupt:
-                st.seconds += time.perf_counter() - start
-                self.save_checkpoint("last.npz")
-                raise
+                    if time.monotonic() - self._saved_at >= tcfg.checkpoint_seconds:
+                        st.seconds += time.perf_counter() - start
+                        self._session += time.perf_counter() - start
+                        start = time.perf_counter()
+                        self.save_checkpoint("last.npz")
+                        logger.debug("periodic checkpoint at step %d", st.step)
             finally:
                 if bar is not None:
                     bar.close()

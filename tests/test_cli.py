@@ -273,3 +273,152 @@ def test_experiment_scripts_report_bad_input_in_one_line(script, args, message):
         and done.stderr.startswith(f"{script}: error: ")
         and message in done.stderr
     )
+
+
+# -- every bad input, one table ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory, files):
+    """Bad files of every kind beside good ones, a fake run directory (config + checkpoints, untrained) and
+    ``keep.npz``, an output that no failing command may touch."""
+    from tiny import tiny
+
+    t = tmp_path_factory.mktemp("bad")
+    d, X, mask = files["dir"], files["X"], files["mask"]
+    good = {"X": np.nan_to_num(X), "mask": mask}
+
+    def data(name, **changes):
+        atomic_write_npz(t / f"{name}.npz", {**good, **changes})
+
+    data("nan", X=np.full(X.shape, np.nan))
+    data("inf", X=np.full(X.shape, np.inf))
+    data("complex", X=X.astype(complex))
+    data("strings", X=np.full(X.shape, "a"))
+    np.savez(t / "object.npz", X=np.array([X, None], dtype=object), mask=mask)  # needs a pickle to read
+    data("wrong_D", X=np.zeros((5, 3, 4)))
+    data("mask_shape", mask=np.ones((5, 2)))
+    data("mask_negative", mask=-mask)
+    data("mask_nan", mask=np.where(mask > 0, np.nan, 0.0))
+    data("empty_sequence", mask=np.where(np.arange(3) == 1, 0.0, mask))
+    data("no_frames", X=np.zeros((0, 3, 3)), mask=np.ones((0, 3)))
+    atomic_write_npz(t / "no_X.npz", {"Y": X})
+    big = np.nan_to_num(X)
+    big[1, 2, 1] = 1e200
+    data("huge", X=big)
+    atomic_write_npz(t / "huge_rnade.npz", {"X": np.array([[0.0, 0, 0], [0, 0, -1e200]])})
+    (t / "trunc.npz").write_bytes((d / "x.npz").read_bytes()[:100])
+    (t / "text.npz").write_text("not a zip")
+    (t / "dir.npz").mkdir()
+    np.save(t / "plain.npy", X)
+    values, cfg_json = files["values"], np.array(CFG.to_json())
+
+    def params(name, drop=(), **changes):
+        v = {k: a for k, a in {**values, "config": cfg_json, **changes}.items() if k not in drop}
+        atomic_write_npz(t / f"{name}.npz", v)
+
+    params("p_missing", drop=("W3",))
+    params("p_misshaped", W3=np.zeros((2, 2)))
+    params("p_nan", W=np.full((4, 3), np.nan))
+    params("p_inf", b_mu=np.full((3, 2), -np.inf))
+    params("p_complex", W=values["W"].astype(complex))
+    params("p_strings", W=np.full((4, 3), "w"))
+    params("p_no_model", drop=("config",), extra=np.zeros(3))
+    params("p_inconsistent", drop=("config",), W3=np.zeros((4, 4)))
+    params("p_bad_json", config=np.array("{not json"))
+    params("p_unknown_key", config=np.array(json.dumps({**CFG.to_dict(), "colour": 1})))
+    params("p_config_numbers", config=np.arange(3.0))
+    (t / "cfg_bad.json").write_text("{not json")
+    (t / "cfg_lr.json").write_text(json.dumps({"train": {"lr": "fast"}}))
+    (t / "cfg_key.json").write_text(json.dumps({"train": {"learning_rate": 0.1}}))
+    run_cfg = tiny()  # D = 9
+    run = t / "run"
+    run.mkdir()
+    (run / "config.json").write_text(run_cfg.to_json())
+    rp.save_params(run / "best.npz", rp.init_params(run_cfg.model), run_cfg.model)
+    atomic_write_npz(t / "nan9.npz", {"X": np.full((4, 2, 9), np.nan), "mask": np.ones((4, 2))})
+    (run / "last.npz").write_bytes(b"PK\x03\x04 truncated")
+    (t / "untrained").mkdir()
+    (t / "untrained" / "config.json").write_text(run_cfg.to_json())
+    (t / "keep.npz").write_bytes(b"precious")
+    return t
+
+
+# (arguments, words of the one-line error); {d}: the good files, {t}: the bad ones, {t}/keep.npz must survive
+BAD_INPUTS = {
+    "data NaN": ("loglik --params {d}/p.npz --data {t}/nan.npz", "NaN"),
+    "data inf": ("loglik --params {d}/p.npz --data {t}/inf.npz", "infinite"),
+    "data complex": ("loglik --params {d}/p.npz --data {t}/complex.npz", "complex"),
+    "data strings": ("loglik --params {d}/p.npz --data {t}/strings.npz", "dtype"),
+    "data object array": ("loglik --params {d}/p.npz --data {t}/object.npz", "allow_pickle"),
+    "data wrong D": ("loglik --params {d}/p.npz --data {t}/wrong_D.npz", "D=4"),
+    "mask shape": ("loglik --params {d}/p.npz --data {t}/mask_shape.npz", "mask has shape"),
+    "mask negative": ("loglik --params {d}/p.npz --data {t}/mask_negative.npz", "negative"),
+    "mask NaN": ("loglik --params {d}/p.npz --data {t}/mask_nan.npz", "mask"),
+    "empty sequence": ("loglik --params {d}/p.npz --data {t}/empty_sequence.npz", "empty"),
+    "no frames": ("loglik --params {d}/p.npz --data {t}/no_frames.npz", "no frames"),
+    "no X": ("loglik --params {d}/p.npz --data {t}/no_X.npz", "no array 'X'"),
+    "data truncated": ("loglik --params {d}/p.npz --data {t}/trunc.npz", "not a readable .npz"),
+    "data not npz": ("loglik --params {d}/p.npz --data {t}/text.npz", "not a readable .npz"),
+    "data directory": ("loglik --params {d}/p.npz --data {t}/dir.npz", "is a directory"),
+    "data absent": ("loglik --params {d}/p.npz --data {t}/absent.npz", "does not exist"),
+    "data .npy": ("loglik --params {d}/p.npz --data {t}/plain.npy", "not an .npz archive"),
+    "data 1e200 loglik": ("loglik --params {d}/p.npz --data {t}/huge.npz", "-inf at sequence 2, frame 1"),
+    "data 1e200 grad": ("grad --params {d}/p.npz --data {t}/huge.npz --out {t}/keep.npz", "dimension 1"),
+    "data -1e200 RNADE loglik": ("loglik --params {d}/pr.npz --data {t}/huge_rnade.npz", "-inf at row 1"),
+    "data -1e200 RNADE explicit grad": (
+        "grad --params {d}/pr.npz --data {t}/huge_rnade.npz --method explicit --out {t}/keep.npz",
+        "-1e+200 in dimension 2",
+    ),
+    "params missing one": ("loglik --params {t}/p_missing.npz --data {d}/x.npz", "missing parameter(s)"),
+    "params misshaped": ("loglik --params {t}/p_misshaped.npz --data {d}/x.npz", "W3 has shape (2, 2)"),
+    "params NaN": ("loglik --params {t}/p_nan.npz --data {d}/x.npz", "W holds NaN"),
+    "params inf": ("loglik --params {t}/p_inf.npz --data {d}/x.npz", "b_mu holds NaN or infinite"),
+    "params complex": ("loglik --params {t}/p_complex.npz --data {d}/x.npz", "complex"),
+    "params strings": ("loglik --params {t}/p_strings.npz --data {d}/x.npz", "real numbers"),
+    "params of no model": ("loglik --params {t}/p_no_model.npz --data {d}/x.npz", "unexpected parameter(s)"),
+    "params names right, shapes not": ("loglik --params {t}/p_inconsistent.npz --data {d}/x.npz", "W3"),
+    "params data file": ("loglik --params {d}/x.npz --data {d}/x.npz", "no 'config' entry"),
+    "params config not JSON": ("loglik --params {t}/p_bad_json.npz --data {d}/x.npz", "bad config"),
+    "params config unknown key": ("loglik --params {t}/p_unknown_key.npz --data {d}/x.npz", "colour"),
+    "params config numbers": ("loglik --params {t}/p_config_numbers.npz --data {d}/x.npz", "JSON string"),
+    "params truncated": ("loglik --params {t}/trunc.npz --data {d}/x.npz", "not a readable .npz"),
+    "params directory": ("loglik --params {t}/dir.npz --data {d}/x.npz", "is a directory"),
+    "grad explicit on scan": (
+        "grad --params {d}/p.npz --data {d}/x.npz --method explicit --graph scan --out {t}/keep.npz",
+        "fast",
+    ),
+    "grad without --out": ("grad --params {d}/p.npz --data {d}/x.npz", "--out"),
+    "init D 0": ("init --model rnade --D 0 --out {t}/keep.npz", "positive integer"),
+    "init conditioned bad": ("init --conditioned colour --out {t}/keep.npz", "conditioned entry"),
+    "init config not JSON": ("init --config {t}/cfg_bad.json --out {t}/keep.npz", "not valid JSON"),
+    "init config absent": ("init --config {t}/absent.json --out {t}/keep.npz", "cannot read config"),
+    "train config bad value": ("train --config {t}/cfg_lr.json --out {t}/new", "lr must be"),
+    "train config unknown key": ("train --config {t}/cfg_key.json --out {t}/new", "unknown config key"),
+    "train unknown flag": ("train --nonsense 1 --out {t}/new", "unknown config key --nonsense"),
+    "train epochs 0": ("train --epochs 0 --out {t}/new", "epochs must be positive"),
+    "train data NaN": ("train --data {t}/nan.npz --out {t}/new", "NaN"),
+    "train data absent": ("train --data {t}/absent.npz --out {t}/new", "does not exist"),
+    "train into a run": ("train --out {t}/run", "already holds a run"),
+    "resume not a run": ("train --resume {t}", "not a run directory"),
+    "resume corrupt checkpoint": ("train --resume {t}/run", "not a readable .npz"),
+    "resume with a change": ("train --resume {t}/run --lr 0.5 --K 3", "model.K, train.lr"),
+    "resume into another --out": ("train --resume {t}/run --out {t}/new", "--out T/new (the run is T/run)"),
+    "eval not a run": ("eval --run {t}", "not a run directory"),
+    "eval absent checkpoint": ("eval --run {t}/untrained", "has no best.npz"),
+    "eval corrupt checkpoint": ("eval --run {t}/run --checkpoint last", "not a readable .npz"),
+    "eval data NaN": ("eval --run {t}/run --data {t}/nan9.npz", "NaN"),
+    "sample n 0": ("sample --run {t}/run -n 0 --out {t}/keep.npz", "positive"),
+    "sample steps 0": ("sample --run {t}/run --steps 0 --out {t}/keep.npz", "positive"),
+    "sample prime wrong D": ("sample --run {t}/run -n 3 --prime {t}/wrong_D.npz --out {t}/keep.npz", "D=4"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_every_bad_input_is_one_line_exit_2_and_overwrites_nothing(files, bad, capsys, case):
+    argv, expected = BAD_INPUTS[case]
+    code, out, err = run(capsys, *argv.format(d=files["dir"], t=bad).split())
+    expected = expected.replace("T/", f"{bad}/")
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1 and err.startswith("rnnrnade: error:") and expected in err, err
+    assert (bad / "keep.npz").read_bytes() == b"precious"
+    assert (bad / "run" / "last.npz").read_bytes() == b"PK\x03\x04 truncated"
+    assert not (bad / "new").exists() or not os.listdir(bad / "new")

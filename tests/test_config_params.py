@@ -125,3 +125,39 @@ def test_c_backend_links_openblas():
     assert ops & {"CGemm", "Gemm", "Dot22", "Dot22Scalar"}, ops
     a = np.random.default_rng(0).standard_normal((3, 3))
     np.testing.assert_allclose(f(a, a), a @ a + a)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        rp.ModelConfig(model="rnade", D=3, H=4, K=2),
+        rp.ModelConfig(D=3, H=4, K=2, R=5, conditioned=("mu", "sigma")),
+        rp.ModelConfig(D=3, H=4, K=2, R=5, conditioned=(), condition_c=True, fold_c_into_W=True),
+        rp.ModelConfig(model="rnn-nade", D=3, H=4, R=5),
+        rp.ModelConfig(model="rnn-rbm", D=3, H=4, R=5),
+        rp.ModelConfig(model="gaussian-rnn", D=3, R=5),
+    ],
+    ids=lambda c: f"{c.model}-{'+'.join(c.conditioned)}",
+)
+def test_a_parameter_file_without_config_is_read_by_its_names_and_shapes(cfg, tmp_path, caplog):
+    """Another program's file (the supplement's names, no config): the config is inferred and logged."""
+    import logging
+
+    values = rp.init_params(cfg, 1)
+    atomic_write_npz(tmp_path / "foreign.npz", values)
+    caplog.set_level(logging.INFO, logger="rnnrnade_pt.params")
+    got, read = rp.load_params(tmp_path / "foreign.npz")
+    assert got == cfg and all(np.array_equal(read[k], v) for k, v in values.items())
+    assert any("no 'config' entry: read as" in r.getMessage() for r in caplog.records)
+
+
+def test_a_parameter_file_without_config_that_fits_no_model_is_refused(tmp_path):
+    from rnnrnade_pt.params import infer_config
+
+    values = rp.init_params(rp.ModelConfig(D=3, H=4, K=2, R=5))
+    with pytest.raises(rp.ParamsError, match=r"no model \(as rnn-rnade: parameter W3 has shape \(4, 4\)"):
+        infer_config({**values, "W3": np.zeros((4, 4))})
+    with pytest.raises(rp.ParamsError, match=r"as rnn-rnade: unexpected parameter\(s\) \['extra'\]"):
+        infer_config({**values, "extra": np.zeros(2)})
+    with pytest.raises(rp.ParamsError, match="no model"):
+        infer_config({"X": np.zeros((3, 2, 3)), "mask": np.ones((3, 2))})

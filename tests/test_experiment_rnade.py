@@ -245,3 +245,29 @@ def test_quick_run(experiment, shared_data, tmp_path):
     assert not np.allclose(ck["data/standardize_mean"], allrows.mean(0), rtol=1e-6)
     res = json.loads((tmp_path / "runs" / "baselines" / "parkinsons_fold1.json").read_text())
     assert res["mog_components"] in (1, 2)
+
+
+def test_a_failed_baseline_is_reported_not_cached_and_a_bug_stops(
+    experiment, shared_data, tmp_path, monkeypatch
+):
+    """An expected failure (bad data) is a record with ``error`` and no cache file, so that the next run tries
+    again; an exception that is no error of this package (a bug) propagates."""
+    import rnnrnade_pt.baselines as bl
+
+    _need(shared_data, "uci/parkinsons.data")
+    runs = tmp_path / "runs"
+    cache = runs / "baselines" / "parkinsons_fold0.json"
+
+    def bad_data(*a, **k):
+        raise DataError("the data are bad")
+
+    monkeypatch.setattr(bl, "baselines", bad_data)
+    recs = experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
+    assert [r["error"] for r in recs] == ["the data are bad"] * 2 and not cache.exists()
+    monkeypatch.setattr(bl, "baselines", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
+    assert not cache.exists()
+    monkeypatch.undo()
+    recs = experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
+    assert all("error" not in r for r in recs) and cache.exists()

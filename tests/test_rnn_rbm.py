@@ -304,3 +304,29 @@ def test_two_epochs_train_and_resume_identically(tmp_path):
     assert all(np.array_equal(a[n], b[n]) for n in NAMES)
     assert str(load_checkpoint(os.path.join(run, "last.npz"))["rng/cd"]) == str(ck["rng/cd"])
     assert _rows(os.path.join(run, "metrics.csv")) == rows  # AIS on the same numbers: the same scores
+
+
+def test_cd_chains_follow_the_run_seed_and_every_shape_has_its_own_checkpointed_stream(tmp_path):
+    """The CD generator is seeded from train.seed (not the tutorial's fixed CD_SEED); under JAX each static
+    shape's graph has its own generator, checkpointed under ``rng/cd@<shape>``."""
+    rng = np.random.default_rng(0)
+    seqs = [(rng.random((8, D)) < 0.3).astype(float) for _ in range(4)]
+    splits = {"train": seqs[:3], "valid": seqs[3:]}
+    small = CFG.replace(ais_chains=4, ais_betas=4)
+    states = {}
+    for seed in (1, 2):
+        train = TrainConfig(epochs=1, batch_size=2, window=5, init="gaussian", seed=seed)
+        run_cfg = RunConfig(small, train, DataConfig(dataset="memory"))
+        tr = Trainer(run_cfg, str(tmp_path / f"s{seed}"), splits)
+        tr._step_fn("train")
+        states[seed] = tr.rngs["rng/cd"].get_value().bit_generator.state
+        assert states[seed] == np.random.default_rng([seed, 11, 1]).bit_generator.state
+        var = pytensor.shared(np.random.default_rng(CD_SEED))
+        assert tr._seed_generator(var, "cd", "train", (5, 2, D)) == f"rng/cd@5x2x{D}"
+        expected = np.random.default_rng([seed, 11, 1, 5, 2, D]).bit_generator.state
+        assert var.get_value().bit_generator.state == expected
+        saved = np.random.default_rng(99)
+        tr._ckpt = {f"rng/cd@5x2x{D}": np.array(json.dumps(saved.bit_generator.state))}
+        tr._seed_generator(var, "cd", "train", (5, 2, D))  # resume: the checkpointed state
+        assert var.get_value().bit_generator.state == saved.bit_generator.state
+    assert states[1] != states[2] != np.random.default_rng(CD_SEED).bit_generator.state

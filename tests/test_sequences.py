@@ -1,15 +1,18 @@
 """Tests of the real sequence datasets and their training helpers (rnnrnade_pt.data.sequences, .download).
 
 Real files come from the session fixture ``shared_data``; a test that needs an absent file is skipped.
-Downloads are tested offline with ``file://`` URLs to temporary copies.
+Downloads are tested offline, from an HTTP server on localhost serving temporary copies.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import logging
 import os
 import pathlib
+import threading
 
 import numpy as np
 import pytest
@@ -124,14 +127,22 @@ def test_shared_files_verify(shared_data):
 
 @pytest.fixture
 def entry(monkeypatch, tmp_path):
-    """A registry entry ``test/blob.bin`` whose source is a ``file://`` URL; returns (entry, bytes, root)."""
+    """A registry entry ``test/blob.bin`` served over HTTP from ``tmp_path/remote``; returns (entry, bytes,
+    root)."""
     data = b"rnnrnade test blob\n" * 100
     src = tmp_path / "remote" / "blob.bin"
     src.parent.mkdir()
     src.write_bytes(data)
-    e = RemoteFile("test/blob.bin", _sha(data), src.as_uri(), "a test file")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(src.parent))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/blob.bin"
+    e = RemoteFile("test/blob.bin", _sha(data), url, "a test file")
     monkeypatch.setitem(FILES, e.path, e)
-    return e, data, tmp_path / "root"
+    yield e, data, tmp_path / "root"
+    server.shutdown()
+    server.server_close()
 
 
 def test_fetch_missing_names_url_and_how(entry):
@@ -166,7 +177,7 @@ def test_fetch_download_checksum_mismatch(entry, monkeypatch):
 
 def test_fetch_download_failure(entry, monkeypatch):
     e, _, root = entry
-    gone = RemoteFile(e.path, e.sha256, (root.parent / "remote" / "nothing.bin").as_uri(), e.source)
+    gone = RemoteFile(e.path, e.sha256, e.url.replace("blob.bin", "nothing.bin"), e.source)
     monkeypatch.setitem(FILES, e.path, gone)
     with pytest.raises(DataError, match="downloading .* failed"):
         fetch(e.path, root, download=True)
@@ -182,6 +193,22 @@ def test_fetch_present_file_wrong_checksum(entry):
         fetch(e.path, root)
     msg = _one_line(err)
     assert str(path) in msg and e.sha256 in msg and _sha(path.read_bytes()) in msg
+
+
+def test_fetch_users_own_file_logs_a_different_checksum(entry, monkeypatch, caplog):
+    """A file the package does not download (the music pickles): a different checksum is a log line."""
+    e, data, root = entry
+    own = RemoteFile(e.path, e.sha256, e.url, e.source, downloadable=False)
+    monkeypatch.setitem(FILES, e.path, own)
+    with pytest.raises(DataError, match="cannot be downloaded"):
+        fetch(e.path, root, download=True)
+    assert not (root / e.path).exists()
+    path = root / e.path
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data + b"the user's own bytes")
+    caplog.set_level(logging.INFO, logger="rnnrnade_pt.data.download")
+    assert fetch(e.path, root) == path
+    assert any("user's own file" in r.getMessage() and e.sha256 in r.getMessage() for r in caplog.records)
 
 
 def test_fetch_verifies_once_per_unchanged_file(entry, monkeypatch):

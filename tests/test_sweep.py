@@ -2,6 +2,7 @@
 distributed giving the same numbers."""
 
 import json
+import os
 
 import pytest
 from tiny import tiny
@@ -94,3 +95,20 @@ def test_dask_engine_gives_the_local_numbers(local_results, tmp_path):
     for a, b in zip(out, results[:2], strict=True):
         assert a["name"] == b["name"] and a["reused"] is False
         assert a["test"]["loglik_per_frame"] == pytest.approx(b["test"]["loglik_per_frame"], rel=1e-12)
+
+
+def test_expected_failures_are_rows_not_cached_and_bugs_stop_the_sweep(tmp_path, monkeypatch):
+    import rnnrnade_pt.runs as runs
+
+    bad = Job("bad", tiny(**{"data.dataset": "npz", "data.train": str(tmp_path / "none.npz")}),
+              str(tmp_path / "bad"))  # fmt: skip
+    row = run_jobs([bad])[0]
+    assert "does not exist" in row["error"] and not os.path.exists(os.path.join(bad.run_dir, "results.json"))
+
+    def bug(*a, **k):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(runs, "train_and_evaluate", bug)
+    good = Job("good", tiny(), str(tmp_path / "good"))
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        run_jobs([good, bad])

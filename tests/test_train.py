@@ -25,6 +25,8 @@ from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
 from rnnrnade_pt.train import Trainer, TrainingStopped, load_checkpoint
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 @pytest.fixture(scope="module")
 def splits():
@@ -123,6 +125,8 @@ def test_resume_mid_epoch_equals_uninterrupted(splits, tmp_path, changes):
     ck = load_checkpoint(os.path.join(run, "last.npz"))
     assert ck["state/phase"] == np.array("train") or str(ck["state/phase"]) == '"train"'
     assert int(ck["state/batch"]) > 0
+    with open(os.path.join(run, "metrics.csv"), "a") as fh:  # a row written after the checkpoint: dropped
+        fh.write("train,9,99,0,0,0,0,0\n")
     second = Trainer(cfg, run, splits, resume=True)
     assert second.fit() == "epochs"
     assert _same(_params(straight), _params(second))
@@ -191,7 +195,10 @@ def test_sigkill_during_checkpoint_writes_leaves_a_loadable_file(tmp_path):
     rng = np.random.default_rng(0)
     for _ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", script, str(path)])
-        time.sleep(0.6 + rng.uniform(0, 0.4))
+        deadline = time.time() + 60
+        while not path.exists() and time.time() < deadline:  # the first write (after the imports)
+            time.sleep(0.05)
+        time.sleep(0.2 + rng.uniform(0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         with np.load(path) as npz:  # always a complete archive, never a half-written one
@@ -257,7 +264,7 @@ def test_train_command_rejects_bad_input_without_touching_the_run(tmp_path, caps
     assert main(["eval", "--run", str(run)]) == 2
     assert "differs from" in capsys.readouterr().err
     assert main(["train", "--resume", str(run), "--lr", "0.5"]) == 2
-    assert "only --epochs" in capsys.readouterr().err
+    assert "differ from" in (err := capsys.readouterr().err) and "train.lr" in err and "only --epochs" in err
 
 
 def test_every_experiment_config_parses():
@@ -322,6 +329,12 @@ def test_train_from_npz_files_then_sample_with_a_prime(splits, tmp_path, capsys)
     assert json.loads((out / "config.json").read_text())["model"]["D"] == 9  # D taken from the data
     assert main(["train", "--resume", str(out), "--epochs", "1"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["epochs"] == 1
+    # the original command repeated with --resume is accepted; a change is refused, named
+    assert main(argv + ["--resume", str(out), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(argv + ["--resume", str(out), "--K", "3", "--valid", str(tmp_path / "train.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "these differ from" in err and "model.K, data.valid" in err
     prime = tmp_path / "prime.npz"
     atomic_write_npz(prime, {"X": splits["valid"][0][None].transpose(1, 0, 2)[:5]})  # 5 x 1 x 9
     args = ["sample", "--run", str(out), "-n", "1", "--steps", "7", "--prime", str(prime), "--out"]
@@ -335,23 +348,91 @@ def test_train_from_npz_files_then_sample_with_a_prime(splits, tmp_path, capsys)
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def _start_training(cfgp, out, *extra):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnnrnade_pt", "train", "--config", str(cfgp), "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+
+
+def _wait_for(proc, condition, timeout=300):
+    deadline = time.time() + timeout
+    while not condition() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1]
+
+
 def test_ctrl_c_saves_and_the_run_resumes(tmp_path):
     cfgp = _write_config(tmp_path, **{"train.epochs": 200, "data.n_train": 40})
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rnnrnade_pt", "train", "--config", str(cfgp), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.time() + 300
-    while not (out / "metrics.csv").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+    proc = _start_training(cfgp, out)
+    _wait_for(proc, lambda: (out / "metrics.csv").exists())
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "interrupted; saved" in err and "Traceback" not in err
+    assert "interrupted by SIGINT in train epoch" in err and "Traceback" not in err
+    assert f"saved {out}/last.npz; continue with: rnnrnade train --resume {out}" in err
     ck = load_checkpoint(out / "last.npz")
     assert int(ck["state/epoch"]) >= 1
     assert main(["train", "--resume", str(out), "--epochs", str(int(ck["state/epoch"]) + 1)]) == 0
+
+
+def test_sigterm_before_the_first_step_leaves_a_run_to_resume(tmp_path, capsys):
+    """SIGTERM as soon as the run is announced (loading, compiling): exit 143, a step-0 last.npz to resume."""
+    cfgp = _write_config(tmp_path, **{"train.epochs": 2})
+    out = tmp_path / "run"
+    proc = _start_training(cfgp, out)
+    _wait_for(proc, lambda: (out / "config.json").exists())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "interrupted by SIGTERM" in err and f"--resume {out}" in err and "Traceback" not in err
+    assert int(load_checkpoint(out / "last.npz")["state/step"]) == 0
+    assert main(["train", "--resume", str(out)]) == 0  # (resumed equals uninterrupted: the soak below)
+
+
+def test_a_second_process_is_refused_and_a_dead_ones_lock_does_not_block(tmp_path, capsys):
+    cfgp = _write_config(tmp_path, **{"train.epochs": 500})
+    out = tmp_path / "run"
+    proc = _start_training(cfgp, out)
+    _wait_for(proc, lambda: (out / "last.npz").exists())
+    before = (out / "last.npz").stat().st_mtime_ns
+    assert main(["train", "--resume", str(out), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"process {proc.pid} is training in it" in err
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / "train.lock").read_text().strip() == str(proc.pid)  # the dead process's lock file
+    assert main(["train", "--resume", str(out), "--epochs", "1"]) == 0
+    assert (out / "last.npz").stat().st_mtime_ns >= before
+
+
+def test_checkpoints_every_checkpoint_seconds_mid_epoch(splits, tmp_path, monkeypatch):
+    saves = []
+    real = Trainer.save_checkpoint
+    monkeypatch.setattr(Trainer, "save_checkpoint", lambda self, name: saves.append(name) or real(self, name))
+    Trainer(tiny(**{"train.epochs": 1}), str(tmp_path / "a"), splits).fit()
+    assert saves.count("last.npz") == 2  # the start and the epoch's end (default: every 300 s)
+    saves.clear()
+    tr = Trainer(tiny(**{"train.epochs": 1, "train.checkpoint_seconds": 0}), str(tmp_path / "b"), splits)
+    tr.fit()
+    assert saves.count("last.npz") == 2 + tr.state.step  # and after every step
+
+
+def test_soak_sigkill_and_sigterm_at_random_moments_resume_bit_for_bit(tmp_path):
+    """The quick version of experiments/soak.py: three kills of real processes (SIGKILL and SIGTERM, random
+    moments), each followed by a resume; the end equals the uninterrupted run's, bit for bit."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("soak", os.path.join(ROOT, "experiments", "soak.py"))
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    res = soak.soak(str(tmp_path), kills=3, checkpoint_seconds=0.2, seed=2, epochs=60)
+    assert res["kills"] == 3 and res["sigkill"] >= 1 and res["sigterm"] >= 1, res
+    assert res["sigterm_exit_143_and_saved"], res
+    assert res["resumed_equals_uninterrupted"] and res["metrics_equal"], res
+    assert res["sigkill_seconds_lost_max"] < 0.2 + 2.0, res  # a checkpoint interval plus a step at most
 
 
 def test_per_parameter_gradient_norms_are_logged_when_asked(splits, tmp_path, caplog):

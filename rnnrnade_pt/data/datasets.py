@@ -22,6 +22,7 @@ import numpy as np
 
 from ..config import DataConfig
 from ..errors import DataError
+from ..npz import read_npz
 from .arrays import load_data
 
 __all__ = ["load_dataset"]
@@ -34,11 +35,10 @@ def _npz_sequences(path: str, D: int | None) -> list[np.ndarray]:
 
     cfg = ModelConfig(model="rnn-rnade", D=D) if D else None
     if cfg is None:  # D unknown yet: validate against the file's own D
-        with np.load(path, allow_pickle=False) as npz:
-            if "X" not in npz.files:
-                raise DataError(f"data file {path} has no array 'X'")
-            D = int(npz["X"].shape[-1])
-        cfg = ModelConfig(model="rnn-rnade", D=D)
+        X = read_npz(path, "data", DataError).get("X")
+        if X is None or X.ndim < 1 or X.shape[-1] < 1:
+            raise DataError(f"data file {path} has no array 'X' of frames")
+        cfg = ModelConfig(model="rnn-rnade", D=int(X.shape[-1]))
     X, mask = load_data(path, cfg)
     from .sequences import unpad
 

@@ -7,7 +7,9 @@ Two sources hold the same rolls (:func:`load_music` ``source``):
 * ``pickle`` -- the paper's format, ``polyphonic/reconstructed/<Name>.pickle`` under the data root: a dict
   of ``train`` / ``valid`` / ``test``, each a list of sequences, each a list of frames, each a list of MIDI
   note numbers (Python or NumPy integers). The files here are reconstructions from the ``.mat`` copies, not
-  the original bytes (which are no longer online), so they cannot be downloaded and checked.
+  the original bytes (which are no longer online), so they cannot be downloaded; a user's own file in this
+  format (the paper's original, or any other) is read and validated by its structure (keys, sequences,
+  note range), and a checksum other than the reconstruction's is logged, not refused.
 * ``mat`` -- ``polyphonic/<Name>.mat``, Zhe Gan's MATLAB conversion of the original pickles (TSBN [2]_):
   cells ``traindata`` / ``validdata`` / ``testdata`` of ``T x 88`` uint8 rolls. Downloadable and verifiable.
 
@@ -71,9 +73,11 @@ MUSIC: dict[str, MusicSet] = {
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    """Loads only plain containers and NumPy integer scalars (a pickle can otherwise run any code)."""
+    """Loads only plain containers and NumPy integer scalars (a pickle can otherwise run any code);
+    ``_codecs.encode`` is how Python 3 writes a NumPy scalar's bytes at protocol 2."""
 
     ALLOWED = {
+        ("_codecs", "encode"),
         ("numpy", "dtype"),
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),

@@ -43,7 +43,9 @@ call of a compiled log-likelihood draws the same numbers (comparisons between ep
 noise), and all frames share them (chain m of every frame uses the same uniforms, see :func:`ais_log_z`), so
 a frame's estimate depends on its own RBM only: ``loglik(X)`` is a deterministic function of the parameters
 and each sequence, whatever batch or padding it comes in. The CD chain's generator is advanced by every
-training step and listed in ``rngs`` so that checkpoints carry it. Gibbs samples are constants for
+training step and listed in ``rngs`` so that checkpoints carry it; a training run seeds it from
+``train.seed`` (:class:`~rnnrnade_pt.train.Trainer`; ``CD_SEED``, the tutorial's, is only the graph's
+default). Gibbs samples are constants for
 gradients (no gradient flows through a random draw).
 
 Padded frames (``mask == 0``) are zeroed before use and weighted by 0 in ``train_cost``, the monitor and the
