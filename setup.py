@@ -26,6 +26,7 @@ setup(
             "pretty_midi>=0.2.10",
             "scikit-learn>=1.3",
             "pillow>=9",
+            "h5py>=3",
         ],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
         "plot": ["matplotlib>=3.7", "tqdm>=4.60"],
@@ -33,6 +34,7 @@ setup(
         "graph": ["pydot>=3", "sympy>=1.12"],
         "baselines": ["scikit-learn>=1.3"],
         "images": ["pillow>=9"],
+        "uci": ["h5py>=3"],  # Uria's red_wine.hdf5 (the RNADE paper's red-wine folds)
     },
     entry_points={"console_scripts": ["rnnrnade=rnnrnade_pt.cli:main"]},
 )
