@@ -85,10 +85,60 @@ def load_grid(path: str = os.path.join(CONFIG_DIR, "sweep.json")) -> dict:
         return json.load(fh)["grid"]
 
 
+PROTOCOL_KEYS = {"name", "description", "fixed", "grid", "variants", "provenance"}
+PROVENANCE = ("paper:", "original code:", "guess:")
+
+
+def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant: str | None = None):
+    """The paper's protocol (``configs/rnade/protocol.json``): ``(fixed, grid)``, the overrides every dataset
+    config gets (a list of ``(key, value)``) and the grid searched per fold (key -> values), with the
+    ``variant``'s replacements. Every key must say where its value comes from (``provenance``: ``paper``,
+    ``original code`` or ``guess``) and be a valid override of every dataset config.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not JSON, an unknown key or variant, a key without provenance, or an
+        override the configs reject (one line).
+    """
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            spec = json.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"protocol file {path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"protocol file {path} is not valid JSON: {e}") from None
+    if not isinstance(spec, dict) or set(spec) - PROTOCOL_KEYS:
+        raise ConfigError(f"protocol file {path}: keys must be among {sorted(PROTOCOL_KEYS)}")
+    fixed, grid = dict(spec.get("fixed", {})), dict(spec.get("grid", {}))
+    variants, prov = spec.get("variants", {}), spec.get("provenance", {})
+    if variant is not None:
+        if variant not in variants:
+            raise ConfigError(f"protocol file {path}: unknown variant {variant!r}; known: {sorted(variants)}")
+        fixed.update(variants[variant].get("fixed", {}))
+        grid.update(variants[variant].get("grid", {}))
+    # the base keys, and each variant as a whole, say where they come from
+    for key in [*spec.get("fixed", {}), *spec.get("grid", {}), *(f"variants.{v}" for v in variants)]:
+        if not str(prov.get(key, "")).startswith(PROVENANCE):
+            raise ConfigError(f"protocol file {path}: the provenance of {key} must start with {PROVENANCE}")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"protocol file {path}: grid {key} must be a non-empty list")
+    for dataset in DATASETS:
+        with open(os.path.join(CONFIG_DIR, f"{dataset}.json"), encoding="utf-8") as fh:
+            base = RunConfig.from_json(fh.read())
+        base.with_overrides(list(fixed.items()) + [(k, v[0]) for k, v in grid.items()])  # raises if invalid
+    return list(fixed.items()), grid
+
+
 def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, quick=False, time_budget=None,
-              data_root=None, grid=None) -> list:  # fmt: skip
+              data_root=None, grid=None, fixed=()) -> list:  # fmt: skip
     """The :class:`~rnnrnade_pt.sweep.Job` list: every method x dataset x fold (BSDS300: one split) x grid
-    point (``grid``: override key -> values; None: the configs as they are). Each job's name is
+    point (``grid``: override key -> values; None: the configs as they are). ``fixed``: overrides applied to
+    every config first (the protocol's; the method's and the quick run's come after). Each job's name is
     ``<method>_<dataset>_fold<k>`` (plus the grid point's label)."""
     from rnnrnade_pt.config import RunConfig
     from rnnrnade_pt.errors import ConfigError
@@ -106,7 +156,7 @@ def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, q
             if method not in METHODS:
                 raise ConfigError(f"unknown method {method!r}; known: {list(METHODS)}")
             for fold in [0] if dataset == BSDS else folds:
-                over = list(METHODS[method]) + (list(QUICK) if quick else [])
+                over = list(fixed) + list(METHODS[method]) + (list(QUICK) if quick else [])
                 over += [("data.fold", fold)] if dataset != BSDS else []
                 over += [("train.max_seconds", float(time_budget))] if time_budget is not None else []
                 over += [("data.root", os.fspath(data_root))] if data_root is not None else []
@@ -277,6 +327,10 @@ def main(argv=None) -> int:
         "--quick", action="store_true", help="2 folds, tiny models, few patches, tmp run root"
     )
     parser.add_argument("--sweep", action="store_true", help="every point of configs/rnade/sweep.json's grid")
+    parser.add_argument("--protocol", nargs="?", const=os.path.join(CONFIG_DIR, "protocol.json"),
+                        help="the paper's protocol (default configs/rnade/protocol.json): its fixed settings "
+                        "and its grid, chosen per fold on validation")  # fmt: skip
+    parser.add_argument("--variant", help="a variant of the protocol (e.g. adam, original-code-schedule)")
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
@@ -289,8 +343,16 @@ def main(argv=None) -> int:
     run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
     datasets = args.datasets.split(",")
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
+    from rnnrnade_pt.errors import ConfigError
+
+    if args.sweep and args.protocol:
+        raise ConfigError("--sweep and --protocol are alternatives; pass one")
+    if args.variant and not args.protocol:
+        raise ConfigError("--variant needs --protocol")
+    fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
+    grid = load_grid() if args.sweep else grid
     jobs = make_jobs(run_root, datasets, args.methods.split(","), folds, args.quick, args.time_budget,
-                     args.data_root, load_grid() if args.sweep else None)  # fmt: skip
+                     args.data_root, grid, fixed)  # fmt: skip
     summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
                          force=args.force, progress=True)  # fmt: skip
     records = run_records(jobs, summaries)
@@ -303,8 +365,14 @@ def main(argv=None) -> int:
     if c is not None:
         t = c.train
         budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        proto = ""
+        if args.protocol:
+            variant = f" {args.variant}" if args.variant else ""
+            proto = f" (protocol {os.path.basename(args.protocol)}{variant}"
+            proto += f", grid over {', '.join(sorted(grid))} chosen per fold on validation)"
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
-                f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}; {t.optimizer} lr {t.lr:g}, "
+                f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
+                f"{proto}; {t.optimizer} lr {t.lr:g}, "
                 f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "
                 f"stopping after {t.patience} epochs without a better validation score{budget}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)

@@ -359,3 +359,43 @@ def test_quick_run(experiment, shared_data, tmp_path):
     assert not np.allclose(ck["data/standardize_mean"], allrows.mean(0), rtol=1e-6)
     res = json.loads((tmp_path / "runs" / "baselines" / "parkinsons_fold1.json").read_text())
     assert res["mog_components"] in (1, 2)
+
+
+# ------------------------------------------------------------------------------------------------ protocol
+
+
+def test_protocol_file_says_where_every_value_comes_from(experiment):
+    fixed, grid = experiment.load_protocol()
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    prov = spec["provenance"]
+    for key in [*spec["fixed"], *spec["grid"], *(f"variants.{v}" for v in spec["variants"])]:
+        assert prov[key].split(":")[0] in ("paper", "original code", "guess"), key
+    assert dict(fixed)["train.batch_size"] == 100 and grid["model.K"] == [2, 5, 10, 20]
+    assert len(grid["train.weight_decay"]) * len(grid["train.lr"]) * len(grid["model.K"]) == 96
+    jobs = experiment.make_jobs("/tmp/runs", ["redwine"], ["rnade-mog", "rnade-mog-orderless"], [3],
+                                grid=grid, fixed=fixed)  # fmt: skip
+    assert len(jobs) == 192 and {j.cfg.data.fold for j in jobs} == {3}
+    assert all(j.cfg.model.H == 50 and j.cfg.train.optimizer == "nesterov" for j in jobs)
+    # the method's overrides come after the protocol's: the order-agnostic runs stay order-agnostic
+    assert {j.cfg.train.ordering for j in jobs if j.name.startswith("rnade-mog-orderless")} == {"orderless"}
+    adam_fixed, adam_grid = experiment.load_protocol(variant="adam")
+    assert dict(adam_fixed)["train.optimizer"] == "adam" and adam_grid["model.K"] == grid["model.K"]
+
+
+def test_protocol_file_bad_input(experiment, tmp_path):
+    good = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    cases = {
+        "no provenance": ({**good, "provenance": {}}, "provenance of"),
+        "bad override": ({**good, "fixed": {**good["fixed"], "train.optimizer": "lbfgs"}}, "optimizer"),
+        "unknown key": ({**good, "grdi": {}}, "keys must be among"),
+    }
+    for name, (spec, what) in cases.items():
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(spec))
+        with pytest.raises(ConfigError, match=what) as e:
+            experiment.load_protocol(str(p))
+        assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="unknown variant"):
+        experiment.load_protocol(variant="sgd-forever")
+    with pytest.raises(ConfigError, match="does not exist"):
+        experiment.load_protocol(str(tmp_path / "none.json"))
