@@ -5,6 +5,7 @@
     python experiments/rnade_tables.py --sweep               # the paper's grid (configs/rnade/sweep.json)
     python experiments/rnade_tables.py --engine dask --workers 2
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
+    python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
 
 Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
 RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
@@ -37,6 +38,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "configs", "rnade")
@@ -318,6 +320,24 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     return text + (f"\n{note}\n" if note else "")
 
 
+def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
+    """Successive halving of the jobs' grid per method, dataset and fold (:mod:`rnnrnade_pt.halving`): the
+    last rung's jobs and summaries, with the rungs' history written to ``<run_root>/halving.json``."""
+    from rnnrnade_pt.halving import successive_halving
+
+    groups: dict[str, list] = {}
+    for job in jobs:
+        groups.setdefault("/".join(map(str, _job_key(job))), []).append(job)
+    final, history = successive_halving(groups, eta=args.eta, rungs=args.halving, engine=args.engine,
+                                        workers=args.workers, address=args.address, force=args.force,
+                                        progress=True)  # fmt: skip
+    os.makedirs(run_root, exist_ok=True)
+    with open(os.path.join(run_root, "halving.json"), "w", encoding="utf-8") as fh:
+        json.dump({"eta": args.eta, "rungs": args.halving, "history": history}, fh, indent=2)
+    pairs = [pair for g in groups for pair in final[g]]
+    return [j for j, _ in pairs], [s for _, s in pairs]
+
+
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
     from rnnrnade_pt.tables import fmt_duration, replace_block
@@ -331,6 +351,10 @@ def main(argv=None) -> int:
                         help="the paper's protocol (default configs/rnade/protocol.json): its fixed settings "
                         "and its grid, chosen per fold on validation")  # fmt: skip
     parser.add_argument("--variant", help="a variant of the protocol (e.g. adam, original-code-schedule)")
+    parser.add_argument("--halving", type=int, metavar="RUNGS",
+                        help="search each method, dataset and fold's grid by successive halving in RUNGS "
+                        "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
+    parser.add_argument("--eta", type=int, default=3, help="successive halving: keep the best 1/eta per rung")
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
@@ -349,12 +373,19 @@ def main(argv=None) -> int:
         raise ConfigError("--sweep and --protocol are alternatives; pass one")
     if args.variant and not args.protocol:
         raise ConfigError("--variant needs --protocol")
+    if args.halving and not (args.protocol or args.sweep):
+        raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
     fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
     grid = load_grid() if args.sweep else grid
     jobs = make_jobs(run_root, datasets, args.methods.split(","), folds, args.quick, args.time_budget,
                      args.data_root, grid, fixed)  # fmt: skip
-    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                         force=args.force, progress=True)  # fmt: skip
+    start = time.perf_counter()
+    if args.halving:
+        jobs, summaries = search_by_halving(jobs, run_root, args)
+    else:
+        summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
+                             force=args.force, progress=True)  # fmt: skip
+    wall = time.perf_counter() - start
     records = run_records(jobs, summaries)
     if not args.no_baselines:
         used = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
@@ -366,6 +397,8 @@ def main(argv=None) -> int:
         t = c.train
         budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
         proto = ""
+        halving = (f" Grid searched by successive halving: {args.halving} rungs, the best 1/{args.eta} kept "
+                   f"per rung on validation (halving.json)." if args.halving else "")  # fmt: skip
         if args.protocol:
             variant = f" {args.variant}" if args.variant else ""
             proto = f" (protocol {os.path.basename(args.protocol)}{variant}"
@@ -374,7 +407,8 @@ def main(argv=None) -> int:
                 f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
                 f"{proto}; {t.optimizer} lr {t.lr:g}, "
                 f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "
-                f"stopping after {t.patience} epochs without a better validation score{budget}.")  # fmt: skip
+                f"stopping after {t.patience} epochs without a better validation score{budget}."
+                f"{halving} Wall time of the runs: {fmt_duration(wall)}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -399,3 +399,25 @@ def test_protocol_file_bad_input(experiment, tmp_path):
         experiment.load_protocol(variant="sgd-forever")
     with pytest.raises(ConfigError, match="does not exist"):
         experiment.load_protocol(str(tmp_path / "none.json"))
+
+
+def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
+    """``--protocol FILE --halving 2``: two grid points on one fold, the better on validation trained at the
+    full budget; the table and halving.json come out, and a second call trains nothing."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    spec["grid"] = {"train.lr": [0.05, 0.0125]}
+    proto = tmp_path / "protocol.json"
+    proto.write_text(json.dumps(spec))
+    out = tmp_path / "table.md"
+    argv = ["--quick", "--protocol", str(proto), "--halving", "2", "--eta", "2", "--datasets", "redwine",
+            "--methods", "rnade-mog", "--folds", "0", "--no-baselines", "--run-root", str(tmp_path / "runs"),
+            "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    assert experiment.main(argv) == 0
+    hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
+    assert [h["runs"] for h in hist] == [2, 1] and [h["trained"] for h in hist] == [2, 1]
+    assert "successive halving: 2 rungs" in out.read_text() and "| RNADE-MoG |" in out.read_text()
+    assert len(list((tmp_path / "runs").glob("rnade-mog_redwine_fold0-lr=*@e1"))) == 2
+    assert experiment.main(argv) == 0
+    hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
+    assert [h["trained"] for h in hist] == [0, 0]  # resumed from disk
