@@ -421,3 +421,13 @@ def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
     assert experiment.main(argv) == 0
     hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
     assert [h["trained"] for h in hist] == [0, 0]  # resumed from disk
+
+
+@pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
+def test_dataset_configs_match_the_data(shared_data, name):
+    """Each configs/rnade/<set>.json declares the dimension its loader gives (Boston: 10 since issue 15)."""
+    from rnnrnade_pt.config import RunConfig
+
+    root = _need(shared_data, uci.UCI_SETS[name].file)
+    cfg = RunConfig.from_json((ROOT / "experiments" / "configs" / "rnade" / f"{name}.json").read_text())
+    assert cfg.data.name == name and cfg.model.D == uci.load_uci(name, root).X.shape[1]
