@@ -45,7 +45,7 @@ def test_survivors_are_the_best_on_validation(monkeypatch, tmp_path):
     assert {j.cfg.train.epochs for j in calls[1]} == {3}
     assert history[0]["kept"]["a"] == ["a-lr=0.05", "a-lr=0.1", "a-lr=0.2"]
     assert history[1]["kept"]["b"] == ["b-lr=0.05"] and history[0]["runs"] == 18
-    (job, summary), = final["a"]
+    ((job, summary),) = final["a"]
     assert job == groups["a"][4] and summary["best_valid_loglik_per_frame"] == -0.05  # the job's own run
     assert math.isinf(halving._score({"error": "x"}))
 
