@@ -306,8 +306,10 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     text = markdown_table(header, rows)
     text += (
         "\nMean test log-likelihood per datapoint (nats), mean ± standard error over the folds. UCI columns: "
-        "of the standardised data (each dimension scaled by its training fold's mean and std), the paper's "
-        "units; BSDS300: nats per 63-dimensional patch (pixels dequantised and scaled to [0, 1], patch mean "
+        "of the standardised data (each dimension scaled by the mean and std of the rows the model is fitted "
+        "on: the training split for the RNADEs and the mixture, the whole training part, training and "
+        "validation, for the Gaussian), the paper's units; BSDS300: nats per 63-dimensional patch (pixels "
+        "dequantised and scaled to [0, 1], patch mean "
         "removed, last pixel dropped; one train/valid/test split). Per method and fold the grid point with "
         "the best validation log-likelihood counts. Wall time: all that method's runs together (training, "
         "compiling, evaluating; the ensembles' evaluation is not included). The published rows are as "
