@@ -27,6 +27,7 @@ setup(
             "scikit-learn>=1.3",
             "pillow>=9",
             "torch>=2.4",
+            "h5py>=3",
         ],
         "bench": ["torch>=2.4"],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
@@ -35,6 +36,7 @@ setup(
         "graph": ["pydot>=3", "sympy>=1.12"],
         "baselines": ["scikit-learn>=1.3"],
         "images": ["pillow>=9"],
+        "uci": ["h5py>=3"],  # Uria's red_wine.hdf5 (the RNADE paper's red-wine folds)
     },
     entry_points={"console_scripts": ["rnnrnade=rnnrnade_pt.cli:main"]},
 )

@@ -224,7 +224,9 @@ def measure_sampling(model, frames=1000) -> dict:
 
 
 def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
-    """Per-op profile of the C training step (PyTensor's profiler), with user and system CPU time."""
+    """Per-op profile of the C training step (PyTensor's profiler), with user and system CPU time, and the
+    bytes of every intermediate array the step writes (each written once and read at least once: the
+    memory traffic a roofline charges the step with)."""
     import pytensor
 
     with pytensor.config.change_flags(profile=True):
@@ -244,8 +246,14 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
     total = sum(op_time.values())
     ops = sorted(op_time.items(), key=lambda kv: -kv[1])[:top]
     wall = t1.elapsed - t0.elapsed
+    inputs = set(fn.maker.fgraph.inputs)
+    storage = getattr(fn.vm, "storage_map", {})
+    moved = sum(
+        2 * c[0].nbytes for v, c in storage.items() if v not in inputs and isinstance(c[0], np.ndarray)
+    )
     return {
         "step_s": wall / calls,
+        "bytes_moved": moved,
         "user_s": (t1.user - t0.user) / calls,
         "system_s": (t1.system - t0.system) / calls,
         "ops": [(name, seconds / total) for name, seconds in ops],
@@ -337,8 +345,16 @@ def main(argv=None) -> int:
                             emit({**base, "what": "train_flop_fraction", "ratio": frac})
                         if args.profile and backend == "c" and graph == "fused":
                             prof = profile_step(model, graph, X, mask)
-                            emit({**base, "what": "profile", "seconds": prof["step_s"], **prof})
+                            bound = max(flops / peak, prof["bytes_moved"] / bandwidth)
+                            emit({**base, "what": "profile", "seconds": prof["step_s"], **prof,
+                                  "train_flops": flops, "roofline_s": bound})  # fmt: skip
                             if not args.json:
+                                user, system = prof["user_s"] * 1e3, prof["system_s"] * 1e3
+                                print(
+                                    f"    user {user:.1f} ms, system {system:.1f} ms a step; "
+                                    f"{flops / 1e9:.2f} GFLOP of products, "
+                                    f"{prof['bytes_moved'] / 1e6:.0f} MB moved; roofline {bound * 1e3:.1f} ms"
+                                )
                                 for op, frac in prof["ops"]:
                                     print(f"    {frac:6.1%}  {op}")
                     if not args.quick and name != "rnn-rbm":

@@ -5,6 +5,7 @@
     python experiments/rnade_tables.py --sweep               # the paper's grid (configs/rnade/sweep.json)
     python experiments/rnade_tables.py --engine dask --workers 2
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
+    python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
 
 Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
 RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
@@ -37,6 +38,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "configs", "rnade")
@@ -85,10 +87,60 @@ def load_grid(path: str = os.path.join(CONFIG_DIR, "sweep.json")) -> dict:
         return json.load(fh)["grid"]
 
 
+PROTOCOL_KEYS = {"name", "description", "fixed", "grid", "variants", "provenance"}
+PROVENANCE = ("paper:", "original code:", "guess:")
+
+
+def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant: str | None = None):
+    """The paper's protocol (``configs/rnade/protocol.json``): ``(fixed, grid)``, the overrides every dataset
+    config gets (a list of ``(key, value)``) and the grid searched per fold (key -> values), with the
+    ``variant``'s replacements. Every key must say where its value comes from (``provenance``: ``paper``,
+    ``original code`` or ``guess``) and be a valid override of every dataset config.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not JSON, an unknown key or variant, a key without provenance, or an
+        override the configs reject (one line).
+    """
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            spec = json.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"protocol file {path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"protocol file {path} is not valid JSON: {e}") from None
+    if not isinstance(spec, dict) or set(spec) - PROTOCOL_KEYS:
+        raise ConfigError(f"protocol file {path}: keys must be among {sorted(PROTOCOL_KEYS)}")
+    fixed, grid = dict(spec.get("fixed", {})), dict(spec.get("grid", {}))
+    variants, prov = spec.get("variants", {}), spec.get("provenance", {})
+    if variant is not None:
+        if variant not in variants:
+            raise ConfigError(f"protocol file {path}: unknown variant {variant!r}; known: {sorted(variants)}")
+        fixed.update(variants[variant].get("fixed", {}))
+        grid.update(variants[variant].get("grid", {}))
+    # the base keys, and each variant as a whole, say where they come from
+    for key in [*spec.get("fixed", {}), *spec.get("grid", {}), *(f"variants.{v}" for v in variants)]:
+        if not str(prov.get(key, "")).startswith(PROVENANCE):
+            raise ConfigError(f"protocol file {path}: the provenance of {key} must start with {PROVENANCE}")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"protocol file {path}: grid {key} must be a non-empty list")
+    for dataset in DATASETS:
+        with open(os.path.join(CONFIG_DIR, f"{dataset}.json"), encoding="utf-8") as fh:
+            base = RunConfig.from_json(fh.read())
+        base.with_overrides(list(fixed.items()) + [(k, v[0]) for k, v in grid.items()])  # raises if invalid
+    return list(fixed.items()), grid
+
+
 def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, quick=False, time_budget=None,
-              data_root=None, grid=None) -> list:  # fmt: skip
+              data_root=None, grid=None, fixed=()) -> list:  # fmt: skip
     """The :class:`~rnnrnade_pt.sweep.Job` list: every method x dataset x fold (BSDS300: one split) x grid
-    point (``grid``: override key -> values; None: the configs as they are). Each job's name is
+    point (``grid``: override key -> values; None: the configs as they are). ``fixed``: overrides applied to
+    every config first (the protocol's; the method's and the quick run's come after). Each job's name is
     ``<method>_<dataset>_fold<k>`` (plus the grid point's label)."""
     from rnnrnade_pt.config import RunConfig
     from rnnrnade_pt.errors import ConfigError
@@ -106,7 +158,7 @@ def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, q
             if method not in METHODS:
                 raise ConfigError(f"unknown method {method!r}; known: {list(METHODS)}")
             for fold in [0] if dataset == BSDS else folds:
-                over = list(METHODS[method]) + (list(QUICK) if quick else [])
+                over = list(fixed) + list(METHODS[method]) + (list(QUICK) if quick else [])
                 over += [("data.fold", fold)] if dataset != BSDS else []
                 over += [("train.max_seconds", float(time_budget))] if time_budget is not None else []
                 over += [("data.root", os.fspath(data_root))] if data_root is not None else []
@@ -150,9 +202,11 @@ def ensembles(job, summary: dict) -> dict:
 
 
 def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> list[dict]:
-    """The Gaussian and MoG records of every dataset and fold, cached in ``<run_root>/baselines/``; a failure
-    (this package's error: bad data) is a record with ``error``, never cached; any other exception is a bug
-    and propagates."""
+    """The Gaussian and MoG records of every dataset and fold, cached in ``<run_root>/baselines/``. The
+    Gaussian is fitted on the fold's whole training part (train and validation), which reproduces the
+    paper's Gaussian row; the mixture on train, its components chosen on validation. A failure (this
+    package's error: bad data) is a record with ``error``, never cached; any other exception is a bug and
+    propagates."""
     from rnnrnade_pt.baselines import MOG_COMPONENTS, baselines
     from rnnrnade_pt.data.datasets import load_dataset
     from rnnrnade_pt.errors import RnnRnadeError
@@ -168,7 +222,8 @@ def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> 
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
                     res = json.load(fh)
-                res = res if res.get("data") == key and "error" not in res else None  # an old cached failure
+                fresh = res.get("data") == key and res.get("gaussian_fit_on") == "train+valid"
+                res = res if fresh and "error" not in res else None  # an old cached failure or protocol
             if res is None:
                 try:
                     res = baselines(
@@ -176,6 +231,7 @@ def baseline_records(datasets, folds, run_root, data_root=None, quick=False) -> 
                         standardize=dataset != BSDS,
                         components=QUICK_COMPONENTS if quick else MOG_COMPONENTS,
                         seed=0,
+                        gaussian_splits=("train", "valid"),  # the whole training part, as the paper
                     )
                     res["data"] = key
                     atomic_write_text(path, json.dumps(res, indent=2))
@@ -256,18 +312,38 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     text = markdown_table(header, rows)
     text += (
         "\nMean test log-likelihood per datapoint (nats), mean ± standard error over the folds. UCI columns: "
-        "of the standardised data (each dimension scaled by its training fold's mean and std), the paper's "
-        "units; BSDS300: nats per 63-dimensional patch (pixels dequantised and scaled to [0, 1], patch mean "
+        "of the standardised data (each dimension scaled by the mean and std of the rows the model is fitted "
+        "on: the training split for the RNADEs and the mixture, the whole training part, training and "
+        "validation, for the Gaussian), the paper's units; BSDS300: nats per 63-dimensional patch (pixels "
+        "dequantised and scaled to [0, 1], patch mean "
         "removed, last pixel dropped; one train/valid/test split). Per method and fold the grid point with "
         "the best validation log-likelihood counts. Wall time: all that method's runs together (training, "
         "compiling, evaluating; the ensembles' evaluation is not included). The published rows are as "
         "commonly quoted (NIPS 2013 Table 1; the ICML 2014 paper's best ensembles over orderings); the "
-        "papers are not available here, and the preprocessing here follows the papers' description but may "
-        "differ in detail (see rnnrnade_pt/data/uci.py).\n"
+        "papers are not available here. Data and folds: rnnrnade_pt/data/uci.py (red wine on Uria's own "
+        "folds; Parkinsons is the Telemonitoring set; the Gaussian row pins the preprocessing).\n"
     )
     if failed:
         text += f"\nFailed or unevaluated: {', '.join(failed[:20])}{' ...' if len(failed) > 20 else ''}.\n"
     return text + (f"\n{note}\n" if note else "")
+
+
+def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
+    """Successive halving of the jobs' grid per method, dataset and fold (:mod:`rnnrnade_pt.halving`): the
+    last rung's jobs and summaries, with the rungs' history written to ``<run_root>/halving.json``."""
+    from rnnrnade_pt.halving import successive_halving
+
+    groups: dict[str, list] = {}
+    for job in jobs:
+        groups.setdefault("/".join(map(str, _job_key(job))), []).append(job)
+    final, history = successive_halving(groups, eta=args.eta, rungs=args.halving, engine=args.engine,
+                                        workers=args.workers, address=args.address, force=args.force,
+                                        progress=True)  # fmt: skip
+    os.makedirs(run_root, exist_ok=True)
+    with open(os.path.join(run_root, "halving.json"), "w", encoding="utf-8") as fh:
+        json.dump({"eta": args.eta, "rungs": args.halving, "history": history}, fh, indent=2)
+    pairs = [pair for g in groups for pair in final[g]]
+    return [j for j, _ in pairs], [s for _, s in pairs]
 
 
 def main(argv=None) -> int:
@@ -279,6 +355,14 @@ def main(argv=None) -> int:
         "--quick", action="store_true", help="2 folds, tiny models, few patches, tmp run root"
     )
     parser.add_argument("--sweep", action="store_true", help="every point of configs/rnade/sweep.json's grid")
+    parser.add_argument("--protocol", nargs="?", const=os.path.join(CONFIG_DIR, "protocol.json"),
+                        help="the paper's protocol (default configs/rnade/protocol.json): its fixed settings "
+                        "and its grid, chosen per fold on validation")  # fmt: skip
+    parser.add_argument("--variant", help="a variant of the protocol (e.g. adam, original-code-schedule)")
+    parser.add_argument("--halving", type=int, metavar="RUNGS",
+                        help="search each method, dataset and fold's grid by successive halving in RUNGS "
+                        "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
+    parser.add_argument("--eta", type=int, default=3, help="successive halving: keep the best 1/eta per rung")
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
@@ -291,10 +375,25 @@ def main(argv=None) -> int:
     run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
     datasets = args.datasets.split(",")
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
+    from rnnrnade_pt.errors import ConfigError
+
+    if args.sweep and args.protocol:
+        raise ConfigError("--sweep and --protocol are alternatives; pass one")
+    if args.variant and not args.protocol:
+        raise ConfigError("--variant needs --protocol")
+    if args.halving and not (args.protocol or args.sweep):
+        raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
+    fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
+    grid = load_grid() if args.sweep else grid
     jobs = make_jobs(run_root, datasets, args.methods.split(","), folds, args.quick, args.time_budget,
-                     args.data_root, load_grid() if args.sweep else None)  # fmt: skip
-    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                         force=args.force, progress=True)  # fmt: skip
+                     args.data_root, grid, fixed)  # fmt: skip
+    start = time.perf_counter()
+    if args.halving:
+        jobs, summaries = search_by_halving(jobs, run_root, args)
+    else:
+        summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
+                             force=args.force, progress=True)  # fmt: skip
+    wall = time.perf_counter() - start
     records = run_records(jobs, summaries)
     if not args.no_baselines:
         used = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
@@ -305,10 +404,19 @@ def main(argv=None) -> int:
     if c is not None:
         t = c.train
         budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+        proto = ""
+        halving = (f" Grid searched by successive halving: {args.halving} rungs, the best 1/{args.eta} kept "
+                   f"per rung on validation (halving.json)." if args.halving else "")  # fmt: skip
+        if args.protocol:
+            variant = f" {args.variant}" if args.variant else ""
+            proto = f" (protocol {os.path.basename(args.protocol)}{variant}"
+            proto += f", grid over {', '.join(sorted(grid))} chosen per fold on validation)"
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
-                f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}; {t.optimizer} lr {t.lr:g}, "
+                f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
+                f"{proto}; {t.optimizer} lr {t.lr:g}, "
                 f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "
-                f"stopping after {t.patience} epochs without a better validation score{budget}.")  # fmt: skip
+                f"stopping after {t.patience} epochs without a better validation score{budget}."
+                f"{halving} Wall time of the runs: {fmt_duration(wall)}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -346,7 +346,8 @@ class DataConfig:
         8x8 patches.
     name : str, optional
         Which set of a dataset family (``music``: ``JSB_Chorales``, ``Nottingham``, ``MuseData``,
-        ``Piano_midi``; ``uci``: ``redwine``, ``whitewine``, ``parkinsons``, ``ionosphere``, ``boston``).
+        ``Piano_midi``; ``uci``: ``redwine``, ``whitewine``, ``parkinsons``, ``ionosphere``, ``boston``, the
+        RNADE paper's sets, and ``redwine_csv``, ``parkinsons_disease`` outside its table).
     fold : int
         Which of the UCI sets' 10 folds is the test fold.
     max_sequences : int

@@ -19,13 +19,22 @@ ROOT = pathlib.Path(__file__).parents[1]
 EXPECTED = {  # set -> (rows, D, attributes removed besides the labels)
     "redwine": (1599, 11, set()),
     "whitewine": (4898, 11, set()),
-    "parkinsons": (195, 15, {"MDVP:Jitter(Abs)", "MDVP:RAP", "Jitter:DDP", "MDVP:Shimmer(dB)", "Shimmer:APQ3",
-                             "Shimmer:APQ5", "Shimmer:DDA"}),
+    "parkinsons": (5875, 15, {"age", "sex", "Jitter(%)", "Jitter:RAP", "Shimmer", "Shimmer:APQ3"}),
     "ionosphere": (351, 32, {"a1", "a2"}),
-    "boston": (506, 11, {"ZN", "CHAS", "RAD"}),
+    "boston": (506, 10, {"ZN", "CHAS", "RAD", "TAX"}),
+    "redwine_csv": (1599, 11, set()),
+    "parkinsons_disease": (195, 17, {"MDVP:Jitter(Abs)", "MDVP:Jitter(%)", "MDVP:RAP", "MDVP:Shimmer",
+                                     "Shimmer:APQ3"}),
 }  # fmt: skip
-LABELS = {"redwine": {"quality"}, "whitewine": {"quality"}, "parkinsons": {"name", "status"},
-          "ionosphere": {"class"}, "boston": set()}  # fmt: skip
+LABELS = {"redwine": {"quality"}, "whitewine": {"quality"}, "parkinsons": {"subject#"},
+          "ionosphere": {"class"}, "boston": set(), "redwine_csv": {"quality"},
+          "parkinsons_disease": {"name", "status"}}  # fmt: skip
+# the RNADE paper's Gaussian row (NIPS 2013 Table 1, as commonly quoted), and how close the 10-fold mean of a
+# full-covariance Gaussian must come. 0.1 nats, except ionosphere: on 351 rows the 10-fold mean itself moves
+# with the split (standard deviation 0.21 nats over fold seeds 0-39, measured), and the paper's split is
+# not known; seed 0 gives -41.12.
+PAPER_GAUSSIAN = {"redwine": (-13.18, 0.1), "whitewine": (-13.20, 0.1), "parkinsons": (-10.85, 0.1),
+                  "ionosphere": (-41.24, 0.15), "boston": (-11.37, 0.1)}  # fmt: skip
 
 
 def _need(root: pathlib.Path, rel: str) -> pathlib.Path:
@@ -56,8 +65,104 @@ def test_uci_attributes_removed(shared_data, name):
     assert not set(d.attributes) & set(d.removed)
     # independent check of the two rules on what is left: no discrete column, no |r| > 0.98 pair
     assert min(np.unique(c).size for c in d.X.T) >= uci.DISCRETE_MAX_DISTINCT
+    assert not any(np.all(c == np.round(c)) for c in d.X.T)  # no integer-valued column
     R = np.abs(np.corrcoef(d.X, rowvar=False)) - np.eye(D)
     assert R.max() <= uci.CORRELATION_MAX
+
+
+def _gaussian_10_folds(name, root) -> float:
+    """Mean over the 10 folds of the test log-likelihood of a full-covariance Gaussian fitted (by SciPy's
+    ``multivariate_normal``, ddof 0) on the fold's whole training part, all standardised with that part's
+    statistics."""
+    from scipy.stats import multivariate_normal
+
+    out = []
+    for k in range(10):
+        s = uci.uci_splits(name, k, root)
+        fit = np.concatenate([s["train"][0], s["valid"][0]])
+        m, sd = fit.mean(0), fit.std(0)
+        Z, T = (fit - m) / sd, (s["test"][0] - m) / sd
+        out.append(multivariate_normal(Z.mean(0), np.cov(Z, rowvar=False, ddof=0)).logpdf(T).mean())
+    return float(np.mean(out))
+
+
+@pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
+def test_uci_gaussian_reproduces_paper(shared_data, name):
+    """The full-covariance Gaussian over the 10 folds matches the paper's Gaussian row: it pins the data,
+    the preprocessing and the units (log-likelihood of the standardised data)."""
+    root = _need(shared_data, uci.UCI_SETS[name].file)
+    paper, tol = PAPER_GAUSSIAN[name]
+    assert abs(_gaussian_10_folds(name, root) - paper) < tol
+
+
+def test_uci_gaussian_rejects_other_data(shared_data):
+    """The same check fails on the sets it rules out: the 195-row Parkinsons set, Boston with 11 columns."""
+    root = _need(shared_data, uci.UCI_SETS["parkinsons_disease"].file)
+    assert abs(_gaussian_10_folds("parkinsons_disease", root) - PAPER_GAUSSIAN["parkinsons"][0]) > 1.0
+    X, names, _ = uci.read_table(root / "uci" / "housing.data", uci.UCI_SETS["boston"])
+    keep = [j for j, n in enumerate(names) if n not in ("ZN", "CHAS", "RAD")]  # the 11 columns used before
+    folds = uci.fold_indices(X.shape[0], seed=0)
+    vals = []
+    for k in range(10):
+        fit = X[np.concatenate([f for i, f in enumerate(folds) if i != k])][:, keep]
+        m, sd = fit.mean(0), fit.std(0)
+        mu, cov = gaussian_fit((fit - m) / sd, reg=0.0)
+        vals.append(gaussian_loglik((X[folds[k]][:, keep] - m) / sd, mu, cov).mean())
+    assert np.mean(vals) < PAPER_GAUSSIAN["boston"][0] - 0.5
+
+
+def test_uria_red_wine_folds(shared_data):
+    """Uria's red_wine.hdf5: the 10 test folds partition its rows, each fold's training parts are the
+    other rows, and its rows are the CSV's (without quality) as a multiset, to float32 precision."""
+    root = _need(shared_data, uci.UCI_SETS["redwine"].file)
+    _need(shared_data, uci.UCI_SETS["redwine_csv"].file)
+    key = lambda A: A[np.lexsort(A.T[::-1])]  # noqa: E731
+    all_rows = uci.load_uci("redwine", root).X
+    assert np.array_equal(key(all_rows), key(np.asarray(uci.load_uci("redwine_csv", root).X, np.float32)))
+    tests = []
+    for k in range(10):
+        s = uci.uci_splits("redwine", k, root, seed=k)  # fixed folds: the seed is ignored
+        parts = [s[p][0] for p in ("train", "valid", "test")]
+        assert np.array_equal(key(np.concatenate(parts)), key(all_rows))
+        assert s["valid"][0].shape[0] < s["train"][0].shape[0] / 7  # one part of 9 validates
+        tests.append(s["test"][0])
+    assert np.array_equal(key(np.concatenate(tests)), key(all_rows))
+    again = uci.uci_splits("redwine", 3, root)
+    assert np.array_equal(again["test"][0], uci.read_hdf5_folds(root / "uci/nade/red_wine.hdf5", 3)["test"])
+
+
+def test_hdf5_folds_bad_input(tmp_path, monkeypatch):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "x.hdf5"
+    with h5py.File(path, "w") as fh:
+        fh["all/data"] = np.zeros((5, 3))
+    with pytest.raises(DataError, match="lacks folds/1/training/1/data") as e:
+        uci.read_hdf5_folds(path, 0)
+    assert "\n" not in str(e.value)
+    assert uci.read_hdf5_folds(path)["all"].shape == (5, 3)
+    (tmp_path / "bad.hdf5").write_bytes(b"not hdf5")
+    with pytest.raises(DataError, match="cannot read HDF5"):
+        uci.read_hdf5_folds(tmp_path / "bad.hdf5")
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ConfigError, match="pip install"):
+        uci.read_hdf5_folds(path)
+
+
+def test_preprocess_rules_on_synthetic_columns():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(200)
+    X = np.column_stack([
+        a, a + 0.01 * rng.standard_normal(200), a + 0.01 * rng.standard_normal(200),  # a correlated trio
+        rng.integers(0, 100, 200).astype(float),  # integer-valued, about 90 distinct values: discrete
+        rng.integers(0, 5, 200) + 0.5,  # 5 values: discrete
+        rng.standard_normal(200),
+    ])  # fmt: skip
+    names = ["a", "b", "c", "count", "level", "z"]
+    kept_X, kept, removed = uci.preprocess(X, names)
+    assert kept == ["c", "z"] and np.array_equal(kept_X, X[:, [2, 5]])  # of the trio the first ones go
+    assert removed["count"].startswith("discrete (integer-valued")
+    assert removed["level"] == "discrete (5 values)"
+    assert removed["a"].startswith("|r| = 1.000 with") and removed["b"] == "|r| = 1.000 with c"
 
 
 def test_uci_folds_cover_rows_once(shared_data):
@@ -192,6 +297,15 @@ def test_gaussian_baseline_equals_scipy():
     raw = baselines(splits, standardize=False, components=(1,))
     assert raw["gaussian"] == pytest.approx(res["gaussian"] - np.sum(np.log(s)), abs=1e-4)  # the Jacobian
     assert raw["mog"] == pytest.approx(raw["gaussian"], abs=1e-6)  # one component is the Gaussian
+    # the paper's Gaussian: fitted on, and standardised with, the whole training part (train and valid)
+    both = baselines(splits, standardize=True, components=(1,), gaussian_splits=("train", "valid"))
+    m, s = X[:250].mean(0), X[:250].std(0)
+    Z = (X - m) / s
+    ref = multivariate_normal(Z[:250].mean(0), np.cov(Z[:250], rowvar=False, ddof=0) + 1e-6 * np.eye(4))
+    assert both["gaussian"] == pytest.approx(ref.logpdf(Z[250:]).mean(), rel=1e-10)
+    assert both["gaussian_fit_on"] == "train+valid" and both["mog"] == pytest.approx(res["mog"], rel=1e-8)
+    with pytest.raises(ConfigError, match="gaussian_splits"):
+        baselines(splits, gaussian_splits=("test",))
 
 
 def test_mog_chooses_on_validation():
@@ -221,7 +335,7 @@ def test_table_selects_on_validation(experiment):
 
 
 def test_quick_run(experiment, shared_data, tmp_path):
-    _need(shared_data, "uci/parkinsons.data")
+    _need(shared_data, "uci/parkinsons_updrs.data")
     _need(shared_data, "bsds300/iids_test.txt")
     os.environ.setdefault("RNNRNADE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "table.md"
@@ -271,3 +385,75 @@ def test_a_failed_baseline_is_reported_not_cached_and_a_bug_stops(
     monkeypatch.undo()
     recs = experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
     assert all("error" not in r for r in recs) and cache.exists()
+
+
+# ------------------------------------------------------------------------------------------------ protocol
+
+
+def test_protocol_file_says_where_every_value_comes_from(experiment):
+    fixed, grid = experiment.load_protocol()
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    prov = spec["provenance"]
+    for key in [*spec["fixed"], *spec["grid"], *(f"variants.{v}" for v in spec["variants"])]:
+        assert prov[key].split(":")[0] in ("paper", "original code", "guess"), key
+    assert dict(fixed)["train.batch_size"] == 100 and grid["model.K"] == [2, 5, 10, 20]
+    assert len(grid["train.weight_decay"]) * len(grid["train.lr"]) * len(grid["model.K"]) == 96
+    jobs = experiment.make_jobs("/tmp/runs", ["redwine"], ["rnade-mog", "rnade-mog-orderless"], [3],
+                                grid=grid, fixed=fixed)  # fmt: skip
+    assert len(jobs) == 192 and {j.cfg.data.fold for j in jobs} == {3}
+    assert all(j.cfg.model.H == 50 and j.cfg.train.optimizer == "nesterov" for j in jobs)
+    # the method's overrides come after the protocol's: the order-agnostic runs stay order-agnostic
+    assert {j.cfg.train.ordering for j in jobs if j.name.startswith("rnade-mog-orderless")} == {"orderless"}
+    adam_fixed, adam_grid = experiment.load_protocol(variant="adam")
+    assert dict(adam_fixed)["train.optimizer"] == "adam" and adam_grid["model.K"] == grid["model.K"]
+
+
+def test_protocol_file_bad_input(experiment, tmp_path):
+    good = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    cases = {
+        "no provenance": ({**good, "provenance": {}}, "provenance of"),
+        "bad override": ({**good, "fixed": {**good["fixed"], "train.optimizer": "lbfgs"}}, "optimizer"),
+        "unknown key": ({**good, "grdi": {}}, "keys must be among"),
+    }
+    for name, (spec, what) in cases.items():
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(spec))
+        with pytest.raises(ConfigError, match=what) as e:
+            experiment.load_protocol(str(p))
+        assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="unknown variant"):
+        experiment.load_protocol(variant="sgd-forever")
+    with pytest.raises(ConfigError, match="does not exist"):
+        experiment.load_protocol(str(tmp_path / "none.json"))
+
+
+def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
+    """``--protocol FILE --halving 2``: two grid points on one fold, the better on validation trained at the
+    full budget; the table and halving.json come out, and a second call trains nothing."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    spec["grid"] = {"train.lr": [0.05, 0.0125]}
+    proto = tmp_path / "protocol.json"
+    proto.write_text(json.dumps(spec))
+    out = tmp_path / "table.md"
+    argv = ["--quick", "--protocol", str(proto), "--halving", "2", "--eta", "2", "--datasets", "redwine",
+            "--methods", "rnade-mog", "--folds", "0", "--no-baselines", "--run-root", str(tmp_path / "runs"),
+            "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    assert experiment.main(argv) == 0
+    hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
+    assert [h["runs"] for h in hist] == [2, 1] and [h["trained"] for h in hist] == [2, 1]
+    assert "successive halving: 2 rungs" in out.read_text() and "| RNADE-MoG |" in out.read_text()
+    assert len(list((tmp_path / "runs").glob("rnade-mog_redwine_fold0-lr=*@e1"))) == 2
+    assert experiment.main(argv) == 0
+    hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
+    assert [h["trained"] for h in hist] == [0, 0]  # resumed from disk
+
+
+@pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
+def test_dataset_configs_match_the_data(shared_data, name):
+    """Each configs/rnade/<set>.json declares the dimension its loader gives (Boston: 10 since issue 15)."""
+    from rnnrnade_pt.config import RunConfig
+
+    root = _need(shared_data, uci.UCI_SETS[name].file)
+    cfg = RunConfig.from_json((ROOT / "experiments" / "configs" / "rnade" / f"{name}.json").read_text())
+    assert cfg.data.name == name and cfg.model.D == uci.load_uci(name, root).X.shape[1]

@@ -141,6 +141,22 @@ FILES: dict[str, RemoteFile] = _registry(
         "jbrownlee/Datasets' copy",
     ),
     RemoteFile(
+        "uci/parkinsons_updrs.data",
+        "f2c7d5025dec4e92e7feae367a5f7ccf58789a10ac6b54bdf15976c599f9dd39",
+        "https://raw.githubusercontent.com/behnazrzf/Parkinson-s_Telemonitoring/"
+        "f603774b38bfc967f20b4752bec4b6f872917d98/data/parkinsons_updrs.data",
+        "UCI Parkinsons Telemonitoring (Tsanas et al. 2010, CC BY 4.0), the RNADE paper's Parkinsons set; "
+        "copy in behnazrzf/Parkinson-s_Telemonitoring",
+    ),
+    RemoteFile(
+        "uci/nade/red_wine.hdf5",
+        "2c68a6970e234f1c76c21b140042fcdba21b4b34a841babaeb42cde2beed9d42",
+        "https://raw.githubusercontent.com/MarcCote/NADE/"
+        "a00c11bd23343012453711eb9d4b53614124122f/deepnade/red_wine.hdf5",
+        "UCI wine quality, red (Cortez et al. 2009, CC BY 4.0) with B. Uria's 10 fixed folds, from the "
+        "RNADE code release (MarcCote/NADE deepnade/red_wine.hdf5)",
+    ),
+    RemoteFile(
         "polyphonic/JSB_Chorales.mat",
         "ac0e608527cc411c7e21ef7d38be47f0de7fb6b13b3ae168b8eccf1c2a9b18d4",
         f"{_TSBN}/polyphonic_music/data/JSB_Chorales.mat",
