@@ -15,10 +15,12 @@ of ``W``, ``c``, ``rho`` and ``V`` (the supplement's formulas: ``d/dh_d = dz_d V
 ``d/dpsi_d = d/dh_d h_d (1 - h_d)``, ``d/drho_d = sum d/dpsi_d a_d``, ``d/da_d = rho_d d/dpsi_d``,
 ``d/dc = sum_d d/da_d``, ``d/dW[:, j] = sum_rows x_j sum_{d>j} d/da_d``, ``d/dV_d = h_d^T dz_d``).
 
-Both Ops run on every backend: C code for the C backend (compiled with ``-ffast-math`` and ``-fopenmp`` for
-this Op only; its sums are ordered per thread and then by thread, so a result does not change from call to
-call), :mod:`jax.numpy` for JAX (registered by :func:`register_backends` when the JAX backend is used;
-the gradient through ``jax.vjp``), and NumPy (``perform``) elsewhere. Tests check all of them against the
+Both Ops run on every backend: C code for the C backend (compiled for this Op only with ``-fopenmp`` and
+the floating-point flags that let GCC vectorise ``exp`` through glibc's libmvec and reassociate sums, but
+not ``-ffast-math``, whose ``crtfastmath.o`` would flush denormals to zero in the whole process; its sums
+are ordered per thread and then by thread, so a result does not change from call to call),
+:mod:`jax.numpy` for JAX (registered by :func:`register_backends` when the JAX backend is used; the gradient
+through ``jax.vjp``), and NumPy (``perform``) elsewhere. Tests check all of them against the
 graph of :func:`rnnrnade_pt.rnade.rnade_terms_fast` and finite differences.
 
 References
@@ -47,9 +49,20 @@ _SUPPORT = r"""
 #include <omp.h>
 #endif
 
+/* glibc's vector exp (libmvec), declared here: math.h declares it only under -ffast-math, which would also
+   link crtfastmath.o and so flush denormals to zero in the whole process. */
+extern "C" {
+#pragma omp declare simd notinbranch
+double exp(double) noexcept;
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+}
+
 namespace rnnrnade_ff {
 
-template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + std::exp(-v)); }
+static inline float exp_(float v) { return expf(v); }
+static inline double exp_(double v) { return exp(v); }
+template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + exp_(-v)); }
 
 /* VT[d][p][h] = V[d][h][p] */
 template <typename T>
@@ -326,10 +339,13 @@ class _FusedBase(COp):
         return _SUPPORT
 
     def c_compile_args(self, **kwargs):
-        return ["-O3", "-ffast-math", "-fopenmp"]
+        # not -ffast-math: with GCC < 13 it links crtfastmath.o into the module, which turns on
+        # flush-to-zero for every thread of the process when the module loads
+        return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
+                "-fassociative-math"]  # fmt: skip
 
     def c_libraries(self, **kwargs):
-        return ["gomp"]
+        return ["gomp", "m", "mvec"]
 
     def c_headers(self, **kwargs):
         return ["<cmath>", "<vector>"]
@@ -369,7 +385,7 @@ class FusedFrame(_FusedBase):
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (8,)
+        return (9,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
@@ -408,7 +424,7 @@ class FusedFrameGrad(_FusedBase):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (8,)
+        return (9,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp

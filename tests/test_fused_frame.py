@@ -146,3 +146,11 @@ def test_other_backends_run_the_op(backend):
     out = _compiled("float64", backend)(*args, gz)
     want = [frame_outputs_numpy(*args), *frame_grads_numpy(*args, gz)]
     assert all(rel(o, w) <= 1e-12 for o, w in zip(out, want, strict=True))
+
+
+def test_loading_the_op_leaves_the_process_floating_point_mode_alone(c64):
+    """The Op's module is not linked with crtfastmath.o (-ffast-math), which would flush denormals to zero
+    in the whole process as soon as it loads."""
+    rng = np.random.default_rng(10)
+    c64(*_args(rng, 3, 2, 2, 1), np.ones((3, 2, 1)))
+    assert np.array([1e-310]) * np.float64(1.0) != 0.0
