@@ -11,7 +11,7 @@ setup(
     packages=find_packages(include=["rnnrnade_pt", "rnnrnade_pt.*"]),
     python_requires=">=3.10",
     # pinned: graphs/ snapshots and the float64 agreement tests are made with this PyTensor
-    install_requires=["pytensor==3.0.7", "numpy>=1.26", "scipy>=1.11", "pooch>=1.6"],
+    install_requires=["pytensor==3.0.7", "numpy>=1.26", "scipy>=1.11", "pooch>=1.6", "threadpoolctl>=3.1"],
     extras_require={
         "dev": [
             "pytest>=8",

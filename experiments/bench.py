@@ -156,7 +156,7 @@ def measure_graph(model, graph, X, mask, what=("loglik", "loglik_grad", "train")
     from rnnrnade_pt.errors import BackendError
 
     n, out = mask.size, []
-    if "loglik" in what:
+    if "loglik" in what and model.cfg.model != "rnn-rbm":  # the RNN-RBM's is AIS: minutes, not a step
         per_call = time_calls(lambda: model.loglik(X, mask, graph=graph))
         out.append({"what": "loglik", "frames_per_s": n / per_call, "seconds": per_call})
     if "loglik_grad" in what and model.cfg.model != "rnn-rbm":
@@ -168,7 +168,10 @@ def measure_graph(model, graph, X, mask, what=("loglik", "loglik_grad", "train")
         except BackendError as e:
             print(f"bench: {model.backend} {graph} {X.dtype} train: {e}", file=sys.stderr)
             return out
-        per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # blocks on JAX's dispatch
+        from rnnrnade_pt.compile import training_threads
+
+        with training_threads():  # as the trainer runs it
+            per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # JAX: blocks
         out.append({"what": "train", "frames_per_s": n / per_call, "seconds": per_call})
     return out
 
@@ -239,7 +242,8 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
     t1 = os.times()
     prof = fn.profile
     op_time: dict[str, float] = {}
-    for node, seconds in prof.apply_time.items():
+    for key, seconds in prof.apply_time.items():
+        node = key[1] if isinstance(key, tuple) else key  # (fgraph, node) in PyTensor 3
         name = str(node.op)
         name = name if len(name) < 60 else type(node.op).__name__
         op_time[name] = op_time.get(name, 0.0) + seconds
@@ -260,6 +264,29 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
     }
 
 
+def markdown_table(path) -> str:
+    """The records of a ``--json`` run (JSON lines) as the Markdown table of experiments/README.md."""
+    rows = ["| model | backend | graph | dtype | what | result |", "|---|---|---|---|---|---|"]
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if "frames_per_s" in r:
+                value = f"{r['frames_per_s']:,.0f} frames/s ({r['seconds'] * 1e3:.1f} ms/call)"
+            elif r["what"] == "profile":
+                ms = {k: r[k] * 1e3 for k in ("seconds", "user_s", "system_s", "roofline_s")}
+                value = (f"{ms['seconds']:.1f} ms/step, user {ms['user_s']:.1f} ms, system "
+                         f"{ms['system_s']:.1f} ms, roofline {ms['roofline_s']:.1f} ms")  # fmt: skip
+            elif "ratio" in r:
+                value = f"{r['ratio']:.3g}" + (f" {r['unit']}" if "unit" in r else "")
+            else:
+                first = f" (+ first call {r['first_call_s']:.2f} s)" if "first_call_s" in r else ""
+                value = f"{r['seconds']:.2f} s{first}"
+            rows.append(
+                f"| {r['model']} | {r['backend']} | {r['graph']} | {r['dtype']} | {r['what']} | {value} |"
+            )
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -272,6 +299,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch yardstick")
     ap.add_argument("--no-torch-compile", action="store_true", help="PyTorch eagerly only")
     ap.add_argument("--profile", action="store_true", help="per-op profile, user/system time and roofline")
+    ap.add_argument(
+        "--table", metavar="JSONL", help="print the Markdown table of a --json run's output, and exit"
+    )
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("-B", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -288,6 +318,9 @@ def main(argv=None) -> int:
         return 0
     if args.torch_child:
         torch_child(args)
+        return 0
+    if args.table:
+        print(markdown_table(args.table))
         return 0
     T = args.T or (10 if args.quick else 100)
     B = args.B or (2 if args.quick else 16)
@@ -360,14 +393,14 @@ def main(argv=None) -> int:
                     if not args.quick and name != "rnn-rbm":
                         emit({"model": name, "backend": backend, "graph": "sampler", "dtype": dtype,
                               **measure_sampling(model)})  # fmt: skip
-                if name in TORCH_MODELS and not args.no_torch:
-                    for dtype in dtypes:
-                        for comp in (False, True) if not (args.quick or args.no_torch_compile) else (False,):
-                            res = measure_torch(name, sizes, dtype, T, B, comp)
-                            if res is not None:
-                                graph = "compile" if comp else "eager"
-                                emit({"model": name, "backend": "torch", "graph": graph, "dtype": dtype,
-                                      "what": "train", **res})  # fmt: skip
+            if name in TORCH_MODELS and not args.no_torch:
+                for dtype in dtypes:
+                    for comp in (False, True) if not (args.quick or args.no_torch_compile) else (False,):
+                        res = measure_torch(name, sizes, dtype, T, B, comp)
+                        if res is not None:
+                            graph = "compile" if comp else "eager"
+                            emit({"model": name, "backend": "torch", "graph": graph, "dtype": dtype,
+                                  "what": "train", **res})  # fmt: skip
     speed = {
         (r["model"], r["backend"], r["graph"], r["dtype"], r["what"]): r["frames_per_s"]
         for r in records

@@ -40,6 +40,7 @@ __all__ = [
     "compile_function",
     "needs_static_shapes",
     "jax_reductions_in_node_dtype",
+    "training_threads",
     "bucket",
     "pad_to_buckets",
 ]
@@ -60,6 +61,25 @@ def check_backend(backend: str) -> None:
         raise BackendError(
             f"backend {backend!r} needs the {module} package{extra}; backend 'c' needs nothing"
         )
+
+
+def training_threads() -> contextlib.AbstractContextManager:
+    """The thread settings training runs under: BLAS on one thread, restored afterwards.
+
+    The fused frame Op runs on OpenMP threads; OpenBLAS's own threads, waiting between the step's matrix
+    products, spin in ``sched_yield`` beside them: measured on the main job (2 cores), 38% of the wall time
+    was system time and the step 15% slower than with one BLAS thread (``experiments/README.md``). The limit
+    (threadpoolctl) holds inside this context only.
+    """
+    import ctypes
+    import ctypes.util
+
+    from threadpoolctl import threadpool_limits
+
+    lib = ctypes.util.find_library("openblas")  # the OpenBLAS PyTensor's C modules link, loaded now so that
+    if lib:  # the limit reaches it (a module compiled later would load it after threadpoolctl has looked)
+        ctypes.CDLL(lib)
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @contextlib.contextmanager

@@ -513,13 +513,16 @@ def register_backends(backend: str) -> None:
     if backend != "jax" or "jax" in _REGISTERED:
         return
     import jax
-    import jax.numpy as jnp
     from pytensor.link.jax.dispatch import jax_funcify
 
     def frame(x, W, c, rho, V):
-        contrib = x.T[:, :, None] * W.T[:, None, :]  # D x N x H
-        a = c[None] + jnp.concatenate([jnp.zeros_like(contrib[:1]), jnp.cumsum(contrib[:-1], axis=0)])
-        return jnp.matmul(jax.nn.sigmoid(rho[:, None, None] * a), V).transpose(1, 0, 2)
+        def accumulate(a_d, xw):  # a_{d+1} = a_d + x_d W[:, d], one N x H slab at a time (as the fast graph)
+            x_d, W_d, rho_d, V_d = xw
+            z_d = jax.nn.sigmoid(rho_d * a_d) @ V_d  # N x P
+            return a_d + x_d[:, None] * W_d[None, :], z_d
+
+        _, z = jax.lax.scan(accumulate, c, (x.T, W.T, rho, V))  # D x N x P
+        return z.transpose(1, 0, 2)
 
     @jax_funcify.register(FusedFrame)
     def _jax_frame(op, **kwargs):

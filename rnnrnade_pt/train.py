@@ -66,7 +66,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from .compile import compile_function, needs_static_shapes, pad_to_buckets
+from .compile import compile_function, needs_static_shapes, pad_to_buckets, training_threads
 from .config import ModelConfig, RunConfig
 from .errors import ConfigError, ParamsError, RnnRnadeError
 from .model import DensityModel, model_class
@@ -594,8 +594,9 @@ class Trainer:
         """Train until the epochs, the time budget or early stopping end it.
 
         Holds the run directory's lock (:func:`run_lock`) and, in the main thread, catches SIGTERM and
-        SIGINT (see the module docstring). A fresh run writes ``last.npz`` before its first step, so that
-        it can be resumed from any moment.
+        SIGINT (see the module docstring); BLAS runs on one thread meanwhile
+        (:func:`~rnnrnade_pt.compile.training_threads`). A fresh run writes ``last.npz`` before its first
+        step, so that it can be resumed from any moment.
 
         Returns
         -------
@@ -612,7 +613,7 @@ class Trainer:
         ConfigError
             Another process is training in the run directory.
         """
-        with run_lock(self.run_dir), _StopSignals() as self._stop:
+        with run_lock(self.run_dir), _StopSignals() as self._stop, training_threads():
             self._interrupt_at_step = interrupt_at_step
             self._trim_metrics()
             atomic_write_text(os.path.join(self.run_dir, "config.json"), self.cfg.to_json() + "\n")
