@@ -105,14 +105,9 @@ def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant
     """
     from rnnrnade_pt.config import RunConfig
     from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.npz import read_json
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            spec = json.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"protocol file {path} does not exist") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"protocol file {path} is not valid JSON: {e}") from None
+    spec = read_json(path, "protocol file")
     if not isinstance(spec, dict) or set(spec) - PROTOCOL_KEYS:
         raise ConfigError(f"protocol file {path}: keys must be among {sorted(PROTOCOL_KEYS)}")
     fixed, grid = dict(spec.get("fixed", {})), dict(spec.get("grid", {}))

@@ -23,12 +23,32 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["TorchRnnRnade", "TorchRnnNade", "torch_train_step"]
+__all__ = ["TorchRnnRnade", "TorchRnnNade", "states_before_frames", "torch_train_step"]
 
 LOG_2PI = math.log(2 * math.pi)
 
 
-class TorchRnnRnade(torch.nn.Module):
+def states_before_frames(x_in: torch.Tensor, h0: torch.Tensor, W_rec: torch.Tensor, m: torch.Tensor, act):
+    """The RNN by a loop over time: ``h_t = act(x_in[t] + h_{t-1} W_rec)``, kept where ``m[t] = 0``;
+    returns the states before each frame, flattened to (T B) x R."""
+    h, prev = h0, []
+    for t in range(x_in.shape[0]):
+        prev.append(h)
+        h = m[t] * act(x_in[t] + h @ W_rec) + (1 - m[t]) * h
+    return torch.stack(prev).reshape(-1, h0.shape[-1])
+
+
+class _Parameters(torch.nn.Module):
+    """A module whose parameters are the package's, by name (``self.p``), from NumPy arrays."""
+
+    def __init__(self, values: dict, dtype=torch.float32):
+        super().__init__()
+        self.p = torch.nn.ParameterDict(
+            {k: torch.nn.Parameter(torch.as_tensor(np.asarray(v), dtype=dtype)) for k, v in values.items()}
+        )
+
+
+class TorchRnnRnade(_Parameters):
     """RNN-RNADE with the supplement's defaults (sigmoid RNN; alpha, mu and sigma conditioned; Gaussian).
 
     Parameters
@@ -39,12 +59,6 @@ class TorchRnnRnade(torch.nn.Module):
     dtype : torch.dtype
     """
 
-    def __init__(self, values: dict, dtype=torch.float32):
-        super().__init__()
-        self.p = torch.nn.ParameterDict(
-            {k: torch.nn.Parameter(torch.as_tensor(np.asarray(v), dtype=dtype)) for k, v in values.items()}
-        )
-
     def forward(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Total log-likelihood of the padded batch ``X`` (T x B x D) under ``mask`` (T x B)."""
         p = self.p
@@ -52,15 +66,9 @@ class TorchRnnRnade(torch.nn.Module):
         K = p["V_alpha"].shape[-1]
         m = mask.unsqueeze(-1)  # T x B x 1
         Xc = torch.where(m > 0, X, torch.zeros_like(X))
-        # the RNN, a loop over time; hhat_prev[t] is the state before frame t
-        h = p["h0"].expand(B, -1)
-        x_in = Xc @ p["W2"] + p["b_hhat"]  # T x B x R, the input part of every step at once
-        prev = []
-        for t in range(T):
-            prev.append(h)
-            h_new = torch.sigmoid(x_in[t] + h @ p["W3"])
-            h = m[t] * h_new + (1 - m[t]) * h
-        hp = torch.stack(prev).reshape(T * B, -1)  # N x R
+        # the RNN (input part of every step at once: T x B x R), then the state before each frame
+        x_in = Xc @ p["W2"] + p["b_hhat"]
+        hp = states_before_frames(x_in, p["h0"].expand(B, -1), p["W3"], m, torch.sigmoid)  # N x R
         x = Xc.reshape(T * B, D)  # N x D
         # RNADE over all frames: a_d = c + sum_{j<d} x_j W[:, j]
         contrib = x.unsqueeze(-1) * p["W"].T  # N x D x H
@@ -80,28 +88,17 @@ class TorchRnnRnade(torch.nn.Module):
         return (logp * mask.reshape(-1)).sum()
 
 
-class TorchRnnNade(torch.nn.Module):
+class TorchRnnNade(_Parameters):
     """RNN-NADE (the tutorial's RNN, ``u_0 = 0``, tanh) with the package's names: ``W`` H x D, ``V`` D x H,
     ``bv``, ``bh``, ``Wuh``, ``Wuv``, ``Wvu``, ``Wuu``, ``bu``."""
-
-    def __init__(self, values: dict, dtype=torch.float32):
-        super().__init__()
-        self.p = torch.nn.ParameterDict(
-            {k: torch.nn.Parameter(torch.as_tensor(np.asarray(v), dtype=dtype)) for k, v in values.items()}
-        )
 
     def forward(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         p = self.p
         T, B, D = X.shape
         m = mask.unsqueeze(-1)
         Vc = torch.where(m > 0, X, torch.zeros_like(X))
-        u = torch.zeros(B, p["Wuu"].shape[0], dtype=X.dtype)
-        x_in = Vc @ p["Wvu"] + p["bu"]
-        prev = []
-        for t in range(T):
-            prev.append(u)
-            u = m[t] * torch.tanh(x_in[t] + u @ p["Wuu"]) + (1 - m[t]) * u
-        up = torch.stack(prev).reshape(T * B, -1)  # N x R
+        u0 = torch.zeros(B, p["Wuu"].shape[0], dtype=X.dtype)
+        up = states_before_frames(Vc @ p["Wvu"] + p["bu"], u0, p["Wuu"], m, torch.tanh)  # N x R
         v = Vc.reshape(T * B, D)
         bv_t = p["bv"] + up @ p["Wuv"]  # N x D
         bh_t = p["bh"] + up @ p["Wuh"]  # N x H

@@ -1,4 +1,4 @@
-"""Safe file input and output: pickle-free ``.npz`` reads with one-line errors, atomic writes."""
+"""Safe file input and output: pickle-free ``.npz`` and JSON reads with one-line errors, atomic writes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["atomic_write", "atomic_write_npz", "atomic_write_text", "read_npz"]
+__all__ = ["atomic_write", "atomic_write_npz", "atomic_write_text", "read_npz", "read_json"]
 
 
 def atomic_write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
@@ -69,3 +69,19 @@ def read_npz(path: str | os.PathLike, what: str, error: type[Exception]) -> dict
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, io.UnsupportedOperation, KeyError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise error(f"{what} file {path} is not a readable .npz archive ({msg})") from None
+
+
+def read_json(path: str | os.PathLike, what: str):
+    """The JSON document in ``path``; a missing or malformed file is a one-line :class:`ConfigError` that
+    names ``what`` ("sweep file", "protocol file", ...)."""
+    import json
+
+    from .errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{what} {path} is not valid JSON: {e}") from None

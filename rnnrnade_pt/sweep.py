@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from .config import RunConfig
 from .errors import ConfigError, RnnRnadeError
+from .npz import read_json
 
 __all__ = ["Job", "expand_grid", "load_sweep", "run_job", "run_jobs", "add_run_arguments", "setup_logging"]
 
@@ -83,13 +84,7 @@ def expand_grid(base: RunConfig, grid: dict[str, Sequence], name: str) -> list[t
 
 def load_sweep(path: str | os.PathLike, run_root: str | os.PathLike) -> list[Job]:
     """The jobs of a sweep file (see the module docstring), each in ``run_root/<job name>``."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            spec = json.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"sweep file {path} does not exist") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"sweep file {path} is not valid JSON: {e}") from None
+    spec = read_json(path, "sweep file")
     if not isinstance(spec, dict) or "base" not in spec:
         raise ConfigError(f"sweep file {path} must be an object with 'base' (a run config) and 'grid'")
     unknown = sorted(set(spec) - {"name", "base", "grid", "description"})
