@@ -16,7 +16,7 @@ backend       what it is
               and leave PyTensor's dispatch as it was afterwards.
 ============  =====================================================================================
 
-The fused frame Op (:mod:`rnnrnade_pt.fused_frame`) compiles its own C code (``-ffast-math``, OpenMP) on
+The fused frame Op (:mod:`rnnrnade_pt.fused_frame`) compiles its own C code (OpenMP, vector ``exp``) on
 the C backend, runs as :mod:`jax.numpy` on JAX and as NumPy on Numba.
 """
 

@@ -226,19 +226,21 @@ def _rows_first(b: TensorVariable) -> TensorVariable:
     return pt.shape_padleft(b) if b.ndim == 2 else b.transpose(1, 0, 2)
 
 
+def _output_layers(z: TensorVariable, K, biases: RnadeBiases, layout) -> tuple:
+    """``z_alpha``, ``mu``, ``z_sigma``: the three K-wide slices of the output layers ``z`` plus their
+    biases, each put in ``z``'s layout by ``layout``."""
+    slices = (slice(None, K), slice(K, 2 * K), slice(2 * K, None))
+    return tuple(z[:, :, s] + layout(b) for s, b in zip(slices, biases[1:], strict=True))
+
+
 def _terms_fused(x, p, biases, W, V, mixture) -> RnadeTerms:
     """The fast graph's terms with the fused frame Op, the mixture computed rows first (N x D x K); the
     terms are given in the d-major layout of :class:`RnadeTerms` as transposed views."""
-    K = p["V_alpha"].shape[-1]
     z = fused_frame(x, W, biases.c, p["rho"], V)  # N x D x 3K
-    z_alpha = z[:, :, :K] + _rows_first(biases.b_alpha)
-    mu = z[:, :, K : 2 * K] + _rows_first(biases.b_mu)
-    z_sigma = z[:, :, 2 * K :] + _rows_first(biases.b_sigma)
+    z_alpha, mu, z_sigma = _output_layers(z, p["V_alpha"].shape[-1], biases, _rows_first)
     mix = mixture_logpdf(x, z_alpha, mu, z_sigma, mixture)  # N x D (x K)
-    d_major = (mix.log_alpha, mu, z_sigma, mix.log_phi)
-    d_major = [v.transpose(1, 0, 2) for v in d_major]
-    return RnadeTerms(x.T, W, None, None, *d_major[:2], d_major[2], d_major[3], mix.logp.T,
-                      mix.logp.sum(axis=1), mixture)  # fmt: skip
+    d_major = [v.transpose(1, 0, 2) for v in (mix.log_alpha, mu, z_sigma, mix.log_phi)]
+    return RnadeTerms(x.T, W, None, None, *d_major, mix.logp.T, mix.logp.sum(axis=1), mixture)
 
 
 def rnade_terms_fast(
@@ -258,9 +260,8 @@ def rnade_terms_fast(
     hidden units and output layers are one Op (:mod:`rnnrnade_pt.fused_frame`), which never stores the
     D x N x H tensors: the terms then hold no ``a`` and ``h``, and no explicit gradient is built on them.
     """
-    K = p["V_alpha"].shape[-1]
     xT = x.T  # D x N
-    x_before = a = h = None
+    x_before = None
     V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
     if fused:
         if M is not None:
@@ -272,9 +273,7 @@ def rnade_terms_fast(
         a, x_before = ordered_accumulators(x, W, biases.c, M)
     h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
     z = pt.matmul(h, V)  # D x N x 3K
-    z_alpha = z[:, :, :K] + _per_row(biases.b_alpha, 3)
-    mu = z[:, :, K : 2 * K] + _per_row(biases.b_mu, 3)
-    z_sigma = z[:, :, 2 * K :] + _per_row(biases.b_sigma, 3)
+    z_alpha, mu, z_sigma = _output_layers(z, p["V_alpha"].shape[-1], biases, lambda b: _per_row(b, 3))
     mix = mixture_logpdf(xT, z_alpha, mu, z_sigma, mixture)
     return RnadeTerms(
         xT,

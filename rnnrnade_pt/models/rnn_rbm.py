@@ -80,6 +80,7 @@ from ..params import shared_params
 from ..rnn import TUTORIAL, rnn_step
 from .binary_rnn import conditional_biases, init_rnn_params, rnn_param_shapes, u_states
 from .inputs import sequence_inputs
+from .rnade import check_graph
 
 __all__ = [
     "RbmChain",
@@ -107,7 +108,6 @@ __all__ = [
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
-GRAPHS = ("fast", "scan", "fused")  # no autoregressive frame model: "fused" builds the fast graph
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -401,8 +401,7 @@ class RnnRbmGraph(NamedTuple):
 def _check(cfg: ModelConfig, graph: str) -> None:
     if cfg.model != "rnn-rbm":
         raise ConfigError(f"build_rnnrbm needs a config with model 'rnn-rbm', got {cfg.model!r}")
-    if graph not in GRAPHS:
-        raise ConfigError(f"graph must be one of {list(GRAPHS)}, got {graph!r}")
+    check_graph(graph)  # no autoregressive frame model: "fused" builds the fast graph
 
 
 def build_rnnrbm(
