@@ -310,6 +310,10 @@ PyArrayObject* Wc = PyArray_GETCONTIGUOUS({W});
 PyArrayObject* cc = PyArray_GETCONTIGUOUS({c});
 PyArrayObject* rc = PyArray_GETCONTIGUOUS({rho});
 PyArrayObject* Vc = PyArray_GETCONTIGUOUS({V});
+if (!xc || !Wc || !cc || !rc || !Vc) {{
+    Py_XDECREF(xc); Py_XDECREF(Wc); Py_XDECREF(cc); Py_XDECREF(rc); Py_XDECREF(Vc);
+    {fail}
+}}
 """
 
 _EPILOGUE = """
@@ -347,9 +351,6 @@ class _FusedBase(COp):
     def c_libraries(self, **kwargs):
         return ["gomp", "m", "mvec"]
 
-    def c_headers(self, **kwargs):
-        return ["<cmath>", "<vector>"]
-
     @staticmethod
     def _inputs(x, W, c, rho, V):
         ins = [pt.as_tensor_variable(v) for v in (x, W, c, rho, V)]
@@ -385,7 +386,7 @@ class FusedFrame(_FusedBase):
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (9,)
+        return (10,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
@@ -424,7 +425,7 @@ class FusedFrameGrad(_FusedBase):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (9,)
+        return (10,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp
@@ -435,6 +436,7 @@ class FusedFrameGrad(_FusedBase):
         code += "PyArrayObject* gzc = PyArray_GETCONTIGUOUS(" + gz + ");\n"
         epi = _EPILOGUE + "Py_XDECREF(gzc);\n"
         code += f"""
+if (!gzc) {{ {epi} {fail} }}
 if (PyArray_NDIM(gzc) != 3 || PyArray_DIMS(gzc)[0] != N || PyArray_DIMS(gzc)[1] != D
     || PyArray_DIMS(gzc)[2] != P) {{
     PyErr_SetString(PyExc_ValueError, "fused frame gradient: gz must be N x D x P");
