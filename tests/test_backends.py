@@ -173,3 +173,47 @@ def test_float32_training_on_jax_agrees_with_c_float32(tmp_path):
         _, g32 = m32.gradients(X, mask, graph=graph)
         _, g64 = m64.gradients(X, mask, graph=graph)
         assert all(rel(g32[n], g64[n]) <= 1e-4 for n in g64), graph
+
+
+def test_backend_settings_hold_for_the_package_compilation_only(monkeypatch):
+    """Numba's fastmath and the JAX reductions' dtype fix are in force while this package compiles, and
+    PyTensor's own settings and dispatch are back afterwards."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    import rnnrnade_pt.compile as comp
+
+    seen = []
+    real_function = pytensor.function
+
+    def spy(*args, **kwargs):
+        seen.append(bool(pytensor.config.numba__fastmath))
+        return real_function(*args, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", spy)
+    before = bool(pytensor.config.numba__fastmath)
+    x = pt.vector("x")
+    for fastmath in (True, False):
+        if importlib.util.find_spec("numba") is not None:
+            comp.compile_function([x], x.sum(), "numba", fastmath=fastmath)
+    assert seen in ([], [True, False]) and bool(pytensor.config.numba__fastmath) == before
+    _need("jax")
+    from pytensor.link.jax.dispatch import jax_funcify
+    from pytensor.tensor.elemwise import CAReduce
+
+    original = jax_funcify.dispatch(CAReduce)
+    x32 = pt.vector("x32", dtype="float32")
+    f = comp.compile_function([x32], x32.sum(), "jax")  # Sum{acc=float64} of float32
+    assert np.asarray(f(np.ones(3, dtype="float32"))).dtype == np.float32
+    assert jax_funcify.dispatch(CAReduce) is original
+
+
+def test_training_threads_limit_blas_inside_only():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from rnnrnade_pt.compile import training_threads
+
+    with training_threads():
+        inside = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    outside = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert inside and all(n == 1 for n in inside)
+    assert len(outside) == len(inside)

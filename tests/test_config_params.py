@@ -161,3 +161,14 @@ def test_a_parameter_file_without_config_that_fits_no_model_is_refused(tmp_path)
         infer_config({**values, "extra": np.zeros(2)})
     with pytest.raises(rp.ParamsError, match="no model"):
         infer_config({"X": np.zeros((3, 2, 3)), "mask": np.ones((3, 2))})
+
+
+def test_training_builds_the_fused_graph_unless_the_step_needs_the_fast_one():
+    from rnnrnade_pt.config import TrainConfig
+
+    assert TrainConfig().graph == "fused" and TrainConfig().step_graph == "fused"
+    assert TrainConfig(gradient="explicit").step_graph == "fast"
+    assert TrainConfig(ordering="orderless").step_graph == "fast"
+    assert TrainConfig(graph="scan").step_graph == "scan"
+    with pytest.raises(rp.ConfigError, match="written for graph 'fast'"):
+        TrainConfig(gradient="explicit", graph="scan")
