@@ -9,6 +9,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["rnnrnade_pt", "rnnrnade_pt.*"]),
+    package_data={"rnnrnade_pt.kernels": ["*.cpp"]},
     python_requires=">=3.10",
     # pinned: graphs/ snapshots and the float64 agreement tests are made with this PyTensor
     install_requires=["pytensor==3.0.7", "numpy>=1.26", "scipy>=1.11", "pooch>=1.6", "threadpoolctl>=3.1"],

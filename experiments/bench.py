@@ -52,15 +52,15 @@ def _cfg(model, sizes, dtype):
 
 
 def _model(model, sizes, dtype, backend):
-    from rnnrnade_pt.model import model_class
-    from rnnrnade_pt.params import init_params
+    from rnnrnade_pt.density_model import model_class
+    from rnnrnade_pt.models import init_params
 
     cfg = _cfg(model, sizes, dtype)
     return model_class(cfg)(cfg, init_params(cfg, seed=0, scale=0.1), backend)
 
 
 def _train_fn(model, graph, shape):
-    from rnnrnade_pt.compile import needs_static_shapes
+    from rnnrnade_pt.backend import needs_static_shapes
     from rnnrnade_pt.config import TrainConfig
     from rnnrnade_pt.models import build
     from rnnrnade_pt.train import build_train_step
@@ -168,7 +168,7 @@ def measure_graph(model, graph, X, mask, what=("loglik", "loglik_grad", "train")
         except BackendError as e:
             print(f"bench: {model.backend} {graph} {X.dtype} train: {e}", file=sys.stderr)
             return out
-        from rnnrnade_pt.compile import training_threads
+        from rnnrnade_pt.backend import training_threads
 
         with training_threads():  # as the trainer runs it
             per_call = time_calls(lambda: [np.asarray(o) for o in fn(X, mask, lr)])  # JAX: blocks
@@ -202,7 +202,7 @@ def torch_child(args) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import torch_models
 
-    from rnnrnade_pt.params import init_params
+    from rnnrnade_pt.models import init_params
 
     sizes = json.loads(args.sizes)
     X, mask = _data(args.model, sizes, args.T, args.B, args.dtype)
@@ -221,8 +221,8 @@ def measure_sampling(model, frames=1000) -> dict:
     """Seconds to sample one sequence of ``frames`` frames (compile excluded; best of three)."""
     import rnnrnade_pt as rp
 
-    rp.sample(model, 1, steps=frames, seed=0)  # compile
-    secs = min(_timed(lambda: rp.sample(model, 1, steps=frames, seed=1)) for _ in range(3))
+    model.sample(1, steps=frames, seed=0)  # compile
+    secs = min(_timed(lambda: model.sample(1, steps=frames, seed=1)) for _ in range(3))
     return {"what": "sample", "seconds": secs, "frames": frames}
 
 
@@ -235,7 +235,7 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
     with pytensor.config.change_flags(profile=True):
         fn = _train_fn(model, graph, X.shape)
     lr = np.asarray(1e-4, dtype=X.dtype)
-    from rnnrnade_pt.compile import training_threads
+    from rnnrnade_pt.backend import training_threads
 
     with training_threads():  # as the trainer runs it
         fn(X, mask, lr)

@@ -1,5 +1,8 @@
 """rnnrnade-pt: RNADE and RNN-RNADE as PyTensor symbolic graphs.
 
+Importing the package changes nothing global: PyTensor's settings that its compilations need are applied to
+those compilations only (:mod:`rnnrnade_pt.backend`).
+
 References
 ----------
 .. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
@@ -7,13 +10,20 @@ References
 .. [2] Supplementary Material for the RNN-RNADE model.
 """
 
-from . import pytensor_setup  # noqa: F401  (configures BLAS before PyTensor is imported)
 from .config import ModelConfig
+from .density_model import GaussianRnn, Loglik, Rnade, RnnNade, RnnRbm, RnnRnade, load_model
 from .errors import BackendError, ConfigError, DataError, ParamsError, RnnRnadeError
-from .model import Loglik, Rnade, RnnRnade, load_model
-from .models import build, build_rnade, build_rnnrnade, explicit_gradients, symbolic_gradients
-from .params import init_params, load_params, param_shapes, save_params, shared_params
-from .sample import predict, sample
+from .models import (
+    build,
+    build_rnade,
+    build_rnnrnade,
+    explicit_gradients,
+    init_params,
+    param_shapes,
+    symbolic_gradients,
+)
+from .params import load_params, save_params, shared_params
+from .runs import train_model
 
 __all__ = [
     "ModelConfig",
@@ -24,6 +34,9 @@ __all__ = [
     "BackendError",
     "Rnade",
     "RnnRnade",
+    "RnnNade",
+    "RnnRbm",
+    "GaussianRnn",
     "Loglik",
     "load_model",
     "build",
@@ -36,8 +49,7 @@ __all__ = [
     "shared_params",
     "save_params",
     "load_params",
-    "sample",
-    "predict",
+    "train_model",
 ]
 
 __version__ = "0.1.0"

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .compile import BACKENDS
+from .backend import BACKENDS
 from .config import ModelConfig
 from .errors import BackendError, ConfigError, RnnRnadeError
 
@@ -69,7 +69,7 @@ def _emit(obj) -> None:
 
 def cmd_loglik(args) -> None:
     from .data.arrays import load_data
-    from .model import load_model
+    from .density_model import load_model
 
     model = load_model(args.params, backend=args.backend)
     X, mask = load_data(args.data, model.cfg)
@@ -90,7 +90,7 @@ def cmd_loglik(args) -> None:
 
 def cmd_grad(args) -> None:
     from .data.arrays import load_data
-    from .model import load_model
+    from .density_model import load_model
     from .npz import atomic_write_npz
 
     model = load_model(args.params, backend=args.backend)
@@ -150,7 +150,8 @@ def cmd_graph(args) -> None:
 
 
 def cmd_init(args) -> None:
-    from .params import init_params, save_params
+    from .models import init_params
+    from .params import save_params
 
     cfg = _config_from_args(args)
     save_params(args.out, init_params(cfg, args.seed, args.scale), cfg)

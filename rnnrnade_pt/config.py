@@ -251,7 +251,7 @@ class TrainConfig:
         Numba backend: compile the training step with ``fastmath`` (faster; agrees with C to about 1e-7
         instead of to rounding). Off by default.
     graph : {"fused", "fast", "scan"}
-        The graph trained and evaluated (:data:`rnnrnade_pt.models.rnade.GRAPHS`): ``fused`` (the fastest;
+        The graph trained and evaluated (:data:`rnnrnade_pt.models.common.GRAPHS`): ``fused`` (the fastest;
         the explicit gradient and orderless training, which need the fast graph's intermediates, use
         ``fast`` in its place), ``fast``, or the faithful ``scan``.
     checkpoint_seconds : float

@@ -15,10 +15,11 @@ import numpy as np
 
 from .config import ModelConfig
 from .data.arrays import lengths_to_mask
+from .density_model import Rnade, RnnRnade
 from .errors import ConfigError
-from .model import Rnade, RnnRnade
+from .models import init_params
 from .npz import atomic_write_npz
-from .params import init_params, save_params
+from .params import save_params
 
 __all__ = ["demo_data", "run_demo", "max_rel_diff"]
 

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import logging
 import numbers
-import weakref
 
 import numpy as np
 from scipy.special import logsumexp
 
-from .compile import compile_function, needs_static_shapes
+from .backend import needs_static_shapes
+from .data.arrays import check_data
 from .errors import ConfigError, DataError
+from .models.rnade import build_rnade
 
 __all__ = [
     "natural_ordering",
@@ -85,19 +86,15 @@ def ensemble_orderings(D: int, n_orderings: int, seed: int = 0) -> np.ndarray:
     return np.concatenate([natural_ordering(D)[None], rest], axis=0)
 
 
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {shape: compiled loglik}
-
-
 def _ordered_loglik_fn(model, shape):
-    """The compiled ``(X, M) -> log p(X | orderings)`` of an RNADE (once per model and static shape)."""
-    from .models.rnade import build_rnade
+    """The compiled ``(X, M) -> log p(X | orderings)`` of an RNADE, in the model's cache (once per static
+    shape)."""
 
-    cache = _COMPILED.setdefault(model, {})
-    if shape not in cache:
+    def make():
         g = build_rnade(model.cfg, model.shared, graph="fast", shape=shape, orderings=True)
-        logger.info("compiling the RNADE log-likelihood under orderings for backend %s", model.backend)
-        cache[shape] = compile_function([g.X, g.M], [g.loglik], model.backend, name="rnade_ordered_loglik")
-    return cache[shape]
+        return [g.X, g.M], [g.loglik], None
+
+    return model.function(("ordered_loglik", "fast", shape), make)
 
 
 def ordering_logliks(model, X, orderings, batch_size: int = 1024) -> np.ndarray:
@@ -118,8 +115,6 @@ def ordering_logliks(model, X, orderings, batch_size: int = 1024) -> np.ndarray:
     numpy.ndarray
         n_orderings x N float64.
     """
-    from .data.arrays import check_data
-
     if model.cfg.model != "rnade":
         raise ConfigError(f"orderings are an RNADE's; model {model.cfg.model!r} has a fixed ordering")
     cfg = model.cfg

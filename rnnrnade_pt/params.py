@@ -1,4 +1,4 @@
-"""Parameters under the supplement's names: shapes, initialisation, shared variables and ``.npz`` files.
+"""Parameter values: checking them against a model's shapes, shared variables, and ``.npz`` files.
 
 A parameter file is an ``.npz`` holding exactly one array per parameter, under the names below, plus a
 ``config`` entry (the :class:`~rnnrnade_pt.config.ModelConfig` as a JSON string). It loads with NumPy alone,
@@ -7,21 +7,10 @@ contain a ``/`` (``opt/m/W``, ``state/epoch``, ...); :func:`load_params` reads t
 those. A file from another program, without ``config``, is read when its names are exactly one model's
 and its shapes agree (:func:`infer_config`).
 
-======================  ===========  ==================================================================
-name                    shape        role
-======================  ===========  ==================================================================
-``W``                   H x D        input-to-hidden weights; ``a_{d+1} = a_d + x_d W[:, d]``
-``c``                   H            hidden bias, ``a_1 = c`` (absent with ``fold_c_into_W``)
-``rho``                 D            activation rescaling, ``h_d = sigm(rho_d a_d)``
-``V_alpha/V_mu/V_sigma``  D x H x K  hidden-to-output weights of the mixture parameters
-``b_alpha/b_mu/b_sigma``  D x K      output biases
-``W2``                  D x R        RNN input weights, ``hhat_t = f(x_t W2 + hhat_{t-1} W3 + b_hhat)``
-``W3``                  R x R        RNN recurrent weights
-``b_hhat``              R            RNN bias
-``h0``                  R            initial RNN state ``hhat_0``
-``W_alpha/W_mu/W_sigma``  R x D x K  RNN-to-bias maps, ``r_alpha = hhat_{t-1} W_alpha`` (if conditioned)
-``W_c``                 R x H        RNN-to-hidden-bias map (only with ``condition_c``)
-======================  ===========  ==================================================================
+Each model module of :mod:`rnnrnade_pt.models` lists its parameters (``param_shapes``) with their roles in
+its docstring: the supplement's names for the RNADE family (``W``, ``c``, ``rho``, ``V_alpha``, ..., ``W2``,
+``W3``, ``b_hhat``, ``h0``, ``W_alpha``, ...), the tutorial's for the binary models (``W``, ``bv``, ``bh``,
+``Wuh``, ...).
 
 References
 ----------
@@ -39,13 +28,14 @@ import numpy as np
 
 from .config import COMPONENTS, MODELS, ModelConfig
 from .errors import ConfigError, ParamsError
+from .models import init_params, param_shapes
+from .models.common import shared_variables
 from .npz import atomic_write_npz, read_npz
 
 __all__ = [
-    "param_shapes",
     "weight_names",
-    "init_params",
     "check_params",
+    "shared_params",
     "save_params",
     "load_params",
     "infer_config",
@@ -63,60 +53,9 @@ _SIZES = {
 }
 
 
-def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Names and shapes of the parameters of ``cfg``, in a fixed order.
-
-    The table above is the RNADE family's; the other models list theirs in their module of
-    :mod:`rnnrnade_pt.models` (``param_shapes``).
-    """
-    if not cfg.rnade_family:
-        from .models import model_module
-
-        return model_module(cfg).param_shapes(cfg)
-    D, H, K, R = cfg.D, cfg.H, cfg.K, cfg.R
-    shapes: dict[str, tuple[int, ...]] = {"W": (H, D)}
-    if not cfg.fold_c_into_W:
-        shapes["c"] = (H,)
-    shapes["rho"] = (D,)
-    for comp in ("alpha", "mu", "sigma"):
-        shapes[f"V_{comp}"] = (D, H, K)
-    for comp in ("alpha", "mu", "sigma"):
-        shapes[f"b_{comp}"] = (D, K)
-    if cfg.recurrent:
-        shapes.update(W2=(D, R), W3=(R, R), b_hhat=(R,), h0=(R,))
-        for comp in cfg.conditioned:
-            shapes[f"W_{comp}"] = (R, D, K)
-        if cfg.condition_c:
-            shapes["W_c"] = (R, H)
-    return shapes
-
-
 def weight_names(cfg: ModelConfig) -> list[str]:
     """The weight matrices (what L2 weight decay applies to): everything but biases, ``rho`` and ``h0``."""
     return [n for n in param_shapes(cfg) if n.startswith(("W", "V"))]  # V_*, and RNN-NADE's V
-
-
-def init_params(
-    cfg: ModelConfig, seed: int | np.random.Generator = 0, scale: float = 0.01
-) -> dict[str, np.ndarray]:
-    """Small random parameters as the original code initialised them.
-
-    Weights and biases ~ N(0, scale^2); ``rho = 1``; ``b_sigma`` shifted by +1 (Uria's RNADE code);
-    ``h0 = 0``.
-    """
-    rng = np.random.default_rng(seed)
-    if not cfg.rnade_family:
-        from .models import model_module
-
-        return model_module(cfg).init_params(cfg, rng, scale)
-    values = {}
-    for name, shape in param_shapes(cfg).items():
-        values[name] = scale * rng.standard_normal(shape)
-    values["rho"] = np.ones(cfg.D)
-    values["b_sigma"] = values["b_sigma"] + 1.0
-    if cfg.recurrent:
-        values["h0"] = np.zeros(cfg.R)
-    return values
 
 
 def check_params(values: Mapping[str, np.ndarray], cfg: ModelConfig, source: str = "parameters") -> dict:
@@ -243,16 +182,9 @@ def shared_params(
     Parameters
     ----------
     values : mapping, optional
-        Initial values (checked); :func:`init_params` with seed 0 when omitted.
+        Initial values (checked); :func:`~rnnrnade_pt.models.init_params` with seed 0 when omitted.
     static_shapes : bool
         Give every variable its static shape (needed by the JAX backend for scan gradients).
     """
-    import pytensor
-
     values = check_params(values, cfg) if values is not None else init_params(cfg)
-    return {
-        name: pytensor.shared(
-            v.astype(cfg.dtype), name=name, shape=v.shape if static_shapes else None, borrow=False
-        )
-        for name, v in values.items()
-    }
+    return shared_variables(cfg, values, static_shapes)

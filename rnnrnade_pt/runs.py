@@ -1,5 +1,6 @@
-"""Finished (or interrupted) runs: load a checkpoint with its config and standardisation, evaluate it on
-sequences in the data's own units, and sample from it.
+"""Runs: train a model in a run directory (:func:`train_model`, :func:`train_and_evaluate`), load a finished
+(or interrupted) run's checkpoint with its config and standardisation, evaluate it on sequences in the data's
+own units, and sample from it.
 
 Log-likelihoods of standardised models are reported for the original data:
 ``log p(x) = log p(z) - sum_d log std_d`` per frame, with ``z = (x - mean) / std``.
@@ -13,12 +14,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .config import RunConfig
+from .config import DataConfig, RunConfig, TrainConfig
+from .density_model import DensityModel, load_model
 from .errors import ConfigError
-from .model import DensityModel, load_model
+from .models import param_shapes
 from .train import checkpoint_standardizer, load_checkpoint
 
-__all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_and_evaluate"]
+__all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_model", "train_and_evaluate"]
 
 
 class Run(NamedTuple):
@@ -79,26 +81,19 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
        (ensembles over orderings).
     """
     from .data.sequences import eval_batches
-    from .models import model_module
-    from .sample import predict as rnade_predict
 
     cfg = run.cfg.model
-    predict = getattr(model_module(cfg), "predict", rnade_predict if cfg.rnade_family else None)
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     counts = np.zeros(3)  # TP, FP, FN
     for X, mask in eval_batches(z, batch_size):  # T x B x D, T x B
-        pred = None
         if cfg.recurrent:
             ll = run.model.loglik(X, mask)
-            if predict is not None:
-                pred = predict(run.model, X, mask)  # T x B x D
+            pred = run.model.predict(X, mask)  # T x B x D
         else:
             ll = run.model.loglik(X[mask > 0])
-            pred = np.broadcast_to(predict(run.model, X[0])[:1], X.shape)  # the one mean-field vector
+            pred = np.broadcast_to(run.model.predict(X[0])[:1], X.shape)  # the one mean-field vector
         total, frames = total + ll.total, frames + ll.frames
-        if pred is None:
-            continue
         Xo, P = X, pred
         if run.standardizer is not None:
             Xo, P = run.standardizer.inverse(X), run.standardizer.inverse(pred)
@@ -145,21 +140,19 @@ def sample_run(
     run: Run, n: int, steps: int | None = None, prime: list | None = None, seed: int = 0
 ) -> np.ndarray:
     """Samples in the data's units: ``steps x n x D`` for RNN-RNADE (continuing ``prime`` if given; ``n`` must
-    then equal the number of prime sequences), ``n x D`` for RNADE (the model's own ``generate``)."""
+    then equal the number of prime sequences), ``n x D`` for RNADE (:meth:`DensityModel.sample`)."""
     kw = {}
     if prime is not None:
         from .data.sequences import pad_sequences
 
         X, mask = pad_sequences(run.to_model_units(prime))
         kw = dict(prime=X, prime_mask=mask)
-    out = run.model.generate(n, steps=steps, seed=seed, **kw)
+    out = run.model.sample(n, steps=steps, seed=seed, **kw)
     return out if run.standardizer is None else run.standardizer.inverse(out)
 
 
 def n_params(cfg) -> int:
     """Number of scalar parameters of a model config."""
-    from .params import param_shapes
-
     return int(sum(np.prod(shape) for shape in param_shapes(cfg).values()))
 
 
@@ -233,3 +226,48 @@ def train_and_evaluate(
     summary["wall_seconds"] = round(time.perf_counter() - start, 1)
     atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
     return summary
+
+
+def train_model(
+    model: DensityModel, sequences, valid=None, run_dir: str | None = None, progress=None, **train_options
+) -> str:
+    """Train a model's parameters in a run directory, as the tutorial's ``RnnRbm.train``.
+
+    Parameters
+    ----------
+    model : DensityModel
+        Trained in place: it ends holding the best parameters (best validation score).
+    sequences, valid : list of ndarray
+        Training and validation sequences (``T_i x D``; for an RNADE, blocks of rows). Without ``valid``,
+        10% of the training sequences are held out (seeded).
+    run_dir : str, optional
+        Where ``config.json``, ``metrics.csv``, ``best.npz`` and ``last.npz`` go (a new
+        ``runs/python-TIME`` when omitted).
+    progress : callable, optional
+        A progress-bar factory (see :class:`~rnnrnade_pt.train.Trainer`).
+    **train_options
+        Fields of :class:`~rnnrnade_pt.config.TrainConfig` (``epochs``, ``lr``, ``optimizer``, ...).
+
+    Returns
+    -------
+    str
+        Why training stopped.
+    """
+    import time
+
+    from .data.sequences import split_off
+    from .params import load_params
+    from .train import Trainer
+
+    seqs = [np.asarray(s, dtype=np.float64) for s in sequences]
+    data = DataConfig(dataset="memory")
+    if valid is None:
+        seqs, valid = split_off(seqs, data.valid_fraction, train_options.get("seed", 0))
+    tcfg = TrainConfig(**{"backend": model.backend, "init": "gaussian", **train_options})
+    run_dir = run_dir or os.path.join("runs", f"python-{time.strftime('%Y%m%d-%H%M%S')}")
+    trainer = Trainer(RunConfig(model.cfg, tcfg, data), run_dir, {"train": seqs, "valid": list(valid)},
+                      progress=progress, values=model.get_params())  # fmt: skip
+    reason = trainer.fit()
+    best = os.path.join(run_dir, "best.npz")
+    model.set_params(load_params(best)[1] if os.path.exists(best) else trainer.model.get_params())
+    return reason

@@ -66,15 +66,15 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from .compile import compile_function, needs_static_shapes, pad_to_buckets, training_threads
-from .config import ModelConfig, RunConfig
+from .backend import compile_function, needs_static_shapes, pad_to_buckets, training_threads
+from .config import RunConfig
+from .density_model import DensityModel, model_class
 from .errors import ConfigError, ParamsError, RnnRnadeError
-from .model import DensityModel, model_class
-from .models import build, build_rnade, explicit_gradients, model_module
+from .models import build, build_rnade, explicit_gradients, init_params, model_module, param_shapes
 from .npz import atomic_write_npz, atomic_write_text, read_npz
 from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
 from .orderings import precedence_masks, random_orderings
-from .params import check_params, init_params, param_shapes, weight_names
+from .params import check_params, weight_names
 
 __all__ = [
     "TrainingStopped",
@@ -84,7 +84,6 @@ __all__ = [
     "RunState",
     "TrainStep",
     "build_train_step",
-    "data_driven_init",
     "Trainer",
     "load_checkpoint",
     "checkpoint_standardizer",
@@ -310,29 +309,6 @@ def build_train_step(
     return TrainStep(fn, state, cfg.recurrent, list(params))
 
 
-def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np.random.Generator) -> dict:
-    """Uria's start: ``b_alpha = 0``; the K means spread evenly over each dimension's range, with
-    ``s = (max - min) / (K + 1)``, ``b_mu[d] = min_d + s (1..K)`` and ``b_sigma = log s`` (sigma = s);
-    ``rho = 1``.
-
-    For RNADE-Laplace the same ``b_sigma = log s`` makes each component's scale ``b = s``, as the original
-    ``MoLaplaceNADE`` (the original MoG code assigned ``s`` itself to ``b_sigma``, an apparent slip; both
-    families get ``log s`` here).
-
-    Statistics come from at most 10,000 training frames drawn with ``rng``.
-    """
-    if frames.shape[0] > 10_000:
-        frames = frames[rng.choice(frames.shape[0], 10_000, replace=False)]
-    lo, hi = frames.min(axis=0), frames.max(axis=0)
-    s = np.maximum((hi - lo) / (cfg.K + 1), 1e-3)  # D
-    out = dict(values)
-    out["b_alpha"] = np.zeros((cfg.D, cfg.K))
-    out["b_mu"] = lo[:, None] + s[:, None] * np.arange(1, cfg.K + 1)[None, :]
-    out["b_sigma"] = np.repeat(np.log(s)[:, None], cfg.K, axis=1)
-    out["rho"] = np.ones(cfg.D)
-    return out
-
-
 def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator, recurrent: bool) -> list:
     """One epoch's minibatches: ``(X, mask)`` of padded windows for RNN-RNADE, ``X`` of frames for RNADE."""
     if not recurrent:
@@ -447,10 +423,8 @@ class Trainer:
             rng = np.random.default_rng([tcfg.seed, 7])
             values = init_params(mcfg, rng, tcfg.init_scale)
             if tcfg.init == "data":
-                module = model_module(mcfg)
-                init = data_driven_init if mcfg.rnade_family else getattr(module, "data_driven_init", None)
-                if init is not None:
-                    values = init(values, np.concatenate(self.data["train"]), mcfg, rng)
+                frames = np.concatenate(self.data["train"])  # N x D
+                values = model_module(mcfg).data_driven_init(values, frames, mcfg, rng)
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
@@ -595,7 +569,7 @@ class Trainer:
 
         Holds the run directory's lock (:func:`run_lock`) and, in the main thread, catches SIGTERM and
         SIGINT (see the module docstring); BLAS runs on one thread meanwhile
-        (:func:`~rnnrnade_pt.compile.training_threads`). A fresh run writes ``last.npz`` before its first
+        (:func:`~rnnrnade_pt.backend.training_threads`). A fresh run writes ``last.npz`` before its first
         step, so that it can be resumed from any moment.
 
         Returns

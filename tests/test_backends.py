@@ -18,8 +18,8 @@ from tiny import tiny
 
 import rnnrnade_pt as rp
 import rnnrnade_pt.data.sequences
+from rnnrnade_pt.backend import bucket, pad_to_buckets
 from rnnrnade_pt.cli import main
-from rnnrnade_pt.compile import bucket, pad_to_buckets
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.train import Trainer
@@ -112,15 +112,15 @@ def test_training_runs_agree_with_c(c_run, backend, tmp_path):
 def test_numba_draws_the_same_samples_as_c(setup):
     _need("numba")
     values, _, _, c_model = setup
-    a = rp.sample(rp.RnnRnade(CFG, values, "numba"), 3, steps=5, seed=4)
-    np.testing.assert_allclose(a, rp.sample(c_model, 3, steps=5, seed=4), rtol=1e-10)
+    a = rp.RnnRnade(CFG, values, "numba").sample(3, steps=5, seed=4)
+    np.testing.assert_allclose(a, c_model.sample(3, steps=5, seed=4), rtol=1e-10)
 
 
 def test_jax_sampling_says_which_backend_runs_it(setup, caplog, tmp_path, capsys):
     _need("jax")
     values, _, _, c_model = setup
-    a = rp.sample(rp.RnnRnade(CFG, values, "jax"), 2, steps=3, seed=1)
-    np.testing.assert_array_equal(a, rp.sample(c_model, 2, steps=3, seed=1))
+    a = rp.RnnRnade(CFG, values, "jax").sample(2, steps=3, seed=1)
+    np.testing.assert_array_equal(a, c_model.sample(2, steps=3, seed=1))
     assert "backend jax cannot compile sampling" in caplog.text and "using backend c" in caplog.text
     run = tmp_path / "run"
     run.mkdir()
@@ -181,7 +181,7 @@ def test_backend_settings_hold_for_the_package_compilation_only(monkeypatch):
     import pytensor
     import pytensor.tensor as pt
 
-    import rnnrnade_pt.compile as comp
+    import rnnrnade_pt.backend as comp
 
     seen = []
     real_function = pytensor.function
@@ -210,7 +210,7 @@ def test_backend_settings_hold_for_the_package_compilation_only(monkeypatch):
 
 def test_training_threads_limit_blas_inside_only():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from rnnrnade_pt.compile import training_threads
+    from rnnrnade_pt.backend import training_threads
 
     with training_threads():
         inside = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]

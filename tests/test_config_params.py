@@ -3,6 +3,8 @@
 import ctypes.util
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytensor
@@ -10,7 +12,7 @@ import pytensor.tensor as pt
 import pytest
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.npz import atomic_write_npz
 
 
@@ -113,14 +115,31 @@ def test_interrupted_write_leaves_the_previous_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["p.npz"]  # no temporary file left behind
 
 
+def test_importing_the_package_changes_nothing_global():
+    code = (
+        "import os, json, pytensor; env = dict(os.environ); "
+        "cfg = {k: str(getattr(pytensor.config, k)) for k in ('blas__ldflags', 'numba__fastmath', 'floatX', "
+        "'linker', 'mode')}; import rnnrnade_pt, rnnrnade_pt.cli, rnnrnade_pt.train; "
+        "now = {k: str(getattr(pytensor.config, k)) for k in cfg}; "
+        "print(json.dumps([env == dict(os.environ), cfg == now]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTENSOR_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True]
+
+
 def test_c_backend_links_openblas():
     if not ctypes.util.find_library("openblas"):
         if os.environ.get("CI"):
             pytest.fail("OpenBLAS is not installed; .ci/run runs scripts/setup_system.sh, which installs it")
         pytest.skip("OpenBLAS not installed (run scripts/setup_system.sh)")
-    assert "openblas" in pytensor.config.blas__ldflags
+    from rnnrnade_pt.backend import package_flags
+
+    assert "openblas" in package_flags()["blas__ldflags"]
+    before = pytensor.config.blas__ldflags
     x, y = pt.dmatrix("x"), pt.dmatrix("y")
     f = compile_function([x, y], pt.dot(x, y) + x, backend="c")
+    assert pytensor.config.blas__ldflags == before  # the flags held for that compilation only
     ops = {type(node.op).__name__ for node in f.maker.fgraph.apply_nodes}
     assert ops & {"CGemm", "Gemm", "Dot22", "Dot22Scalar"}, ops
     a = np.random.default_rng(0).standard_normal((3, 3))

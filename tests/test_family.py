@@ -13,7 +13,7 @@ import pytest
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.data.arrays import lengths_to_mask
-from rnnrnade_pt.model import load_model, model_class
+from rnnrnade_pt.density_model import load_model, model_class
 from rnnrnade_pt.models import MODULES
 
 FAMILY = {
@@ -34,6 +34,26 @@ EXACT = {"rnade", "rnn-rnade", "gaussian-rnn", "rnn-nade"}  # tractable log-like
 
 def test_every_registered_model_is_in_the_family():
     assert {v["model"] for v in FAMILY.values()} == set(MODULES)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_fulfils_the_contract(name):
+    from rnnrnade_pt.models import ModelModule, Predictor, Sampler
+
+    module = MODULES[name]
+    assert isinstance(module, ModelModule), f"{name}: a member of the contract is missing"
+    cfg = rp.ModelConfig(**next(v for v in FAMILY.values() if v["model"] == name))
+    shapes = module.param_shapes(cfg)
+    values = module.init_params(cfg, np.random.default_rng(0), 0.01)
+    assert list(values) == list(shapes) and all(values[n].shape == s for n, s in shapes.items())
+    frames = np.random.default_rng(1).random((50, cfg.D))
+    started = module.data_driven_init(values, frames, cfg, np.random.default_rng(2))
+    assert list(started) == list(shapes) and all(started[n].shape == s for n, s in shapes.items())
+    g = module.build(cfg)
+    assert list(g.params) == list(shapes) and g.config is cfg
+    assert isinstance(module.build_sampler(cfg, g.params), Sampler)
+    assert isinstance(module.build_predictor(cfg, g.params), Predictor)
+    assert module.explicit_gradients is None or callable(module.explicit_gradients)
 
 
 class Case:
@@ -129,32 +149,24 @@ def test_save_load_round_trip(case, tmp_path):
 
 def test_sampling_shapes_values_and_seeds(case):
     if case.cfg.recurrent:
-        S = case.model.generate(n=2, steps=4, seed=5)
+        S = case.model.sample(n=2, steps=4, seed=5)
         assert S.shape == (4, 2, case.cfg.D)
-        prime = case.model.generate(n=2, steps=3, prime=case.X[:2, :1], seed=5)
+        prime = case.model.sample(n=2, steps=3, prime=case.X[:2, :1], seed=5)
         assert prime.shape == (3, 2, case.cfg.D)
     else:
-        S = case.model.generate(n=4, seed=5)
+        S = case.model.sample(n=4, seed=5)
         assert S.shape == (4, case.cfg.D)
     assert np.all(np.isfinite(S))
     if case.cfg.binary:
         assert set(np.unique(S)) <= {0.0, 1.0}
-    again = (
-        case.model.generate(n=2, steps=4, seed=5) if case.cfg.recurrent else case.model.generate(n=4, seed=5)
-    )
+    again = case.model.sample(n=2, steps=4, seed=5) if case.cfg.recurrent else case.model.sample(n=4, seed=5)
     np.testing.assert_array_equal(again, S)
-    other = (
-        case.model.generate(n=2, steps=4, seed=6) if case.cfg.recurrent else case.model.generate(n=4, seed=6)
-    )
+    other = case.model.sample(n=2, steps=4, seed=6) if case.cfg.recurrent else case.model.sample(n=4, seed=6)
     assert not np.array_equal(other, S)
 
 
 def test_prediction_shapes(case):
-    from rnnrnade_pt.models import model_module
-    from rnnrnade_pt.sample import predict as rnade_predict
-
-    predict = getattr(model_module(case.cfg), "predict", rnade_predict)
-    P = predict(case.model, case.X, case.mask) if case.cfg.recurrent else predict(case.model, case.X)
+    P = case.model.predict(case.X, case.mask) if case.cfg.recurrent else case.model.predict(case.X)
     assert P.shape == case.X.shape and np.all(np.isfinite(P))
     if case.cfg.recurrent:
         assert np.all(P[case.mask == 0] == 0)
@@ -163,4 +175,4 @@ def test_prediction_shapes(case):
         # frame t's prediction uses the frames before it only
         later = case.X.copy()
         later[-1] = 1.0 - later[-1] if case.cfg.binary else later[-1] + 1.0
-        np.testing.assert_allclose(predict(case.model, later, case.mask), P, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(case.model.predict(later, case.mask), P, rtol=1e-12, atol=1e-12)

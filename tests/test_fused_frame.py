@@ -1,6 +1,7 @@
-"""The fused frame Op (``rnnrnade_pt.fused_frame``): its C code against NumPy and against the fast graph it
-replaces, its gradient against finite differences, on every backend; float64 to 1e-12, float32 to its own
-looser tolerance. Shapes are chosen so that row blocks are partly filled (N not a multiple of the block)."""
+"""The fused frame Op (``rnnrnade_pt.kernels.fused_frame``): its C code against NumPy and against the fast
+graph it replaces, its gradient against finite differences, on every backend; float64 to 1e-12, float32 to its
+own looser tolerance. Shapes are chosen so that row blocks are partly filled (N not a multiple of the
+block)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 from pytensor.gradient import verify_grad
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import backend_mode, compile_function
-from rnnrnade_pt.fused_frame import FusedFrame, frame_grads_numpy, frame_outputs_numpy, fused_frame
-from rnnrnade_pt.model import model_class
+from rnnrnade_pt.backend import backend_mode, compile_function
+from rnnrnade_pt.density_model import model_class
+from rnnrnade_pt.kernels.fused_frame import FusedFrame, frame_grads_numpy, frame_outputs_numpy, fused_frame
 
 
 def _args(rng, N, D, H, P, dtype="float64"):

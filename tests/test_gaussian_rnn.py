@@ -6,10 +6,10 @@ import pytest
 from scipy.stats import norm
 
 from rnnrnade_pt.config import ModelConfig
+from rnnrnade_pt.density_model import GaussianRnn
 from rnnrnade_pt.errors import ConfigError
-from rnnrnade_pt.model import GaussianRnn
-from rnnrnade_pt.models import gaussian_rnn
-from rnnrnade_pt.params import init_params, param_shapes, weight_names
+from rnnrnade_pt.models import gaussian_rnn, init_params, param_shapes
+from rnnrnade_pt.params import weight_names
 
 D, R = 3, 4
 CFG = ModelConfig(model="gaussian-rnn", D=D, R=R, H=1, K=1)
@@ -105,7 +105,7 @@ def test_gradient_matches_finite_differences(model, values, batch):
 def test_prediction_is_the_mean(model, values, batch):
     X, mask = batch
     _, mus = reference(values, X, mask)
-    pred = gaussian_rnn.predict(model, X, mask)
+    pred = model.predict(X, mask)
     np.testing.assert_allclose(pred, mus, rtol=1e-12, atol=1e-14)
     assert np.all(pred[mask == 0] == 0)
 
@@ -116,17 +116,17 @@ def test_generate_statistics_and_prime(values):
     v["b_mu"] = np.array([1.0, -2.0, 0.5])
     v["b_sigma"] = np.log([0.5, 1.0, 2.0])
     m = GaussianRnn(CFG, v)
-    S = m.generate(n=4000, steps=2, seed=3)  # 2 x 4000 x D
+    S = m.sample(n=4000, steps=2, seed=3)  # 2 x 4000 x D
     assert S.shape == (2, 4000, D)
     for t in range(2):  # mean within 4 standard errors, std within 5%
         np.testing.assert_array_less(np.abs(S[t].mean(0) - v["b_mu"]), 4 * np.exp(v["b_sigma"]) / 63)
         np.testing.assert_allclose(S[t].std(0), np.exp(v["b_sigma"]), rtol=0.05)
-    np.testing.assert_array_equal(S, m.generate(n=4000, steps=2, seed=3))  # seeded
+    np.testing.assert_array_equal(S, m.sample(n=4000, steps=2, seed=3))  # seeded
     # the prime sets the state: with W_sigma != 0 the first frame's spread follows the prime's last frame
     v2 = dict(v, W2=np.eye(D, R) * 50.0, W_sigma=np.ones((R, D)))
     m2 = GaussianRnn(CFG, v2)
-    hi = m2.generate(n=2000, steps=1, prime=np.full((3, 1, D), 1.0), seed=0)[0]  # hhat ~ (1, 1, 1, 0.5)
-    lo = m2.generate(n=2000, steps=1, prime=np.full((3, 1, D), -1.0), seed=0)[0]  # hhat ~ (0, 0, 0, 0.5)
+    hi = m2.sample(n=2000, steps=1, prime=np.full((3, 1, D), 1.0), seed=0)[0]  # hhat ~ (1, 1, 1, 0.5)
+    lo = m2.sample(n=2000, steps=1, prime=np.full((3, 1, D), -1.0), seed=0)[0]  # hhat ~ (0, 0, 0, 0.5)
     np.testing.assert_allclose(hi.std(0) / lo.std(0), np.exp(3.0), rtol=0.05)
 
 

@@ -16,7 +16,7 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.data.arrays import lengths_to_mask
 
 VARIANTS = {
@@ -201,5 +201,5 @@ def test_mask_hole_skips_the_frame(compiled):
 
 
 def test_c_backend_mode_is_not_numba():
-    mode = rp.compile.backend_mode("c")
+    mode = rp.backend.backend_mode("c")
     assert isinstance(mode, Mode) and type(mode.linker).__name__ == "VMLinker" and mode.linker.c_thunks

@@ -19,7 +19,7 @@ from pytensor.graph.replace import graph_replace
 from scipy.special import logsumexp
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.config import DataConfig, RunConfig, TrainConfig
 from rnnrnade_pt.errors import ConfigError, DataError
 from rnnrnade_pt.models.rnade import build_rnade

@@ -15,12 +15,12 @@ import pytest
 from pytensor.graph.replace import graph_replace
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.config import DataConfig, RunConfig, TrainConfig
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.data.sequences import pad_sequences
+from rnnrnade_pt.density_model import RnnNade, load_model
 from rnnrnade_pt.errors import DataError
-from rnnrnade_pt.model import RnnNade, load_model
 from rnnrnade_pt.models import rnn_nade, symbolic_gradients
 from rnnrnade_pt.models.binary_rnn import RNN_PARAMS
 from rnnrnade_pt.params import weight_names
@@ -261,23 +261,23 @@ def test_model_loglik_and_non_binary_data(model):
 # -- generation and prediction ------------------------------------------------------------------------------
 def test_generate_is_the_numpy_sampler_with_the_same_draws(model):
     p = model.get_params()
-    a = model.generate(4, steps=5, seed=7)
+    a = model.sample(4, steps=5, seed=7)
     assert a.shape == (5, 4, CFG.D) and set(np.unique(a)) <= {0.0, 1.0}
     np.testing.assert_array_equal(a, ref_sample(p, 4, 5, seed=7))
-    np.testing.assert_array_equal(a, model.generate(4, steps=5, seed=7))
-    assert not np.array_equal(a, model.generate(4, steps=5, seed=8))
+    np.testing.assert_array_equal(a, model.sample(4, steps=5, seed=7))
+    assert not np.array_equal(a, model.sample(4, steps=5, seed=8))
     # a prime: sampling continues from the state after it (one prime repeated for every sequence)
     prime = np.array([[1, 0, 0, 1, 1], [0, 1, 1, 0, 0]], float)  # T0 x D
-    b = model.generate(3, steps=2, prime=prime, seed=1)
+    b = model.sample(3, steps=2, prime=prime, seed=1)
     np.testing.assert_array_equal(b, ref_sample(p, 3, 2, seed=1, u=np.tile(ref_state(p, prime), (3, 1))))
     with pytest.raises(DataError, match="binary"):
-        model.generate(1, steps=1, prime=prime * 0.5)
+        model.sample(1, steps=1, prime=prime * 0.5)
 
 
 def test_samples_follow_the_exact_frame_distribution(model):
     # one frame from u_0 = 0: empirical frequencies of the 2^D frames vs exact probabilities (enumeration)
     n = 20000
-    frames = model.generate(n, steps=1, seed=3)[0]  # n x D
+    frames = model.sample(n, steps=1, seed=3)[0]  # n x D
     p = model.get_params()
     probs = np.exp(ref_frame_loglik(p, ALL_FRAMES[None], np.ones((1, len(ALL_FRAMES))))[0])
     codes = frames @ (2 ** np.arange(CFG.D)[::-1])
@@ -290,7 +290,7 @@ def test_samples_follow_the_exact_frame_distribution(model):
 
 def test_predict_is_the_mean_field_of_the_true_past(model):
     X, mask = _data(np.random.default_rng(6))
-    got = rnn_nade.predict(model, X, mask)
+    got = model.predict(X, mask)
     expected = ref_predict(model.get_params(), np.nan_to_num(X), mask)
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14)
     assert np.all(got[mask == 0] == 0)

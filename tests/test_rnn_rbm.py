@@ -13,9 +13,9 @@ import numpy as np
 import pytensor
 import pytest
 
-from rnnrnade_pt.compile import compile_function
+from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from rnnrnade_pt.model import RnnRbm
+from rnnrnade_pt.density_model import RnnRbm
 from rnnrnade_pt.models import rnn_rbm
 from rnnrnade_pt.models.rnn_rbm import CD_SEED, build_rnnrbm
 from rnnrnade_pt.train import Trainer, load_checkpoint
@@ -252,26 +252,26 @@ def model():
 
 
 def test_generate_is_binary_seeded_and_continues_a_prime(model):
-    a = model.generate(3, steps=7, seed=4)
+    a = model.sample(3, steps=7, seed=4)
     assert a.shape == (7, 3, D) and set(np.unique(a)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(model.generate(3, steps=7, seed=4), a)
-    assert not np.array_equal(model.generate(3, steps=7, seed=5), a)
+    np.testing.assert_array_equal(model.sample(3, steps=7, seed=4), a)
+    assert not np.array_equal(model.sample(3, steps=7, seed=5), a)
     X, mask = binary_batch(3, [4])
-    primed = model.generate(2, steps=5, prime=X, prime_mask=mask, seed=4)  # one prime, repeated twice
+    primed = model.sample(2, steps=5, prime=X, prime_mask=mask, seed=4)  # one prime, repeated twice
     assert primed.shape == (5, 2, D) and set(np.unique(primed)) <= {0.0, 1.0}
-    assert not np.array_equal(primed, model.generate(2, steps=5, seed=4))  # the prime sets the biases
+    assert not np.array_equal(primed, model.sample(2, steps=5, seed=4))  # the prime sets the biases
 
 
 def test_predict_is_the_mean_field_fixed_point(model):
     p = model.get_params()
     X, mask = binary_batch(4, [5, 2])
-    pred = rnn_rbm.predict(model, X, mask)
+    pred = model.predict(X, mask)
     bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
     m = sigmoid(bv_t)
     for _ in range(CFG.gibbs_k):
         m = sigmoid(sigmoid(m @ p["W"] + bh_t) @ p["W"].T + bv_t)
     np.testing.assert_allclose(pred, m * mask[..., None], rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(rnn_rbm.predict(model, X[:, 0]), pred[:, 0], rtol=1e-12)  # T x D
+    np.testing.assert_allclose(model.predict(X[:, 0]), pred[:, 0], rtol=1e-12)  # T x D
 
 
 # -- training ---------------------------------------------------------------------------------------------

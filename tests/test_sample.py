@@ -1,4 +1,5 @@
-"""Sampling and mean-field prediction (``rnnrnade_pt.sample``).
+"""Sampling and mean-field prediction of RNADE and RNN-RNADE (their modules' ``build_sampler`` and
+``build_predictor``, compiled by ``DensityModel.sample`` and ``predict``).
 
 * Distribution: exact mixtures (D = 1) by Kolmogorov-Smirnov, with a shifted mixture proving the test's
   power; D = 2 moments against quadrature of ``model.loglik``.
@@ -20,14 +21,10 @@ from scipy import stats
 from scipy.special import expit, logsumexp
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.compile import compile_function
-from rnnrnade_pt.sample import (
-    build_rnade_sampler,
-    build_rnnrnade_predictor,
-    build_rnnrnade_sampler,
-    predict,
-    sample,
-)
+from rnnrnade_pt.backend import compile_function
+from rnnrnade_pt.models.rnade import build_sampler as build_rnade_sampler
+from rnnrnade_pt.models.rnn_rnade import build_predictor as build_rnnrnade_predictor
+from rnnrnade_pt.models.rnn_rnade import build_sampler as build_rnnrnade_sampler
 
 N_KS = 20000
 VARIANTS = {
@@ -191,7 +188,7 @@ def rnn_variant(request):
 def test_rnade_d1_is_its_mixture(rnade_d1):
     model, p = rnade_d1
     alpha, mu, sigma = d1_mixture(p, model.cfg, *_static_biases(p, model.cfg, 1))  # h_1 = sigm(rho_1 c)
-    x = sample(model, N_KS, seed=3)
+    x = model.sample(N_KS, seed=3)
     assert x.shape == (N_KS, 1) and x.dtype == np.float64
     assert stats.kstest(x[:, 0], mixture_cdf(alpha, mu, sigma)).pvalue > 1e-3
     assert stats.kstest(x[:, 0], mixture_cdf(alpha, mu + 0.3, sigma)).pvalue < 1e-6  # the test has power
@@ -201,7 +198,7 @@ def test_rnade_d1_is_its_mixture(rnade_d1):
 def test_rnade_d2_moments_match_quadrature(rnade_d2):
     model, p = rnade_d2
     n = 40000
-    x = sample(model, n, seed=4)
+    x = model.sample(n, seed=4)
     lo, hi = x.min(axis=0) - 4 * x.std(axis=0), x.max(axis=0) + 4 * x.std(axis=0)
     g1, g2 = np.linspace(lo[0], hi[0], 501), np.linspace(lo[1], hi[1], 501)
     G1, G2 = np.meshgrid(g1, g2, indexing="ij")
@@ -225,27 +222,27 @@ def test_rnade_d2_moments_match_quadrature(rnade_d2):
     for name, (got, want, se) in moments.items():
         assert abs(got - want) < 4.5 * se, (name, got, want, se)
     # the first mean-field coordinate is the exact mean of x_1
-    np.testing.assert_allclose(predict(model, np.zeros((2, 2)))[:, 0], m1, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(model.predict(np.zeros((2, 2)))[:, 0], m1, rtol=1e-6, atol=1e-8)
 
 
 def test_rnnrnade_d1_first_frame_and_primed_frame(rnn_d1):
     model, p = rnn_d1
     cfg = model.cfg
     first = d1_mixture(p, cfg, *_frame_biases(p, cfg, p["h0"][None]))  # biases b + h0 W_*
-    x = sample(model, N_KS, steps=2, seed=5)
+    x = model.sample(N_KS, steps=2, seed=5)
     assert x.shape == (2, N_KS, 1)
     assert stats.kstest(x[0, :, 0], mixture_cdf(*first)).pvalue > 1e-3
 
     x1 = 1.5
     hhat_1 = expit(x1 * p["W2"][0] + p["h0"] @ p["W3"] + p["b_hhat"])  # the state after the prime
     second = d1_mixture(p, cfg, *_frame_biases(p, cfg, hhat_1[None]))
-    y = sample(model, N_KS, steps=1, prime=[[[x1]]], seed=6)  # one prime, continued N_KS times
+    y = model.sample(N_KS, steps=1, prime=[[[x1]]], seed=6)  # one prime, continued N_KS times
     assert y.shape == (1, N_KS, 1)
     assert stats.kstest(y[0, :, 0], mixture_cdf(*second)).pvalue > 1e-3
     assert stats.kstest(y[0, :, 0], mixture_cdf(*first)).pvalue < 1e-6  # the prime matters
 
     # the conditional mean of that frame is what the predictor gives, exactly sum_k alpha_k mu_k
-    pred = predict(model, np.array([[[x1]], [[0.0]]]))  # T=2, B=1: frame 2 predicted from hhat_1
+    pred = model.predict(np.array([[[x1]], [[0.0]]]))  # T=2, B=1: frame 2 predicted from hhat_1
     np.testing.assert_allclose(pred[1, 0, 0], second[0] @ second[1], rtol=1e-12)
     np.testing.assert_allclose(pred[0, 0, 0], first[0] @ first[1], rtol=1e-12)
     assert abs(y.mean() - pred[1, 0, 0]) < 4.5 * y.std() / np.sqrt(N_KS)
@@ -257,7 +254,7 @@ def test_predictor_d1_is_the_exact_conditional_mean(rnn_d1):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(4, 3, 1))
     mask = np.ones((4, 3))
-    pred = predict(model, X, mask)
+    pred = model.predict(X, mask)
     for j in range(3):
         hhat = p["h0"]
         for t in range(4):
@@ -272,17 +269,17 @@ def test_predictor_d1_is_the_exact_conditional_mean(rnn_d1):
 def test_rnnrnade_sampler_replays_numpy(rnn_variant):
     model, p = rnn_variant
     cfg = model.cfg
-    got = sample(model, 3, steps=4, seed=8)
+    got = model.sample(3, steps=4, seed=8)
     np.testing.assert_allclose(got, np_rnnrnade_sample(p, cfg, 4, 3, seed=8), rtol=1e-10, atol=1e-12)
 
     prime = np.random.default_rng(9).normal(size=(3, 3, cfg.D))
     mask = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=float)  # sequences of 3, 2 and 1 frames
     prime[mask == 0] = np.nan  # padding may hold anything
-    got = sample(model, 3, steps=4, prime=prime, prime_mask=mask, seed=8)
+    got = model.sample(3, steps=4, prime=prime, prime_mask=mask, seed=8)
     want = np_rnnrnade_sample(p, cfg, 4, 3, seed=8, prime=prime, prime_mask=mask)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     # trailing padding is skipped: the 1-frame sequence continues as if primed by its frame alone
-    alone = sample(model, 3, steps=4, prime=prime[:1, 2:3], seed=8)
+    alone = model.sample(3, steps=4, prime=prime[:1, 2:3], seed=8)
     np.testing.assert_allclose(alone[:, 2], got[:, 2], rtol=1e-12)
 
 
@@ -291,7 +288,7 @@ def test_rnade_sampler_replays_numpy(rnade_d2):
     gen = np.random.default_rng(10)
     u, eps = gen.uniform(0.0, 1.0, (2, 50)), gen.normal(0.0, 1.0, (2, 50))
     want = np_rnade_sample(p, model.cfg, *_static_biases(p, model.cfg, 50), u, eps)
-    np.testing.assert_allclose(sample(model, 50, seed=10), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.sample(50, seed=10), want, rtol=1e-10, atol=1e-12)
 
 
 def test_unprimed_builder_draws_what_sample_draws(rnn_variant):
@@ -300,7 +297,7 @@ def test_unprimed_builder_draws_what_sample_draws(rnn_variant):
     assert g.prime_X is None and [v.name for v in g.inputs] == ["n_steps", "n_sequences"]
     fn = compile_function(g.inputs, g.samples, "c", updates=g.updates)
     g.rng.set_value(np.random.default_rng(12))
-    np.testing.assert_array_equal(fn(3, 2), sample(model, 2, steps=3, seed=12))
+    np.testing.assert_array_equal(fn(3, 2), model.sample(2, steps=3, seed=12))
 
 
 def test_predictor_matches_numpy_mean_field(rnn_variant):
@@ -309,11 +306,11 @@ def test_predictor_matches_numpy_mean_field(rnn_variant):
     X = rng.normal(size=(5, 3, model.cfg.D))
     mask = np.array([[1, 1, 1], [1, 1, 1], [1, 0, 1], [1, 0, 1], [1, 0, 0]], dtype=float)
     X[mask == 0] = np.nan
-    pred = predict(model, X, mask)
+    pred = model.predict(X, mask)
     assert pred.shape == X.shape
     np.testing.assert_allclose(pred, np_predict(p, model.cfg, X, mask), rtol=1e-10, atol=1e-12)
     assert np.all(pred[mask == 0] == 0)
-    np.testing.assert_allclose(predict(model, X[:, 0]), pred[:, 0], rtol=1e-12)  # one sequence, T x D
+    np.testing.assert_allclose(model.predict(X[:, 0]), pred[:, 0], rtol=1e-12)  # one sequence, T x D
 
 
 def test_predictor_graph_squared_error(rnn_variant):
@@ -329,7 +326,7 @@ def test_predictor_graph_squared_error(rnn_variant):
 
 def test_rnade_predictor_is_mean_field(rnade_d2):
     model, p = rnade_d2
-    pred = predict(model, np.zeros((3, 2)))
+    pred = model.predict(np.zeros((3, 2)))
     want = np_mean_field(p, model.cfg, *_static_biases(p, model.cfg, 1))
     np.testing.assert_allclose(pred, np.broadcast_to(want, (3, 2)), rtol=1e-10)
 
@@ -339,17 +336,17 @@ def test_rnade_predictor_is_mean_field(rnade_d2):
 # --------------------------------------------------------------------------------------------------------
 def test_seeds_and_priming(rnn_variant, rnade_d2):
     model, _ = rnn_variant
-    a = sample(model, 2, steps=3, seed=1)
-    np.testing.assert_array_equal(a, sample(model, 2, steps=3, seed=1))
-    assert not np.allclose(a, sample(model, 2, steps=3, seed=2))
-    assert not np.allclose(sample(model, 2, steps=3, seed=None), sample(model, 2, steps=3, seed=None))
+    a = model.sample(2, steps=3, seed=1)
+    np.testing.assert_array_equal(a, model.sample(2, steps=3, seed=1))
+    assert not np.allclose(a, model.sample(2, steps=3, seed=2))
+    assert not np.allclose(model.sample(2, steps=3, seed=None), model.sample(2, steps=3, seed=None))
     prime = np.full((2, 2, model.cfg.D), 2.0)
-    b = sample(model, 2, steps=3, prime=prime, seed=1)
-    np.testing.assert_array_equal(b, sample(model, 2, steps=3, prime=prime, seed=1))
+    b = model.sample(2, steps=3, prime=prime, seed=1)
+    np.testing.assert_array_equal(b, model.sample(2, steps=3, prime=prime, seed=1))
     assert not np.allclose(a, b)  # same noise, different start
     r, _ = rnade_d2
-    np.testing.assert_array_equal(sample(r, 5, seed=1), sample(r, 5, seed=1))
-    assert not np.allclose(sample(r, 5, seed=1), sample(r, 5, seed=2))
+    np.testing.assert_array_equal(r.sample(5, seed=1), r.sample(5, seed=1))
+    assert not np.allclose(r.sample(5, seed=1), r.sample(5, seed=2))
 
 
 def test_float32():
@@ -357,16 +354,16 @@ def test_float32():
     cfg32 = cfg64.replace(dtype="float32")
     p = _params(cfg64, 17)
     m32 = rp.RnnRnade(cfg32, p)
-    x32 = sample(m32, 50, steps=4, seed=3)
+    x32 = m32.sample(50, steps=4, seed=3)
     assert x32.dtype == np.float32 and x32.shape == (4, 50, 3) and np.all(np.isfinite(x32))
     x64 = np_rnnrnade_sample(p, cfg64, 4, 50, seed=3)  # the same noise in float64
     assert np.mean(np.abs(x32 - x64) > 1e-3 * (1 + np.abs(x64))) < 0.02  # rare flips of component only
     X = np.random.default_rng(18).normal(size=(3, 2, 3))
-    pred = predict(m32, X)
+    pred = m32.predict(X)
     assert pred.dtype == np.float32
     np.testing.assert_allclose(pred, np_predict(p, cfg64, X, np.ones((3, 2))), rtol=1e-4, atol=1e-5)
     r32 = rp.Rnade(rp.ModelConfig(model="rnade", D=2, H=3, K=2, dtype="float32"))
-    y = sample(r32, 10, seed=0)
+    y = r32.sample(10, seed=0)
     assert y.dtype == np.float32 and np.all(np.isfinite(y))
 
 
@@ -383,25 +380,24 @@ def test_bad_arguments(rnn_d1, rnade_d1):
     rnn, _ = rnn_d1
     rnade, _ = rnade_d1
     for n in (0, -1, 1.5, True, "3", None):
-        _one_line(rp.ConfigError, sample, rnade, n)
-        _one_line(rp.ConfigError, sample, rnn, n, steps=2)
+        _one_line(rp.ConfigError, rnade.sample, n)
+        _one_line(rp.ConfigError, rnn.sample, n, steps=2)
     for steps in (None, 0, 2.0):
-        _one_line(rp.ConfigError, sample, rnn, 2, steps=steps)
+        _one_line(rp.ConfigError, rnn.sample, 2, steps=steps)
     for seed in (-1, 1.5, "a"):
-        _one_line(rp.ConfigError, sample, rnade, 2, seed=seed)
-    _one_line(rp.ConfigError, sample, rnade, 2, steps=3)
-    _one_line(rp.ConfigError, sample, rnade, 2, prime=np.zeros((1, 1, 1)))
-    _one_line(rp.ConfigError, sample, object(), 2)
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime=np.zeros((2, 2, 4)))  # wrong D
-    _one_line(rp.DataError, sample, rnn, 3, 3, prime=np.zeros((2, 2, 1)))  # B fits neither n nor 1
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime=np.full((2, 2, 1), np.nan))
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime=np.zeros((2, 2, 1)), prime_mask=np.ones((3, 2)))
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime=np.zeros((2, 2, 1)), prime_mask=np.zeros((2, 2)))
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime_mask=np.ones((2, 2)))
-    _one_line(rp.DataError, sample, rnn, 2, 3, prime=np.zeros((0, 2, 1)))
-    _one_line(rp.DataError, predict, rnn, np.zeros((2, 2, 3)))
-    _one_line(rp.DataError, predict, rnade, np.zeros((2, 1)), np.ones(2))
-    _one_line(rp.DataError, predict, rnade, np.zeros((2, 2)))
+        _one_line(rp.ConfigError, rnade.sample, 2, seed=seed)
+    _one_line(rp.ConfigError, rnade.sample, 2, steps=3)
+    _one_line(rp.ConfigError, rnade.sample, 2, prime=np.zeros((1, 1, 1)))
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime=np.zeros((2, 2, 4)))  # wrong D
+    _one_line(rp.DataError, rnn.sample, 3, 3, prime=np.zeros((2, 2, 1)))  # B fits neither n nor 1
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime=np.full((2, 2, 1), np.nan))
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime=np.zeros((2, 2, 1)), prime_mask=np.ones((3, 2)))
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime=np.zeros((2, 2, 1)), prime_mask=np.zeros((2, 2)))
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime_mask=np.ones((2, 2)))
+    _one_line(rp.DataError, rnn.sample, 2, 3, prime=np.zeros((0, 2, 1)))
+    _one_line(rp.DataError, rnn.predict, np.zeros((2, 2, 3)))
+    _one_line(rp.DataError, rnade.predict, np.zeros((2, 1)), np.ones(2))
+    _one_line(rp.DataError, rnade.predict, np.zeros((2, 2)))
     # builders
     cfg = rnn.cfg
     _one_line(rp.ConfigError, build_rnnrnade_sampler, cfg, rnn.shared, 3, 2)  # n_sequences with a prime
@@ -427,7 +423,7 @@ def test_rnade_laplace_samples_replay_numpy_and_fit_the_mixture(rnade_laplace_d2
     gen = np.random.default_rng(10)
     u, eps = gen.uniform(0.0, 1.0, (2, 50)), gen.laplace(0.0, 1.0, (2, 50))
     want = np_rnade_sample(p, cfg, *_static_biases(p, cfg, 50), u, eps)  # x = mu_k + b_k eps
-    np.testing.assert_allclose(sample(model, 50, seed=10), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.sample(50, seed=10), want, rtol=1e-10, atol=1e-12)
 
     c, b = _static_biases(p, cfg, 1)
     alpha, mu, scale = (v[0] for v in _dim_mixture(p, 0, c, b))  # x_1's mixture, h_1 = sigm(rho_1 c)
@@ -435,12 +431,12 @@ def test_rnade_laplace_samples_replay_numpy_and_fit_the_mixture(rnade_laplace_d2
     def laplace_cdf(mu_):
         return lambda x: (alpha * stats.laplace.cdf((np.asarray(x)[..., None] - mu_) / scale)).sum(axis=-1)
 
-    x = sample(model, N_KS, seed=3)[:, 0]
+    x = model.sample(N_KS, seed=3)[:, 0]
     assert stats.kstest(x, laplace_cdf(mu)).pvalue > 1e-3
     assert stats.kstest(x, laplace_cdf(mu + 0.3)).pvalue < 1e-6  # the test has power
     assert stats.kstest(x, mixture_cdf(alpha, mu, scale * np.sqrt(2))).pvalue < 1e-6  # not a Gaussian's
     # the mean of a Laplace component is mu: mean-field is unchanged, and the sample mean agrees
-    pred = predict(model, np.zeros((2, 2)))
+    pred = model.predict(np.zeros((2, 2)))
     np.testing.assert_allclose(pred, np_mean_field(p, cfg, *_static_biases(p, cfg, 2)), rtol=1e-12)
     np.testing.assert_allclose(pred[0, 0], alpha @ mu, rtol=1e-12)
     assert abs(x.mean() - alpha @ mu) < 4.5 * x.std() / np.sqrt(N_KS)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import rnnrnade_pt as rp
-from rnnrnade_pt.model import model_class
+from rnnrnade_pt.density_model import model_class
 
 torch = pytest.importorskip("torch", reason="the PyTorch yardstick needs the bench extra")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "experiments"))

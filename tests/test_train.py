@@ -50,7 +50,7 @@ def test_optimizers_match_numpy(name):
     lr = pt.dscalar("lr")
     cost = pt.sum(w**4)  # gradient 4 w^3
     new, state = optimizer_updates({"w": w}, {"w": pytensor.grad(cost, w)}, tcfg, lr)
-    f = rp.compile.compile_function([lr], [], updates=list(new.items()))
+    f = rp.backend.compile_function([lr], [], updates=list(new.items()))
     x, m, v, vel = w0.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
     for t in range(1, 4):
         f(0.1)
@@ -449,20 +449,21 @@ def test_per_parameter_gradient_norms_are_logged_when_asked(splits, tmp_path, ca
     assert "gradient norms: W " in caplog.text
 
 
-def test_thin_classes_train_and_generate_like_the_tutorial(splits, tmp_path, capsys):
+def test_train_model_and_sample_like_the_tutorial(splits, tmp_path, capsys):
     model = rp.RnnRnade(tiny().model, rp.init_params(tiny().model, seed=1, scale=0.1))
     X, mask = rp.data.sequences.pad_sequences(splits["valid"])
     before = model.loglik(X, mask).total
-    reason = model.train(splits["train"], splits["valid"], run_dir=str(tmp_path / "run"), epochs=3, lr=0.02,
-                         batch_size=4, window=10)  # fmt: skip
+    reason = rp.train_model(model, splits["train"], splits["valid"], run_dir=str(tmp_path / "run"), epochs=3,
+                            lr=0.02, batch_size=4, window=10)  # fmt: skip
     assert reason == "epochs" and model.loglik(X, mask).total > before
     _, best = rp.load_params(tmp_path / "run" / "best.npz")
     assert _same(model.get_params(), best)
-    S = model.generate(2, steps=6, seed=3)
-    assert S.shape == (6, 2, 9) and np.array_equal(S, model.generate(2, steps=6, seed=3))
+    S = model.sample(2, steps=6, seed=3)
+    assert S.shape == (6, 2, 9) and np.array_equal(S, model.sample(2, steps=6, seed=3))
     rnade = rp.Rnade(rp.ModelConfig(model="rnade", D=9, H=4, K=2))
-    assert rnade.train(splits["train"], run_dir=str(tmp_path / "rnade"), epochs=1, batch_size=64) == "epochs"
-    assert rnade.generate(5).shape == (5, 9)
+    reason = rp.train_model(rnade, splits["train"], run_dir=str(tmp_path / "rnade"), epochs=1, batch_size=64)
+    assert reason == "epochs"
+    assert rnade.sample(5).shape == (5, 9)
     # a run trained on in-memory data cannot reload its data: one line, exit 2
     assert main(["eval", "--run", str(tmp_path / "run")]) == 2
     assert "handed over in Python" in capsys.readouterr().err

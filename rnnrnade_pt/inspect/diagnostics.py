@@ -1,9 +1,10 @@
 """Gradient diagnostics on a model with real parameters and data: gradient norms, finite-difference checks,
 and the agreement of the two gradient methods.
 
-These work on a :class:`~rnnrnade_pt.model.DensityModel` (``Rnade`` or ``RnnRnade``) through its public
-methods (``gradients``, ``loglik``, ``get_params``, ``set_params``), so they check exactly the functions that
-training and the command line compile. Parameters changed for a finite difference are always restored.
+These work on a :class:`~rnnrnade_pt.density_model.DensityModel` (``Rnade`` or ``RnnRnade``) through its
+public methods (``gradients``, ``loglik``, ``get_params``, ``set_params``), so they check exactly the
+functions that training and the command line compile. Parameters changed for a finite difference are always
+restored.
 
 References
 ----------

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import compile_function
+from ..backend import compile_function
 from ..config import ModelConfig
 from ..models import build, explicit_gradients
 from ..params import shared_params

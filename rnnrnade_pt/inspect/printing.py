@@ -13,7 +13,7 @@ explicit gradient, and what a backend compiles.
   ``dot`` program and says how to install them when they are missing.
 
 Builders never compile; only :func:`compiled_text` (and ``backend=...``) compiles, through
-:func:`rnnrnade_pt.compile.compile_function`.
+:func:`rnnrnade_pt.backend.compile_function`.
 
 References
 ----------
@@ -30,11 +30,11 @@ import re
 import shutil
 from pathlib import Path
 
-from ..compile import check_backend, compile_function, needs_static_shapes
+from ..backend import check_backend, compile_function, needs_static_shapes
 from ..config import MODELS, ModelConfig
 from ..errors import ConfigError
-from ..models import build, explicit_gradients, symbolic_gradients
-from ..params import init_params, shared_params
+from ..models import build, explicit_gradients, init_params, symbolic_gradients
+from ..params import shared_params
 
 __all__ = [
     "TARGETS",

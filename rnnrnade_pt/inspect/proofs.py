@@ -191,7 +191,7 @@ def sympy_equal(case: Case, pairs: list[tuple]) -> list[tuple[bool | None, str]]
 
 def _numeric_diffs(case: Case, draws: int, seed: int) -> list[tuple[float, float]]:
     """Largest absolute and relative difference autodiff vs formula/explicit per row, on random inputs."""
-    from ..compile import compile_function
+    from ..backend import compile_function
 
     outputs = []
     for r in case.rows:
@@ -306,8 +306,9 @@ def mixture_case() -> Case:
     import pytensor
     import pytensor.tensor as pt
 
+    from ..kernels.rnade import RnadeTerms
+    from ..kernels.rnade_grads import rnade_explicit_grads
     from ..ops import const, mixture_logpdf
-    from ..rnade import RnadeTerms, rnade_explicit_grads
 
     K = PROOF_SIZES["K"]
     x = _tensor("x", ())
@@ -429,7 +430,8 @@ def accumulator_case() -> Case:
     import pytensor
     import pytensor.tensor as pt
 
-    from ..rnade import accumulators, input_weight_grads
+    from ..kernels.rnade import accumulators
+    from ..kernels.rnade_grads import input_weight_grads
 
     N, D, H = PROOF_SIZES["N"], PROOF_SIZES["D"], PROOF_SIZES["H"]
     x, W, c, G = _tensor("x", (N, D)), _tensor("W", (H, D)), _tensor("c", (H,)), _tensor("G", (D, N, H))
@@ -473,7 +475,7 @@ def bias_map_case() -> Case:
     import pytensor
 
     from ..config import ModelConfig
-    from ..rnn import frame_biases
+    from ..kernels.rnn import frame_biases
 
     N, D, H, K, R = (PROOF_SIZES[k] for k in ("N", "D", "H", "K", "R"))
     cfg = ModelConfig(model="rnn-rnade", D=D, H=H, K=K, R=R)
@@ -528,7 +530,7 @@ def rnn_case() -> Case:
     import pytensor.tensor as pt
 
     from ..config import ModelConfig
-    from ..rnn import rnn_explicit_backward, rnn_states
+    from ..kernels.rnn import rnn_explicit_backward, rnn_states
 
     T, B, D, H, K, R = (PROOF_SIZES[k] for k in ("T", "B", "D", "H", "K", "R"))
     cfg = ModelConfig(model="rnn-rnade", D=D, H=H, K=K, R=R)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..config import ModelConfig
 from ..data.arrays import lengths_to_mask
-from ..params import init_params
+from ..models import init_params
 from .proofs import NUMERICAL, PROOF_SIZES, STRUCTURAL, SYMPY, FormulaProof, prove_formulas
 
 __all__ = [
@@ -89,8 +89,8 @@ def report_models(seed: int = 1) -> list[tuple[ModelConfig, dict, np.ndarray, np
 
 def model_checks(seed: int = 1) -> dict[str, dict]:
     """Section 2: for each model, per parameter, ``pytensor.grad`` vs the explicit gradient and both vs
-    central finite differences (:mod:`.diagnostics` on a :class:`~rnnrnade_pt.model.DensityModel`)."""
-    from ..model import Rnade, RnnRnade
+    central finite differences (:mod:`.diagnostics` on a :class:`~rnnrnade_pt.density_model.DensityModel`)."""
+    from ..density_model import Rnade, RnnRnade
     from .diagnostics import compare_gradient_methods, finite_difference_check
 
     out = {}

@@ -1,34 +1,44 @@
-"""One module per model; each ``build_*`` returns a NamedTuple of symbolic pieces and never compiles.
+"""The models: one module each, and every module the whole contract (:class:`ModelModule`).
 
-Every model module provides ``build(cfg, params=None, graph="fast", shape=None)``; the modules of models
-outside the RNADE family also provide ``param_shapes(cfg)`` and ``init_params(cfg, rng, scale)`` (the RNADE
-family's are in :mod:`rnnrnade_pt.params`), and may provide ``generate(model, n, steps, prime, prime_mask,
-seed)`` and ``predict(model, X, mask)``.
+A model module declares its parameters (``param_shapes``), starts them (``init_params``, random, and
+``data_driven_init``, from training frames), builds its density graph (``build``, faithful and fast graphs,
+a NamedTuple of symbolic pieces that never compiles), its sampler (``build_sampler``) and its one-step
+predictor (``build_predictor``), and, where the model has them, the supplement's hand-derived gradients
+(``explicit_gradients``; ``None`` otherwise). The trainer, the model class, the runs, the command line and the
+contract test (``tests/test_family.py``) rely on nothing else; adding a model is one module and one line of
+:data:`MODULES`.
 
-A sequence model makes its inputs ``X``, ``mask`` (and ``Xc``, the padding zeroed) with
-:func:`~rnnrnade_pt.models.inputs.sequence_inputs`.
-
-What a graph NamedTuple holds (the trainer and the thin classes rely on these fields):
-
-``config``, ``graph``, ``X`` (N x D, or T x B x D), ``mask`` (T x B, sequence models), ``params`` (name ->
-shared variable), ``total`` (scalar: summed log-likelihood, or for a model without a tractable one the
-quantity its training monitors), ``n_frames``, ``cost`` (mean negative log-likelihood per frame), and
-``loglik`` (N) or ``frame_loglik`` (T x B, 0 on padding). Optional: ``train_cost`` (the scalar whose
-gradient is the training direction, e.g. the RNN-RBM's contrastive-divergence free-energy difference;
-default ``cost``), ``consider_constant`` (variables the gradient treats as constants, e.g. the Gibbs chain's
-end) and ``rngs`` (name -> shared random generator whose state the training checkpoints must carry; give each
-a ``default_update`` so that every compiled function that draws from it advances it).
+What a density graph holds (the trainer and :class:`~rnnrnade_pt.density_model.DensityModel` rely on these
+fields): ``config``, ``graph``, ``X`` (N x D, or T x B x D), ``mask`` (T x B, sequence models), ``params``
+(name -> shared variable), ``total`` (scalar: summed log-likelihood, or for a model without a tractable one
+the quantity its training monitors), ``n_frames``, ``cost`` (mean negative log-likelihood per frame), and
+``loglik`` (N) or ``frame_loglik`` (T x B, 0 on padding). Optional: ``train_cost`` (the scalar whose gradient
+is the training direction, e.g. the RNN-RBM's contrastive-divergence free-energy difference; default
+``cost``), ``consider_constant`` (variables the gradient treats as constants, e.g. the Gibbs chain's end) and
+``rngs`` (name -> shared random generator whose state the training checkpoints must carry; give each a
+``default_update`` so that every compiled function that draws from it advances it).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..config import ModelConfig
+from ..errors import ConfigError
 from . import gaussian_rnn, rnade, rnn_nade, rnn_rbm, rnn_rnade
+from .common import Predictor, Sampler, SequenceInputs, sequence_inputs
 from .gaussian_rnn import GaussianRnnGraph, build_gaussian_rnn
-from .inputs import SequenceInputs, sequence_inputs
 from .rnade import RnadeGraph, build_rnade
 from .rnn_nade import RnnNadeGraph, build_rnnnade
-from .rnn_rbm import RnnRbmGraph, build_rbm, build_rnnrbm
+from .rnn_rbm import RnnRbmGraph, build_rnnrbm
 from .rnn_rnade import RnnRnadeGraph, build_rnnrnade
 
 __all__ = [
+    "ModelModule",
+    "MODULES",
     "RnadeGraph",
     "build_rnade",
     "RnnRnadeGraph",
@@ -37,17 +47,47 @@ __all__ = [
     "build_rnnnade",
     "RnnRbmGraph",
     "build_rnnrbm",
-    "build_rbm",
     "GaussianRnnGraph",
     "build_gaussian_rnn",
     "SequenceInputs",
     "sequence_inputs",
-    "MODULES",
+    "Sampler",
+    "Predictor",
     "model_module",
+    "param_shapes",
+    "init_params",
     "build",
     "explicit_gradients",
     "symbolic_gradients",
 ]
+
+
+@runtime_checkable
+class ModelModule(Protocol):
+    """The contract every module of :data:`MODULES` fulfils (checked by ``tests/test_family.py``)."""
+
+    def param_shapes(self, cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """Names and shapes of the parameters, in a fixed order."""
+
+    def init_params(self, cfg: ModelConfig, rng: np.random.Generator, scale: float) -> dict[str, np.ndarray]:
+        """Random initial parameters (float64 arrays), drawn from ``rng``."""
+
+    def data_driven_init(
+        self, values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np.random.Generator
+    ) -> dict:
+        """Initial parameters adjusted to training frames (N x D)."""
+
+    def build(self, cfg: ModelConfig, params: dict | None = None, graph: str = "fast", shape=None):
+        """The density graph, a NamedTuple of symbolic pieces (see the module docstring)."""
+
+    def build_sampler(self, cfg: ModelConfig, params: dict | None = None, **kwargs) -> Sampler:
+        """Ancestral sampling, :class:`~rnnrnade_pt.models.common.Sampler`."""
+
+    def build_predictor(self, cfg: ModelConfig, params: dict | None = None) -> Predictor:
+        """One-step-ahead prediction, :class:`~rnnrnade_pt.models.common.Predictor`."""
+
+    explicit_gradients: Callable | None  # the supplement's hand-derived gradient, or None
+
 
 MODULES = {
     "rnade": rnade,
@@ -58,12 +98,24 @@ MODULES = {
 }
 
 
-def model_module(cfg):
+def model_module(cfg: ModelConfig) -> ModelModule:
     """The module of :mod:`rnnrnade_pt.models` that implements ``cfg.model``."""
     return MODULES[cfg.model]
 
 
-def build(cfg, params=None, graph="fast", shape=None):
+def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the parameters of ``cfg``, in a fixed order (the model module's table)."""
+    return model_module(cfg).param_shapes(cfg)
+
+
+def init_params(
+    cfg: ModelConfig, seed: int | np.random.Generator = 0, scale: float = 0.01
+) -> dict[str, np.ndarray]:
+    """Small random parameters as the model's original code initialised them (see its ``init_params``)."""
+    return model_module(cfg).init_params(cfg, np.random.default_rng(seed), scale)
+
+
+def build(cfg: ModelConfig, params=None, graph: str = "fast", shape=None):
     """The builder of ``cfg.model`` (:func:`build_rnade`, :func:`build_rnnrnade`, ...)."""
     return model_module(cfg).build(cfg, params=params, graph=graph, shape=shape)
 
@@ -82,11 +134,9 @@ def explicit_gradients(g, *, sigma_scaled_mu: bool = False, logdensity_floor: fl
     The keyword options reproduce the original code's hacks and are off by default (the true gradient):
     ``sigma_scaled_mu`` multiplies the mean's gradient by sigma, ``logdensity_floor`` (e.g. ``-100.0``)
     floors the weighted log-densities behind the responsibilities; see
-    :func:`~rnnrnade_pt.rnade.rnade_explicit_grads`.
+    :func:`~rnnrnade_pt.kernels.rnade_grads.rnade_explicit_grads`.
     """
-    from ..errors import ConfigError
-
-    module = model_module(g.config)
-    if not hasattr(module, "explicit_gradients"):
+    explicit = model_module(g.config).explicit_gradients
+    if explicit is None:
         raise ConfigError(f"no explicit (hand-derived) gradient is written for model {g.config.model!r}")
-    return module.explicit_gradients(g, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor)
+    return explicit(g, sigma_scaled_mu=sigma_scaled_mu, logdensity_floor=logdensity_floor)

@@ -6,8 +6,8 @@ frame model (an RBM or a NADE) of frame t::
     bv_t = bv + u_tm1 Wuv,   bh_t = bh + u_tm1 Wuh,   u_t = tanh(bu + v_t Wvu + u_tm1 Wuu),   u_0 = 0
 
 ``u_0`` is fixed at 0 (the tutorial's), not a parameter. The recurrence itself is
-:func:`rnnrnade_pt.rnn.rnn_step` / :func:`~rnnrnade_pt.rnn.rnn_states` under the tutorial's names
-(:data:`~rnnrnade_pt.rnn.TUTORIAL`); a padded frame (mask 0) leaves ``u`` unchanged.
+:func:`rnnrnade_pt.kernels.rnn.rnn_step` / :func:`~rnnrnade_pt.kernels.rnn.rnn_states` under the tutorial's
+names (:data:`~rnnrnade_pt.kernels.rnn.TUTORIAL`); a padded frame (mask 0) leaves ``u`` unchanged.
 
 ======  =====  =========================================
 name    shape  role
@@ -35,7 +35,8 @@ import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
 from ..config import ModelConfig
-from ..rnn import TUTORIAL, rnn_states
+from ..kernels.rnn import TUTORIAL, rnn_states
+from .common import Prime, prime_inputs
 
 __all__ = [
     "RNN_PARAMS",
@@ -44,6 +45,8 @@ __all__ = [
     "init_rnn_params",
     "conditional_biases",
     "u_states",
+    "u_prime",
+    "data_driven_init",
 ]
 
 RNN_PARAMS = ("Wuh", "Wuv", "Wvu", "Wuu", "bu")
@@ -114,3 +117,18 @@ def u_states(
     u.name = "u"
     u_prev.name = "u_prev"
     return u, u_prev
+
+
+def u_prime(cfg: ModelConfig, p: dict) -> Prime:
+    """A sampler's prime inputs and the state ``u`` sampling continues from (``u_0 = 0`` without a prime),
+    by :func:`~rnnrnade_pt.models.common.prime_inputs` under the tutorial's names."""
+    u0 = pt.zeros((cfg.R,), dtype=cfg.dtype)  # R, the fixed u_0
+    prime = prime_inputs(cfg, p, names=TUTORIAL, h0=u0)  # T0 x B x D, T0 x B, B x R
+    prime.start.name = "u_start"
+    return prime
+
+
+def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np.random.Generator) -> dict:
+    """The binary models start as the tutorial's, from small random weights and zero biases: nothing is read
+    from the data (``values`` is returned as it is)."""
+    return values

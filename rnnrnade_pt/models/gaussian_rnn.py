@@ -1,6 +1,6 @@
 """The Gaussian RNN baseline: RNN-RNADE's RNN with a diagonal Gaussian per frame instead of an RNADE.
 
-The same recurrence as RNN-RNADE (:func:`~rnnrnade_pt.rnn.rnn_states`, the supplement's names)::
+The same recurrence as RNN-RNADE (:func:`~rnnrnade_pt.kernels.rnn.rnn_states`, the supplement's names)::
 
     hhat_t = f(x_t W2 + hhat_{t-1} W3 + b_hhat),   hhat_0 = h0,   f = sigm (default) or tanh
 
@@ -29,8 +29,9 @@ at once. Padded frames (``mask == 0``) are zeroed, weighted by 0, and leave ``hh
 
 Prediction (the one-step squared prediction error) is the closed-form mean ``mu_t``; generation is
 ancestral sampling in the graph, ``x_t = mu_t + sigma_t eps_t``, with the random generator threaded through
-the time scan's ``outputs_info`` (as :mod:`rnnrnade_pt.sample` does for RNN-RNADE). Both compile through
-:func:`rnnrnade_pt.sample.sample` / :func:`~rnnrnade_pt.sample.predict`, once per model.
+the time scan's ``outputs_info`` (:func:`~rnnrnade_pt.models.common.sample_over_time`, as for RNN-RNADE).
+Both compile in the model (:meth:`rnnrnade_pt.density_model.DensityModel.sample` and ``predict``), once per
+model.
 
 References
 ----------
@@ -50,16 +51,27 @@ import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
 from ..config import ModelConfig
-from ..errors import ConfigError
+from ..kernels.rnn import rnn_states, rnn_step
 from ..ops import gaussian_logpdf
-from ..rnn import rnn_states, rnn_step
-from .inputs import sequence_inputs
-from .rnade import check_graph
+from .common import (
+    Predictor,
+    Sampler,
+    check_graph,
+    check_model,
+    int_scalar,
+    new_rng,
+    one_step_predictor,
+    own_params,
+    prime_inputs,
+    root_inputs,
+    sample_over_time,
+    sequence_inputs,
+    sequence_totals,
+    states_before,
+)
 
 __all__ = [
     "GaussianRnnGraph",
-    "GaussianRnnSampler",
-    "GaussianRnnPredictor",
     "build_gaussian_rnn",
     "build",
     "param_shapes",
@@ -68,8 +80,6 @@ __all__ = [
     "output_params",
     "build_sampler",
     "build_predictor",
-    "generate",
-    "predict",
 ]
 
 RNN_NAMES = ("W2", "W3", "b_hhat", "h0")
@@ -96,38 +106,6 @@ class GaussianRnnGraph(NamedTuple):
     cost: TensorVariable  # scalar, -total / n_frames
 
 
-class GaussianRnnSampler(NamedTuple):
-    """Ancestral sampling (the fields :func:`rnnrnade_pt.sample.sample` compiles)."""
-
-    config: ModelConfig
-    n_steps: TensorVariable  # int64 scalar
-    prime_X: TensorVariable  # T0 x B x D
-    prime_mask: TensorVariable  # T0 x B
-    h_start: TensorVariable  # B x R, state after the prime
-    samples: TensorVariable  # n_steps x B x D
-    hhat: TensorVariable  # n_steps x B x R
-    rng: object  # shared Generator
-    rng_final: TensorVariable
-    inputs: tuple  # (n_steps, prime_X, prime_mask)
-    updates: dict  # {rng: rng_final}
-
-
-class GaussianRnnPredictor(NamedTuple):
-    """One-step-ahead prediction: the mean of every frame given the true frames before it."""
-
-    config: ModelConfig
-    X: TensorVariable  # T x B x D
-    mask: TensorVariable  # T x B
-    hhat_prev: TensorVariable  # T x B x R
-    prediction: TensorVariable  # T x B x D, mu_t (0 on padding)
-    sq_error: TensorVariable  # T x B, ||x_t - mu_t||^2 (0 on padding)
-
-
-def _check_cfg(cfg: ModelConfig, what: str) -> None:
-    if cfg.model != "gaussian-rnn":
-        raise ConfigError(f"{what} needs a config with model 'gaussian-rnn', got {cfg.model!r}")
-
-
 # -- parameters -----------------------------------------------------------------------------------------
 
 
@@ -141,7 +119,6 @@ def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
 def init_params(cfg: ModelConfig, rng: np.random.Generator, scale: float) -> dict[str, np.ndarray]:
     """RNN-RNADE's initialisation (:func:`rnnrnade_pt.params.init_params`): weights and biases ~ N(0,
     scale^2), ``h0 = 0``, and ``b_sigma`` shifted by +1 as RNN-RNADE's."""
-    _check_cfg(cfg, "gaussian_rnn.init_params")
     values = {name: scale * rng.standard_normal(shape) for name, shape in param_shapes(cfg).items()}
     values["h0"] = np.zeros(cfg.R)
     values["b_sigma"] = values["b_sigma"] + 1.0
@@ -170,19 +147,6 @@ def output_params(hhat_tm1: TensorVariable, p: dict) -> tuple[TensorVariable, Te
     return mu, log_sigma
 
 
-def _shared(cfg: ModelConfig, params: dict | None) -> dict:
-    from ..params import shared_params
-
-    return params if params is not None else shared_params(cfg)
-
-
-def _states_before(hhat: TensorVariable, h0: TensorVariable) -> TensorVariable:
-    """T x B x R states before each frame: ``h0`` (R), then ``hhat[:-1]``."""
-    B, R = hhat.shape[1], hhat.shape[2]
-    first = pt.shape_padleft(pt.broadcast_to(h0, (B, R)))  # 1 x B x R
-    return pt.concatenate([first, hhat[:-1]], axis=0)
-
-
 # -- the density ----------------------------------------------------------------------------------------
 
 
@@ -202,9 +166,9 @@ def build_gaussian_rnn(
     shape : tuple, optional
         Static ``(T, B, D)`` of ``X`` (the JAX backend needs it).
     """
-    _check_cfg(cfg, "build_gaussian_rnn")
+    check_model(cfg, "gaussian-rnn", "build_gaussian_rnn")
     check_graph(graph)
-    p = _shared(cfg, params)
+    p = own_params(cfg, params, init_params)
     X, mask, Xc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     if graph == "scan":
         names = list(p)
@@ -226,23 +190,15 @@ def build_gaussian_rnn(
             return_updates=False,
             name="gaussian_rnn_time",
         )
-        hhat_prev = _states_before(hhat, p["h0"])
+        hhat_prev = states_before(hhat, p["h0"])
     else:
         hhat = rnn_states(Xc, mask, p, cfg)  # T x B x R
-        hhat_prev = _states_before(hhat, p["h0"])  # T x B x R
+        hhat_prev = states_before(hhat, p["h0"])  # T x B x R
         mu, log_sigma = output_params(hhat_prev, p)  # T x B x D each
         frame_loglik = gaussian_logpdf(Xc, mu, log_sigma).sum(axis=-1) * mask  # T x B
     hhat.name, hhat_prev.name, mu.name, log_sigma.name = "hhat", "hhat_prev", "mu", "log_sigma"
-    frame_loglik.name = "frame_loglik"
-    loglik = frame_loglik.sum(axis=0)  # B
-    loglik.name = "loglik"
-    total = loglik.sum()
-    total.name = "total"
-    n_frames = mask.sum()
-    cost = -total / n_frames
-    cost.name = "cost"
     return GaussianRnnGraph(
-        cfg, graph, X, mask, p, hhat, hhat_prev, mu, log_sigma, frame_loglik, loglik, total, n_frames, cost
+        cfg, graph, X, mask, p, hhat, hhat_prev, mu, log_sigma, *sequence_totals(frame_loglik, mask)
     )
 
 
@@ -252,25 +208,21 @@ build = build_gaussian_rnn
 # -- prediction and generation --------------------------------------------------------------------------
 
 
-def build_predictor(cfg: ModelConfig, params: dict | None = None) -> GaussianRnnPredictor:
+def build_predictor(cfg: ModelConfig, params: dict | None = None) -> Predictor:
     """The closed-form one-step prediction of every frame of ``X`` (T x B x D): ``E[x_t | x_<t] = mu_t``,
     from the RNN state after the true frames before it; 0 on padding."""
-    _check_cfg(cfg, "gaussian_rnn.build_predictor")
-    p = _shared(cfg, params)
+    check_model(cfg, "gaussian-rnn", "gaussian_rnn.build_predictor")
+    p = own_params(cfg, params, init_params)
     X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
-    hhat_prev = _states_before(rnn_states(Xc, mask, p, cfg), p["h0"])  # T x B x R
+    hhat_prev = states_before(rnn_states(Xc, mask, p, cfg), p["h0"])  # T x B x R
     hhat_prev.name = "hhat_prev"
     mu, _ = output_params(hhat_prev, p)  # T x B x D
-    prediction = pt.switch(pt.shape_padright(mask) > 0, mu, pt.zeros_like(mu))
-    prediction.name = "prediction"
-    sq_error = pt.sqr(Xc - prediction).sum(axis=-1)  # T x B
-    sq_error.name = "sq_error"
-    return GaussianRnnPredictor(cfg, X, mask, hhat_prev, prediction, sq_error)
+    return one_step_predictor(cfg, X, mask, Xc, mu, hhat_prev)
 
 
 def build_sampler(
     cfg: ModelConfig, params: dict | None = None, n_steps=None, rng=None, seed: int = 0
-) -> GaussianRnnSampler:
+) -> Sampler:
     """Ancestral sampling by a scan over time: ``x_t = mu_t + sigma_t eps_t``, ``eps_t ~ N(0, I)``.
 
     Sampling continues every sequence of the prime ``prime_X`` (T0 x B x D, with ``prime_mask`` T0 x B)
@@ -280,55 +232,35 @@ def build_sampler(
 
     Returns
     -------
-    GaussianRnnSampler
+    Sampler
         ``samples`` (n_steps x B x D); compile with ``inputs`` and ``updates``.
     """
-    from ..sample import int_scalar, new_rng, prime_inputs, root_inputs
-
-    _check_cfg(cfg, "gaussian_rnn.build_sampler")
-    p = _shared(cfg, params)
+    check_model(cfg, "gaussian-rnn", "gaussian_rnn.build_sampler")
+    p = own_params(cfg, params, init_params)
     D, dtype = cfg.D, cfg.dtype
     n_steps = int_scalar(n_steps, "n_steps")
     prime_X, prime_mask, h_start = prime_inputs(cfg, p)  # T0 x B x D, T0 x B, B x R
     h_start.name = "h_start"
     rng = new_rng(rng, seed)
-    names = list(p)
 
-    def gaussian_rnn_sample_time_step(hhat_tm1, rng_tm1, *values):
-        # hhat_tm1: B x R
-        q = dict(zip(names, values, strict=True))
+    def gaussian_rnn_sample_frame(hhat_tm1, rng_tm1, q):
+        # hhat_tm1: B x R; q: the parameters by name
         mu_t, log_sigma_t = output_params(hhat_tm1, q)  # B x D each
         rng_t, eps = rng_tm1.normal(size=(hhat_tm1.shape[0], D))  # B x D
         x_t = mu_t + pt.exp(log_sigma_t) * eps.astype(dtype)  # B x D
         hhat_t = rnn_step(x_t, pt.ones((hhat_tm1.shape[0],), dtype=dtype), hhat_tm1, q, cfg)  # B x R
         return hhat_t, rng_t, x_t
 
-    hhat, rng_final, samples = pytensor.scan(
-        gaussian_rnn_sample_time_step,
-        outputs_info=[h_start, rng, None],
-        non_sequences=[p[name] for name in names],
-        n_steps=n_steps,
-        strict=True,
-        return_updates=False,
-        name="gaussian_rnn_sample_time",
+    hhat, rng_final, samples = sample_over_time(
+        cfg, p, gaussian_rnn_sample_frame, h_start, rng, n_steps, name="gaussian_rnn_sample_time"
     )
     samples.name, hhat.name = "samples", "hhat"
     inputs = root_inputs(n_steps, prime_X, prime_mask)
-    return GaussianRnnSampler(
-        cfg, n_steps, prime_X, prime_mask, h_start, samples, hhat, rng, rng_final, inputs, {rng: rng_final}
+    n = prime_X.shape[1]
+    return Sampler(
+        cfg, samples, inputs, rng, {rng: rng_final}, n, n_steps, prime_X, prime_mask, h_start, hhat
     )
 
 
-def generate(model, n: int = 1, steps: int = 100, prime=None, prime_mask=None, seed: int = 0) -> np.ndarray:
-    """``steps x n x D`` sampled frames (continuing ``prime``, T0 x B x D with B = n or 1); see
-    :func:`rnnrnade_pt.sample.sample`."""
-    from ..sample import sample
-
-    return sample(model, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
-
-
-def predict(model, X, mask=None) -> np.ndarray:
-    """The mean ``mu_t`` of every frame of ``X`` (T x B x D) given the frames before it (0 on padding)."""
-    from ..sample import predict as compiled_predict
-
-    return compiled_predict(model, X, mask)
+explicit_gradients = None
+"""No hand-derived gradient is written for this model: training uses ``pytensor.grad``."""

@@ -65,7 +65,6 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -75,279 +74,43 @@ from pytensor.gradient import disconnected_grad
 from pytensor.tensor.variable import TensorVariable
 
 from ..config import ModelConfig
-from ..errors import ConfigError
-from ..params import shared_params
-from ..rnn import TUTORIAL, rnn_step
-from .binary_rnn import conditional_biases, init_rnn_params, rnn_param_shapes, u_states
-from .inputs import sequence_inputs
-from .rnade import check_graph
+from ..kernels.rbm import ais_log_z, build_rbm, gibbs_chain, mean_field
+from ..kernels.rnn import TUTORIAL, rnn_step
+from .binary_rnn import (
+    conditional_biases,
+    data_driven_init,
+    init_rnn_params,
+    rnn_param_shapes,
+    u_prime,
+    u_states,
+)
+from .common import (
+    Predictor,
+    Sampler,
+    check_graph,
+    check_model,
+    new_rng,
+    one_step_predictor,
+    own_params,
+    sample_over_time,
+    sequence_inputs,
+)
 
 __all__ = [
-    "RbmChain",
-    "AisEstimate",
     "RnnRbmGraph",
-    "RnnRbmSampler",
-    "RnnRbmPredictor",
-    "free_energy",
-    "gibbs_step",
-    "gibbs_chain",
-    "build_rbm",
-    "ais_log_z",
-    "mean_field",
     "build_rnnrbm",
     "build_sampler",
     "build_predictor",
     "build",
     "param_shapes",
     "init_params",
-    "generate",
-    "predict",
+    "data_driven_init",
     "CD_SEED",
     "AIS_SEED",
 ]
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
-
-
-# --------------------------------------------------------------------------------------------------------
-# the RBM
-# --------------------------------------------------------------------------------------------------------
-def free_energy(
-    v: TensorVariable, W: TensorVariable, bv: TensorVariable, bh: TensorVariable
-) -> TensorVariable:
-    """``F(v) = -v . bv - sum_j softplus(v W_j + bh_j)`` per row.
-
-    Parameters
-    ----------
-    v : TensorVariable
-        ... x D visible vectors.
-    W : TensorVariable
-        D x H weights.
-    bv, bh : TensorVariable
-        D and H biases, or one row per visible vector (... x D, ... x H).
-
-    Returns
-    -------
-    TensorVariable
-        ``...``, one free energy per row.
-    """
-    return -(v * bv).sum(axis=-1) - pt.softplus(pt.dot(v, W) + bh).sum(axis=-1)
-
-
-def _bernoulli(rng, p: TensorVariable):
-    """One draw of independent Bernoulli(p) units, in p's dtype; returns ``(next_rng, sample)``.
-
-    The sample is a constant for gradients (no gradient flows through a random draw).
-    """
-    next_rng, x = pt.random.binomial(1, p, rng=rng).owner.outputs
-    return next_rng, disconnected_grad(x.astype(p.dtype))
-
-
-def _shared_bernoulli(rng, a: TensorVariable, shape):
-    """Bernoulli(sigm(a)) units (a: M x N x n) from ``shape = (M, 1, n)`` uniforms shared by the N rows: each
-    row is a deterministic function of the same random numbers and its own ``a``. ``u < sigm(a)`` is tested
-    as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the M x n uniforms. Returns
-    ``(next_rng, sample)``."""
-    next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng).owner.outputs
-    u = u.astype(a.dtype)
-    return next_rng, pt.lt(pt.log(u) - pt.log1p(-u), a).astype(a.dtype)
-
-
-def gibbs_step(v, W, bv, bh, rng):
-    """One Gibbs sweep ``v -> h -> v'`` of an RBM (the tutorial's ``gibbs_step``).
-
-    ``mean_h = sigm(v W + bh)``, ``h ~ Bernoulli(mean_h)``, ``mean_v = sigm(h W^T + bv)``,
-    ``v' ~ Bernoulli(mean_v)``.
-
-    Returns
-    -------
-    next_rng, a_v, v_next
-        The generator after the two draws, the visible pre-activations ``a_v`` (... x D; ``mean_v =
-        sigm(a_v)``, kept in log space by the callers) and the new visible sample.
-    """
-    rng, h = _bernoulli(rng, pt.sigmoid(pt.dot(v, W) + bh))  # ... x H
-    a_v = pt.dot(h, W.T) + bv  # ... x D
-    rng, v_next = _bernoulli(rng, pt.sigmoid(a_v))
-    return rng, a_v, v_next
-
-
-def gibbs_chain(v0, W, bv, bh, k: int, rng, name: str = "rbm_gibbs"):
-    """A k-step Gibbs chain started at ``v0`` (a scan; the tutorial's ``chain``).
-
-    Parameters
-    ----------
-    v0 : TensorVariable
-        N x D starting points (the data for CD-k, zeros for generation).
-    W, bv, bh : TensorVariable
-        D x H weights; D or N x D and H or N x H biases.
-    k : int
-        Gibbs steps (>= 1).
-    rng : shared Generator or generator variable
-        Threaded through the scan's ``outputs_info``.
-
-    Returns
-    -------
-    v_k, next_rng : TensorVariable
-        The chain's end (N x D) and the generator after its draws.
-    """
-
-    def rbm_gibbs_step(v_tm1, rng_tm1, W, bv, bh):
-        rng_t, _, v_t = gibbs_step(v_tm1, W, bv, bh, rng_tm1)
-        return v_t, rng_t
-
-    v, next_rng = pytensor.scan(
-        rbm_gibbs_step,
-        outputs_info=[v0, rng],
-        non_sequences=[W, bv, bh],
-        n_steps=k,
-        strict=True,
-        return_updates=False,
-        name=name,
-    )
-    return v[-1], next_rng  # a generator output of a scan is its final state
-
-
-class RbmChain(NamedTuple):
-    """What the tutorial's ``build_rbm`` returns, with the generator's next state for its ``updates``."""
-
-    v_sample: TensorVariable  # N x D, the chain's end (hold it constant in the gradient)
-    cost: TensorVariable  # scalar, mean over (unmasked) rows of F(v) - F(v_sample)
-    monitor: TensorVariable  # scalar, mean reconstruction cross-entropy from one more Gibbs step
-    monitor_rows: TensorVariable  # N, that cross-entropy per row (0 where masked)
-    free_energy: TensorVariable  # N, F(v)
-    next_rng: TensorVariable  # the generator after the chain and the monitor's step
-
-
-def build_rbm(v, W, bv, bh, k: int, rng, mask=None) -> RbmChain:
-    """The tutorial's ``build_rbm(v, W, bv, bh, k)``: a k-step Gibbs chain from ``v``, the CD-k cost and
-    the monitor.
-
-    Parameters
-    ----------
-    v : TensorVariable
-        N x D binary rows (the training frames).
-    W, bv, bh : TensorVariable
-        D x H weights; D or N x D and H or N x H biases (one row of biases per frame for the RNN-RBM).
-    k : int
-        Gibbs steps of contrastive divergence.
-    rng : shared Generator or generator variable
-        The chain draws from it, then the monitor's extra Gibbs step.
-    mask : TensorVariable, optional
-        N weights of 0/1; masked rows contribute nothing. All ones when omitted.
-
-    Returns
-    -------
-    RbmChain
-        ``cost = sum_n m_n (F(v_n) - F(v_sample_n)) / sum_n m_n``: its gradient with ``v_sample`` constant
-        is the CD-k estimate of minus the mean log-likelihood gradient.
-    """
-    m = pt.ones((v.shape[0],), dtype=v.dtype) if mask is None else mask  # N
-    n = m.sum()
-    v_sample, rng = gibbs_chain(v, W, bv, bh, k, rng)  # N x D
-    rng, a_v, _ = gibbs_step(v_sample, W, bv, bh, rng)  # a_v: N x D pre-activation of mean_v
-    # v log sigm(a) + (1 - v) log(1 - sigm(a)), in log space: exact 0 * finite where v is 0 or 1
-    monitor_rows = -(v * pt.softplus(-a_v) + (1 - v) * pt.softplus(a_v)).sum(axis=-1) * m  # N
-    F_v = free_energy(v, W, bv, bh)  # N
-    cost = ((F_v - free_energy(v_sample, W, bv, bh)) * m).sum() / n
-    return RbmChain(v_sample, cost, monitor_rows.sum() / n, monitor_rows, F_v, rng)
-
-
-class AisEstimate(NamedTuple):
-    """Annealed importance sampling of RBM partition functions."""
-
-    log_z: TensorVariable  # N, the estimate of each RBM's log Z
-    log_z0: TensorVariable  # N, the exact log Z of the starting (zero-weight) RBMs
-    log_w: TensorVariable  # M x N, each chain's log importance weight
-    next_rng: TensorVariable
-
-
-def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
-    """``log Z`` of N RBMs sharing ``W`` (with their own biases) by AIS from the zero-weight RBMs.
-
-    Parameters
-    ----------
-    W : TensorVariable
-        D x H weights.
-    bv, bh : TensorVariable
-        N x D and N x H biases, one RBM per row.
-    n_chains : int
-        M chains per RBM.
-    n_betas : int
-        K temperatures ``beta_k = k / K`` after ``beta_0 = 0``: K weight updates and Gibbs sweeps.
-    rng : shared Generator or generator variable
-        Threaded through the scan over temperatures.
-
-    Returns
-    -------
-    AisEstimate
-        ``log_z = log_z0 + logsumexp_m(log_w) - log M`` (N), with ``log_z0 = sum softplus(bv) + H log 2``.
-
-    Notes
-    -----
-    The chains run at ``p_beta(v, h) ∝ exp(v . bv + beta (v W h + h . bh))``: at beta = 0 the visible units
-    are independent Bernoulli(sigm(bv)) (drawn exactly) and the hidden ones uniform. The weight update of
-    step k uses the state reached at ``beta_{k-1}``; the state then moves by one Gibbs sweep at ``beta_k``.
-
-    Every unit is drawn as ``u < sigm(a)`` from uniforms ``u`` of shape M x 1 x D (visible) or M x 1 x H
-    (hidden) that the N RBMs share: chain m of every RBM uses the same random numbers. Each RBM's estimate
-    is then a deterministic function of its own parameters and the stream, whatever the other rows are (a
-    sequence's estimated log-likelihood does not depend on the batch it is evaluated in, nor on its
-    padding), and each is still an unbiased estimate of its Z. The price: the errors of different RBMs are
-    correlated, so the error of an average over frames shrinks less than 1/sqrt(N); the chain count sets
-    it.
-    """
-    for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"AIS {name} must be a positive integer, got {value!r}")
-    dtype = bv.dtype
-    D, H = W.shape[0], W.shape[1]
-    betas = np.linspace(0.0, 1.0, n_betas + 1).astype(dtype)
-    log_z0 = pt.softplus(bv).sum(axis=-1) + H.astype(dtype) * np.asarray(math.log(2.0), dtype)  # N
-    rng, v0 = _shared_bernoulli(rng, pt.shape_padleft(bv), (n_chains, 1, D))  # M x N x D, from beta = 0
-    log_w0 = pt.zeros((n_chains, bv.shape[0]), dtype=dtype)  # M x N
-
-    def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh):
-        a_h = pt.dot(v_km1, W) + bh  # M x N x H
-        log_w_k = log_w_km1 + (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
-        rng_k, h = _shared_bernoulli(rng_km1, beta_k * a_h, (n_chains, 1, H))  # M x N x H
-        rng_k, v_k = _shared_bernoulli(rng_k, beta_k * pt.dot(h, W.T) + bv, (n_chains, 1, D))  # M x N x D
-        return v_k, log_w_k, rng_k
-
-    _, log_w, next_rng = pytensor.scan(
-        ais_temperature_step,
-        sequences=[pt.constant(betas[1:], name="beta"), pt.constant(betas[:-1], name="beta_prev")],
-        outputs_info=[v0, log_w0, rng],
-        non_sequences=[W, bv, bh],
-        strict=True,
-        return_updates=False,
-        name="ais_temperatures",
-    )
-    log_w = log_w[-1]  # M x N
-    log_z = log_z0 + pt.logsumexp(log_w, axis=0) - np.asarray(math.log(n_chains), dtype)  # N
-    return AisEstimate(log_z, log_z0, log_w, next_rng)
-
-
-def mean_field(W, bv, bh, n_steps: int) -> TensorVariable:
-    """The RBM's mean-field fixed point of the visible means, by ``n_steps`` iterations (a scan).
-
-    ``m_v <- sigm(bv + sigm(m_v W + bh) W^T)`` from ``m_v = sigm(bv)`` (the zero-weight RBM's means).
-    ``bv`` (N x D) and ``bh`` (N x H) give one RBM per row; returns N x D.
-    """
-
-    def rbm_mean_field_step(m_v, W, bv, bh):
-        return pt.sigmoid(pt.dot(pt.sigmoid(pt.dot(m_v, W) + bh), W.T) + bv)
-
-    m = pytensor.scan(
-        rbm_mean_field_step,
-        outputs_info=[pt.sigmoid(bv)],
-        non_sequences=[W, bv, bh],
-        n_steps=n_steps,
-        strict=True,
-        return_updates=False,
-        name="rbm_mean_field",
-    )
-    return m[-1]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -398,12 +161,6 @@ class RnnRbmGraph(NamedTuple):
     ais_rng: object  # the AIS shared generator (no update: common random numbers)
 
 
-def _check(cfg: ModelConfig, graph: str) -> None:
-    if cfg.model != "rnn-rbm":
-        raise ConfigError(f"build_rnnrbm needs a config with model 'rnn-rbm', got {cfg.model!r}")
-    check_graph(graph)  # no autoregressive frame model: "fused" builds the fast graph
-
-
 def build_rnnrbm(
     cfg: ModelConfig, params: dict | None = None, graph: str = "fast", shape=None
 ) -> RnnRbmGraph:
@@ -426,8 +183,9 @@ def build_rnnrbm(
     RnnRbmGraph
         Compile ``train_cost``'s gradient with ``consider_constant``; ``frame_loglik`` is the AIS estimate.
     """
-    _check(cfg, graph)
-    p = params if params is not None else shared_params(cfg)
+    check_model(cfg, "rnn-rbm", "build_rnnrbm")
+    check_graph(graph)  # no autoregressive frame model: "fused" builds the fast graph
+    p = own_params(cfg, params, init_params)
     D, H, R = cfg.D, cfg.H, cfg.R
     X, mask, Xc = sequence_inputs(cfg, shape)  # T x B x D, T x B, T x B x D
     T, B = X.shape[0], X.shape[1]
@@ -485,29 +243,7 @@ def build(cfg: ModelConfig, params: dict | None = None, graph: str = "fast", sha
 # --------------------------------------------------------------------------------------------------------
 # generation and prediction
 # --------------------------------------------------------------------------------------------------------
-class RnnRbmSampler(NamedTuple):
-    """Symbolic pieces of RNN-RBM generation (the fields :func:`rnnrnade_pt.sample.sample` compiles)."""
-
-    config: ModelConfig
-    n_steps: TensorVariable  # int64 scalar input: frames to generate
-    prime_X: TensorVariable  # T0 x B x D prime (T0 = 0: none)
-    prime_mask: TensorVariable  # T0 x B
-    samples: TensorVariable  # n_steps x B x D, the continuation only
-    rng: object  # shared Generator
-    inputs: tuple  # (n_steps, prime_X, prime_mask)
-    updates: dict  # {rng: its state after the draws}
-
-
-class RnnRbmPredictor(NamedTuple):
-    """Symbolic pieces of one-step-ahead prediction (the fields :func:`rnnrnade_pt.sample.predict` uses)."""
-
-    config: ModelConfig
-    X: TensorVariable  # T x B x D
-    mask: TensorVariable  # T x B
-    prediction: TensorVariable  # T x B x D, the mean-field visible means, 0 on padding
-
-
-def build_sampler(cfg: ModelConfig, params: dict | None = None, seed: int = 0) -> RnnRbmSampler:
+def build_sampler(cfg: ModelConfig, params: dict | None = None, rng=None, seed: int = 0) -> Sampler:
     """Generation as the tutorial's ``generate_function``: a scan over time whose step runs a
     ``cfg.gibbs_k``-step Gibbs chain (a scan) from ``v = 0`` in the RBM set by ``u_tm1``, then ``u_t`` from
     the sampled frame.
@@ -516,73 +252,48 @@ def build_sampler(cfg: ModelConfig, params: dict | None = None, seed: int = 0) -
     after their last frame (``u_0 = 0`` without one). The generator is threaded through both scans'
     ``outputs_info``.
     """
-    from ..sample import prime_inputs
-
-    _check(cfg, "fast")
-    p = params if params is not None else shared_params(cfg)
-    D, R, dtype = cfg.D, cfg.R, cfg.dtype
+    check_model(cfg, "rnn-rbm", "rnn_rbm.build_sampler")
+    p = own_params(cfg, params, init_params)
+    D, dtype = cfg.D, cfg.dtype
     n_steps = pt.lscalar("n_steps")
-    u0 = pt.zeros((R,), dtype=dtype)  # R, the fixed u_0
-    prime_X, prime_mask, u_start = prime_inputs(cfg, p, names=TUTORIAL, h0=u0)  # T0 x B x D, T0 x B, B x R
-    rng = pytensor.shared(np.random.default_rng(seed), name="generate_rng")
-    names = list(p)
+    prime_X, prime_mask, u_start = u_prime(cfg, p)  # T0 x B x D, T0 x B, B x R
+    rng = new_rng(rng, seed, name="generate_rng")
 
-    def rnnrbm_generate_time_step(u_tm1, rng_tm1, *values):
-        # u_tm1: B x R; values: the parameters, in the order of `names`
-        q = dict(zip(names, values, strict=True))
+    def rnnrbm_generate_frame(u_tm1, rng_tm1, q):
+        # u_tm1: B x R; q: the parameters by name
         bv_t, bh_t = conditional_biases(u_tm1, q)  # B x D, B x H
         v0 = pt.zeros((u_tm1.shape[0], D), dtype=dtype)  # the tutorial's chain starts at 0
         v_t, rng_t = gibbs_chain(v0, q["W"], bv_t, bh_t, cfg.gibbs_k, rng_tm1, name="rbm_generate_gibbs")
         u_t = rnn_step(v_t, pt.ones((u_tm1.shape[0],), dtype=dtype), u_tm1, q, cfg, names=TUTORIAL)
         return u_t, rng_t, v_t
 
-    _, next_rng, samples = pytensor.scan(
-        rnnrbm_generate_time_step,
-        outputs_info=[u_start, rng, None],
-        non_sequences=[p[n] for n in names],
-        n_steps=n_steps,
-        strict=True,
-        return_updates=False,
-        name="rnnrbm_generate_time",
+    u, next_rng, samples = sample_over_time(
+        cfg, p, rnnrbm_generate_frame, u_start, rng, n_steps, name="rnnrbm_generate_time"
     )
-    samples.name = "samples"
+    samples.name, u.name = "samples", "u"
     inputs = (n_steps, prime_X, prime_mask)
-    return RnnRbmSampler(cfg, n_steps, prime_X, prime_mask, samples, rng, inputs, {rng: next_rng})
+    n = prime_X.shape[1]
+    return Sampler(cfg, samples, inputs, rng, {rng: next_rng}, n, n_steps, prime_X, prime_mask, u_start, u)
 
 
-def build_predictor(cfg: ModelConfig, params: dict | None = None) -> RnnRbmPredictor:
+def build_predictor(cfg: ModelConfig, params: dict | None = None) -> Predictor:
     """The expected frame t given the true frames before it, for every frame of ``X`` (T x B x D).
 
     Frame t's conditional RBM (biases from ``u_{t-1}``) is summarised by its **mean-field fixed point** of
-    the visible means (:func:`mean_field`, ``cfg.gibbs_k`` iterations from ``sigm(bv_t)``): deterministic note
-    probabilities, thresholded at 0.5 for the frame-level accuracy. 0 on padding.
+    the visible means (:func:`~rnnrnade_pt.kernels.rbm.mean_field`, ``cfg.gibbs_k`` iterations from
+    ``sigm(bv_t)``): deterministic note probabilities, thresholded at 0.5 for the frame-level accuracy. 0 on
+    padding.
     """
-    _check(cfg, "fast")
-    p = params if params is not None else shared_params(cfg)
+    check_model(cfg, "rnn-rbm", "rnn_rbm.build_predictor")
+    p = own_params(cfg, params, init_params)
     D, R = cfg.D, cfg.R
     X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
-    frame = pt.shape_padright(mask) > 0  # T x B x 1
     T, B = X.shape[0], X.shape[1]
     _, u_prev = u_states(Xc, mask, p, cfg)  # T x B x R
     bv_t, bh_t = conditional_biases(u_prev.reshape((T * B, R)), p)  # TB x D, TB x H
     m_v = mean_field(p["W"], bv_t, bh_t, cfg.gibbs_k).reshape((T, B, D))
-    prediction = pt.switch(frame, m_v, pt.zeros_like(X))
-    prediction.name = "prediction"
-    return RnnRbmPredictor(cfg, X, mask, prediction)
+    return one_step_predictor(cfg, X, mask, Xc, m_v, u_prev)
 
 
-def generate(model, n: int = 1, steps: int = 100, prime=None, prime_mask=None, seed: int | None = 0):
-    """``steps x n x D`` binary frames sampled by :func:`build_sampler` (continuing ``prime``, T0 x B x D
-    with B = n or 1), compiled once per model; see :func:`rnnrnade_pt.sample.sample`."""
-    from ..sample import sample
-
-    return sample(model, n, steps=steps, prime=prime, prime_mask=prime_mask, seed=seed)
-
-
-def predict(model, X, mask=None) -> np.ndarray:
-    """The mean-field note probabilities of every frame of ``X`` given the frames before it
-    (:func:`build_predictor`; 0 on padding), compiled once per model; see
-    :func:`rnnrnade_pt.sample.predict`."""
-    from ..sample import predict as compiled_predict
-
-    return compiled_predict(model, X, mask)
+explicit_gradients = None
+"""No hand-derived gradient is written for this model: training uses ``pytensor.grad``."""

@@ -21,7 +21,7 @@ not ``-ffast-math``, whose ``crtfastmath.o`` would flush denormals to zero in th
 are ordered per thread and then by thread, so a result does not change from call to call),
 :mod:`jax.numpy` for JAX (registered by :func:`register_backends` when the JAX backend is used; the gradient
 through ``jax.vjp``), and NumPy (``perform``) elsewhere. Tests check all of them against the
-graph of :func:`rnnrnade_pt.rnade.rnade_terms_fast` and finite differences.
+graph of :func:`rnnrnade_pt.kernels.rnade.rnade_terms_fast` and finite differences.
 
 References
 ----------
@@ -33,6 +33,8 @@ References
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import grad_undefined
@@ -41,256 +43,8 @@ from pytensor.link.c.op import COp
 
 __all__ = ["FusedFrame", "FusedFrameGrad", "fused_frame", "register_backends"]
 
-_SUPPORT = r"""
-#include <cmath>
-#include <cstring>
-#include <vector>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-/* glibc's vector exp (libmvec), declared here: math.h declares it only under -ffast-math, which would also
-   link crtfastmath.o and so flush denormals to zero in the whole process. */
-extern "C" {
-#pragma omp declare simd notinbranch
-double exp(double) noexcept;
-#pragma omp declare simd notinbranch
-float expf(float) noexcept;
-}
-
-namespace rnnrnade_ff {
-
-static inline float exp_(float v) { return expf(v); }
-static inline double exp_(double v) { return exp(v); }
-template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + exp_(-v)); }
-
-/* VT[d][p][h] = V[d][h][p] */
-template <typename T>
-static void transpose_V(const T* V, T* VT, long D, long H, long P) {
-    for (long d = 0; d < D; ++d)
-        for (long h = 0; h < H; ++h)
-            for (long p = 0; p < P; ++p) VT[(d * P + p) * H + h] = V[(d * H + h) * P + p];
-}
-
-/* WT[d][h] = W[h][d] */
-template <typename T>
-static void transpose_W(const T* W, T* WT, long H, long D) {
-    for (long h = 0; h < H; ++h)
-        for (long d = 0; d < D; ++d) WT[d * H + h] = W[h * D + d];
-}
-
-/* One block of NB rows at a time (as many as fill a 64-byte SIMD register: 16 floats or 8 doubles), laid
-   out with the rows last (aT[h * NB + i]) so that the inner loops run over the block's rows with SIMD; rows
-   past N are padded with zeros and never written out. */
-#define RNNRNADE_FF_NB const long NB = 64 / sizeof(T)
-
-template <typename T>
-static void load_block(const T* x, const T* c, T* xb, T* aT, long n0, long m, long D, long H) {
-    RNNRNADE_FF_NB;
-    for (long d = 0; d < D; ++d)
-        for (long i = 0; i < NB; ++i) xb[d * NB + i] = (i < m) ? x[(n0 + i) * D + d] : T(0);
-    for (long h = 0; h < H; ++h)
-        for (long i = 0; i < NB; ++i) aT[h * NB + i] = (i < m) ? c[(n0 + i) * H + h] : T(0);
-}
-
-/* out (R x NB) = M (R x K, row-major) times X (K x NB): RB rows of M at a time, so that RB x NB independent
-   sums are in flight (one running sum per row would wait on each add's latency). */
-template <typename T, int RB>
-static inline void rows_times_block(const T* M, long K, const T* X, T* out, long r0) {
-    RNNRNADE_FF_NB;
-    typedef T vec __attribute__((vector_size(64)));  /* the NB rows of a block */
-    vec acc[RB];
-    for (int q = 0; q < RB; ++q) acc[q] = vec{} ;
-    for (long k = 0; k < K; ++k) {
-        vec xk;
-        std::memcpy(&xk, X + k * NB, sizeof(vec));
-        for (int q = 0; q < RB; ++q) acc[q] += M[(r0 + q) * K + k] * xk;
-    }
-    for (int q = 0; q < RB; ++q) std::memcpy(out + (r0 + q) * NB, &acc[q], sizeof(vec));
-}
-
-template <typename T>
-static void matmul_block(const T* M, long R, long K, const T* X, T* out) {
-    long r = 0;
-    for (; r + 6 <= R; r += 6) rows_times_block<T, 6>(M, K, X, out, r);
-    for (; r < R; ++r) rows_times_block<T, 1>(M, K, X, out, r);
-}
-
-/* P rounded up to whole SIMD registers */
-template <typename T>
-static inline long padded_len(long P) { const long NB = 64 / sizeof(T); return (P + NB - 1) / NB * NB; }
-
-/* Scratch of one thread: a block's accumulators (all D of them in the backward pass), hidden units, ... */
-template <typename T>
-struct Scratch {
-    static const long NB = 64 / sizeof(T);
-    std::vector<T> A, G, hT, dhT, zT, xb, gzP;
-    Scratch(long D, long H, long P, bool all_a)
-        : A((all_a ? D : 1) * H * NB), G(H * NB), hT(H * NB), dhT(H * NB), zT(P * NB), xb(D * NB),
-          gzP(NB * padded_len<T>(P)) {}
-};
-
-/* The rows n0 .. n0 + m of z. Called from inside the parallel loop with everything by value: the
-   compiler then keeps the loops' bounds in registers and vectorises them (it does not when the loops sit
-   in the parallel region and read its shared variables). */
-template <typename T>
-static __attribute__((noinline)) void forward_block(const T* x, const T* WT, const T* c, const T* rho,
-        const T* VT, T* z, long N, long D, long H, long P, long n0, long m, Scratch<T>& s) {
-    RNNRNADE_FF_NB;
-    T* aT = s.A.data();
-    T* hT = s.hT.data();
-    T* zT = s.zT.data();
-    const T* xb = s.xb.data();
-    load_block(x, c, s.xb.data(), aT, n0, m, D, H);
-    for (long d = 0; d < D; ++d) {
-        const T r = rho[d];
-        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * aT[k]);
-        matmul_block(VT + d * P * H, P, H, hT, zT);  /* z_d^T = V_d^T h_d^T */
-        for (long i = 0; i < m; ++i)
-            for (long p = 0; p < P; ++p) z[((n0 + i) * D + d) * P + p] = zT[p * NB + i];
-        const T* WTd = WT + d * H;
-        const T* xd = xb + d * NB;
-        for (long h = 0; h < H; ++h) {
-            const T w = WTd[h];
-            for (long i = 0; i < NB; ++i) aT[h * NB + i] += w * xd[i];
-        }
-    }
-}
-
-template <typename T>
-static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* VT, T* z,
-                    long N, long D, long H, long P) {
-    RNNRNADE_FF_NB;
-    const long nblocks = (N + NB - 1) / NB;
-#pragma omp parallel
-    {
-        Scratch<T> s(D, H, P, false);
-#pragma omp for schedule(static)
-        for (long b = 0; b < nblocks; ++b) {
-            const long n0 = b * NB;
-            forward_block(x, WT, c, rho, VT, z, N, D, H, P, n0, (N - n0 < NB) ? N - n0 : NB, s);
-        }
-    }
-}
-
-/* The contribution of rows n0 .. n0 + m to the gradients: dV (D x H x Pp, P padded to whole SIMD
-   registers), dWT (D x H) and drho are added to the thread's sums, dc (N x H) is written. */
-template <typename T>
-static __attribute__((noinline)) void backward_block(const T* x, const T* WT, const T* c, const T* rho,
-        const T* V, const T* gz, T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P, long n0,
-        long m, Scratch<T>& s) {
-    RNNRNADE_FF_NB;
-    T* A = s.A.data();
-    T* G = s.G.data();
-    T* hT = s.hT.data();
-    T* dhT = s.dhT.data();
-    T* gzT = s.zT.data();
-    T* gzP = s.gzP.data();
-    const T* xb = s.xb.data();
-    load_block(x, c, s.xb.data(), A, n0, m, D, H);  /* A[0] = c */
-    for (long d = 1; d < D; ++d) {
-        const T* WTp = WT + (d - 1) * H;
-        const T* xp = xb + (d - 1) * NB;
-        const T* prev = A + (d - 1) * H * NB;
-        T* cur = A + d * H * NB;
-        for (long h = 0; h < H; ++h)
-            for (long i = 0; i < NB; ++i) cur[h * NB + i] = prev[h * NB + i] + WTp[h] * xp[i];
-    }
-    for (long k = 0; k < H * NB; ++k) G[k] = 0;
-    for (long d = D - 1; d >= 0; --d) {
-        const T r = rho[d];
-        const T* Ad = A + d * H * NB;
-        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * Ad[k]);
-        for (long p = 0; p < P; ++p)
-            for (long i = 0; i < NB; ++i) gzT[p * NB + i] = (i < m) ? gz[((n0 + i) * D + d) * P + p] : T(0);
-        matmul_block(V + d * H * P, H, P, gzT, dhT);  /* dh_d^T = V_d gz_d^T */
-        typedef T vec __attribute__((vector_size(64)));
-        const long Pp = padded_len<T>(P), nv = Pp / NB;
-        for (long i = 0; i < m; ++i)
-            for (long p = 0; p < Pp; ++p) gzP[i * Pp + p] = (p < P) ? gz[((n0 + i) * D + d) * P + p] : T(0);
-        T* dVd = dV + d * H * Pp;
-        for (long i = 0; i < m; ++i) {
-            const T* gzi = gzP + i * Pp;
-            for (long h = 0; h < H; ++h) {
-                const T hv = hT[h * NB + i];
-                T* row = dVd + h * Pp;
-                for (long c = 0; c < nv; ++c) {
-                    vec r, g;
-                    std::memcpy(&r, row + c * NB, sizeof(vec));
-                    std::memcpy(&g, gzi + c * NB, sizeof(vec));
-                    r += hv * g;
-                    std::memcpy(row + c * NB, &r, sizeof(vec));
-                }
-            }
-        }
-        T rsum = 0;
-        for (long k = 0; k < H * NB; ++k) {
-            const T dpsi = dhT[k] * hT[k] * (T(1) - hT[k]);
-            rsum += dpsi * Ad[k];
-            G[k] += r * dpsi;
-        }
-        drho[d] += rsum;
-        if (d > 0) {
-            const T* xp = xb + (d - 1) * NB;
-            T* dw = dWT + (d - 1) * H;
-            for (long h = 0; h < H; ++h) {
-                T t = 0;
-                for (long i = 0; i < NB; ++i) t += xp[i] * G[h * NB + i];
-                dw[h] += t;
-            }
-        }
-    }
-    for (long i = 0; i < m; ++i)
-        for (long h = 0; h < H; ++h) dc[(n0 + i) * H + h] = G[h * NB + i];
-}
-
-/* Gradients of sum(gz * z) w.r.t. W (written as dWT, D x H), c (dc, N x H), rho (drho) and V (dV,
-   D x H x P). Each thread sums into its own buffers; they are added in thread order afterwards, so the
-   result is the same at every call. */
-template <typename T>
-static void backward(const T* x, const T* WT, const T* c, const T* rho, const T* V, const T* gz,
-                     T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P) {
-    RNNRNADE_FF_NB;
-    const long nblocks = (N + NB - 1) / NB;
-    int nthreads = 1;
-#ifdef _OPENMP
-    nthreads = omp_get_max_threads();
-#endif
-    const long Pp = padded_len<T>(P);
-    const long nacc = D * H * Pp + D * H + D;
-    std::vector<std::vector<T>> acc(nthreads);
-#pragma omp parallel num_threads(nthreads)
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        std::vector<T>& mine = acc[tid];
-        mine.assign(nacc, T(0));
-        Scratch<T> s(D, H, P, true);
-#pragma omp for schedule(static)
-        for (long b = 0; b < nblocks; ++b) {
-            const long n0 = b * NB;
-            T* tdWT = mine.data() + D * H * Pp;
-            backward_block(x, WT, c, rho, V, gz, tdWT, dc, tdWT + D * H, mine.data(), N, D, H, P, n0,
-                           (N - n0 < NB) ? N - n0 : NB, s);
-        }
-    }
-    std::fill(dV, dV + D * H * P, T(0));
-    std::fill(dWT, dWT + D * H, T(0));
-    std::fill(drho, drho + D, T(0));
-    for (int t = 0; t < nthreads; ++t) {
-        if (acc[t].empty()) continue;
-        const T* a = acc[t].data();
-        for (long k = 0; k < D * H; ++k)
-            for (long p = 0; p < P; ++p) dV[k * P + p] += a[k * Pp + p];
-        for (long k = 0; k < D * H; ++k) dWT[k] += a[D * H * Pp + k];
-        for (long k = 0; k < D; ++k) drho[k] += a[D * H * Pp + D * H + k];
-    }
-}
-
-}  // namespace rnnrnade_ff
-"""
+_SUPPORT = (Path(__file__).with_name("fused_frame.cpp")).read_text(encoding="utf-8").split("\n", 2)[2]
+"""The kernels' C++ source (``fused_frame.cpp`` beside this module, without its two comment lines)."""
 
 # C code shared by both Ops: check the inputs' shapes, take C-contiguous views of them.
 _PROLOGUE = """
@@ -508,7 +262,7 @@ _REGISTERED: set[str] = set()
 
 
 def register_backends(backend: str) -> None:
-    """Teach PyTensor's JAX backend the two Ops (once; called by :func:`rnnrnade_pt.compile.backend_mode`).
+    """Teach PyTensor's JAX backend the two Ops (once; called by :func:`rnnrnade_pt.backend.backend_mode`).
 
     The C backend compiles their C code; Numba runs their NumPy ``perform``.
     """

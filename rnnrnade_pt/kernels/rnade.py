@@ -18,7 +18,9 @@ which is how the RNN of RNN-RNADE enters.
 * :func:`rnade_terms_fast` computes every ``a_d`` of every row at once (``c`` plus the exclusive cumulative
   sum of ``x_d W[:, d]``, a light scan of rank-one updates) and the output layers as one batched matrix
   product (layout: d first, ``D x N x ...``); nothing of the mixture is inside a loop.
-* :func:`rnade_explicit_grads` is the supplement's hand-derived backward pass over the fast terms.
+* :func:`~rnnrnade_pt.kernels.rnade_grads.rnade_explicit_grads` is the supplement's hand-derived backward
+  pass over the fast terms.
+* :func:`rnade_sample_scan` and :func:`rnade_mean_field_scan` run Algorithm 1 generatively.
 
 Orderings. The parameters are tied to the input dimensions (``W[:, j]`` is dimension j's input weight,
 ``V_*_d``, ``b_*_d``, ``rho_d`` dimension d's output layer), so an ordering o of the dimensions only changes
@@ -49,8 +51,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+from ..ops import mixture_logpdf
 from .fused_frame import fused_frame
-from .ops import mixture_logpdf
 
 __all__ = [
     "RnadeBiases",
@@ -60,7 +62,9 @@ __all__ = [
     "rnade_logp_scan",
     "rnade_terms_fast",
     "ordered_accumulators",
-    "rnade_explicit_grads",
+    "rnade_noise",
+    "rnade_sample_scan",
+    "rnade_mean_field_scan",
 ]
 
 
@@ -188,28 +192,6 @@ def accumulators(x: TensorVariable, W: TensorVariable, c: TensorVariable) -> Ten
     )
 
 
-def input_weight_grads(xT: TensorVariable, da: TensorVariable) -> TensorVariable:
-    """``d/dW[:, j] = sum_n x_jn sum_{d>j} da_dn`` (H x D), by a backward scan over d."""
-    n, H = da.shape[1], da.shape[2]
-    if xT.type.shape[0] == 1:
-        return pt.zeros((H, 1), dtype=da.dtype)
-
-    def input_weight_grad_step(x_j, da_next, g_next):
-        g_j = g_next + da_next  # N x H: sum_{d > j} da_d
-        return g_j, pt.dot(x_j, g_j)
-
-    _, dW_rev = pytensor.scan(
-        input_weight_grad_step,
-        sequences=[xT[:-1], da[1:]],
-        outputs_info=[pt.zeros((n, H), dtype=da.dtype), None],
-        go_backwards=True,
-        strict=True,
-        return_updates=False,
-        name="rnade_input_weight_grads",
-    )
-    return pt.concatenate([dW_rev[::-1], pt.zeros((1, H), dtype=da.dtype)], axis=0).T
-
-
 def ordered_accumulators(x: TensorVariable, W: TensorVariable, c: TensorVariable, M: TensorVariable):
     """Every ``a_{d,n} = c + sum_j M[n, d, j] x_{n,j} W[:, j]`` under per-row orderings.
 
@@ -257,7 +239,7 @@ def rnade_terms_fast(
     ``a_d = c + sum_{j<d} x_j W[:, j]`` comes from :func:`accumulators` (or, given the N x D x D precedence
     masks ``M`` of per-row orderings, from :func:`ordered_accumulators`); the three output layers are one
     batched matrix product per d over ``[V_alpha | V_mu | V_sigma]``. With ``fused`` the accumulators,
-    hidden units and output layers are one Op (:mod:`rnnrnade_pt.fused_frame`), which never stores the
+    hidden units and output layers are one Op (:mod:`rnnrnade_pt.kernels.fused_frame`), which never stores the
     D x N x H tensors: the terms then hold no ``a`` and ``h``, and no explicit gradient is built on them.
     """
     xT = x.T  # D x N
@@ -291,118 +273,113 @@ def rnade_terms_fast(
     )
 
 
-class RnadeGrads(NamedTuple):
-    """Gradients of ``sum_n weight_n log p(x_n)`` from :func:`rnade_explicit_grads`."""
-
-    rho: TensorVariable  # D
-    V_alpha: TensorVariable  # D x H x K
-    V_mu: TensorVariable
-    V_sigma: TensorVariable
-    W: TensorVariable  # H x D, w.r.t. the effective input weights
-    dc: TensorVariable  # N x H, w.r.t. each row's hidden bias
-    dz_alpha: TensorVariable  # D x N x K, w.r.t. each row's output biases
-    dz_mu: TensorVariable
-    dz_sigma: TensorVariable
+# -- sampling: Algorithm 1 run generatively ----------------------------------------------------------
+def rnade_noise(rng, D: int, n, dtype: str, mixture: str = "gaussian"):
+    """One draw of ``u`` ~ U[0, 1) and ``eps`` ~ N(0, 1) (Laplace(0, 1) for ``mixture="laplace"``), each
+    D x n; returns ``(next_rng, u, eps)``."""
+    rng, u = rng.uniform(size=(D, n))
+    rng, eps = rng.laplace(size=(D, n)) if mixture == "laplace" else rng.normal(size=(D, n))
+    return rng, u.astype(dtype), eps.astype(dtype)
 
 
-def rnade_explicit_grads(
-    p: dict,
-    terms: RnadeTerms,
-    weight: TensorVariable | None = None,
-    *,
-    sigma_scaled_mu: bool = False,
-    logdensity_floor: float | None = None,
-) -> RnadeGrads:
-    """The supplement's gradient formulas, as a graph of their own (no ``pytensor.grad``).
+def _first_accumulator(c: TensorVariable, n) -> TensorVariable:
+    """``a_1 = c`` for n rows: n x H (``c`` is H, or already n x H)."""
+    return pt.broadcast_to(c, (n, c.shape[-1])) if c.ndim == 1 else c
 
-    With responsibilities ``pi_k = alpha_k phi_k / sum_j alpha_j phi_j`` and ``u = (x - mu) / sigma``:
 
-    * d log p / d z_alpha = pi - alpha
-    * d log p / d z_mu    = pi u / sigma      (= pi (x - mu) / sigma^2)
-    * d log p / d z_sigma = pi (u^2 - 1)
+def _mixture_params(a_d, rho_d, V_d, b_d):
+    """Mixture parameters of dimension d for n rows.
 
-    For Laplace components (``terms.mixture == "laplace"``, ``z_sigma = log b``) only these two change:
+    ``a_d``: n x H; ``V_d``: H x (m K), the output layers side by side; ``b_d``: m biases, each K or n x K.
+    Returns ``log alpha`` (n x K), ``mu`` (n x K) and, when m = 3, ``log sigma`` (n x K).
+    """
+    h_d = pt.sigmoid(rho_d * a_d)  # n x H
+    z = pt.dot(h_d, V_d)  # n x mK
+    K = b_d[0].shape[-1]
+    parts = [z[:, i * K : (i + 1) * K] + b for i, b in enumerate(b_d)]  # each n x K
+    z_alpha = parts[0]
+    log_alpha = z_alpha - pt.logsumexp(z_alpha, axis=-1, keepdims=True)  # log-softmax (C backend fuses it)
+    return (log_alpha, *parts[1:])
 
-    * d log p / d z_mu    = pi sign(x - mu) / b
-    * d log p / d z_sigma = pi (|x - mu| / b - 1)
 
-    and the rest:
-
-    * d / d V_*_d = h_d^T dz_*_d,   d / d b_*_d = sum over rows of dz_*_d
-    * d / d h_d = dz_alpha V_alpha_d^T + dz_mu V_mu_d^T + dz_sigma V_sigma_d^T
-    * d / d psi_d = d/dh_d * h_d (1 - h_d) with psi_d = rho_d a_d;  d / d rho_d = sum(d/dpsi_d * a_d)
-    * d / d a_d = rho_d d/dpsi_d;  d / d c = sum_d d/da_d;  d / d W[:, j] = sum_rows x_j sum_{d > j} d/da_d
-      (under orderings, ``sum_rows sum_d d/da_d M[n, d, j] x_j``)
+def rnade_sample_scan(
+    u: TensorVariable, eps: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable
+) -> TensorVariable:
+    """Ancestral sampling of n vectors by a scan over the D dimensions, given the noise.
 
     Parameters
     ----------
+    u, eps : TensorVariable
+        D x n uniform [0, 1) and standard normal noise; ``u[d]`` picks the component of dimension d by its
+        inverse CDF, ``eps[d]`` the point within it.
     p : dict
-        Parameters ``rho``, ``V_alpha``, ``V_mu``, ``V_sigma``.
-    terms : RnadeTerms
-        The fast forward pass.
-    weight : TensorVariable, optional
-        N weights of the rows' log-densities (the mask of padded frames).
-    sigma_scaled_mu : bool
-        The original code's "# Heuristic" (Uria's ``sym_gradients_new``): use ``pi u = sigma d/dz_mu`` in
-        place of ``d/dz_mu``, for ``V_mu``, ``b_mu`` and everything downstream of ``h`` (``rho``, ``W``,
-        ``c`` and, in RNN-RNADE, ``W_mu`` and the RNN). Not a gradient of the log-likelihood. Off by default.
-    logdensity_floor : float, optional
-        The original code's clamp ``wPhi = maximum(log alpha + log phi, -100)``: the responsibilities are
-        ``exp(wPhi - logsumexp(wPhi))`` with the weighted log-densities floored at this value (the
-        log-likelihood itself is not changed): components below the floor count as if at the floor, so
-        for an outlier that every component explains badly they share the responsibility instead of
-        following their true weights. ``None`` (default): no floor, the true gradient.
+        Parameters ``rho``, ``V_alpha``, ``V_mu``, ``V_sigma`` (the biases come in ``biases``).
+    biases : RnadeBiases
+        Static (``c``: H, ``b_*``: D x K) or per row (``c``: n x H, ``b_*``: D x n x K), as for
+        :func:`~rnnrnade_pt.kernels.rnade.rnade_logp_scan`.
+    W : TensorVariable
+        H x D effective input weights (see :func:`~rnnrnade_pt.kernels.rnade.input_weights`).
 
-    References
-    ----------
-    .. [1] Supplementary Material for the RNN-RNADE model, "Gradients for the RNADE".
-    .. [2] B. Uria, ``MoGNADE.sym_gradients_new`` (``MarcCote/NADE``, ``deepnade/buml/NADE``): the
-       ``wPhi >= -100`` clamp and the ``dp_dz_mu * Sigma`` heuristic.
+    Returns
+    -------
+    TensorVariable
+        n x D samples, a deterministic function of ``u`` and ``eps``.
     """
-    from .ops import const
+    V = pt.concatenate([p["V_alpha"], p["V_mu"], p["V_sigma"]], axis=2)  # D x H x 3K
+    a_1 = _first_accumulator(biases.c, u.shape[1])  # n x H
 
-    xT, h, a = terms.x, terms.h, terms.a
-    if a is None:
-        raise ValueError("the explicit gradient needs the fast graph's a and h; build with graph='fast'")
-    if logdensity_floor is None:
-        pi = pt.exp(terms.log_alpha + terms.log_phi - pt.shape_padright(terms.logp_d))  # D x N x K
-    else:
-        w_phi = pt.maximum(terms.log_alpha + terms.log_phi, const(logdensity_floor, terms.log_phi))
-        pi = pt.exp(w_phi - pt.logsumexp(w_phi, axis=-1, keepdims=True))
-    dz_alpha = pi - pt.exp(terms.log_alpha)
-    if terms.mixture == "laplace":
-        diff = pt.shape_padright(xT) - terms.mu  # D x N x K
-        inv_b = pt.exp(-terms.z_sigma)  # 1 / b
-        dz_mu = pi * pt.sign(diff) if sigma_scaled_mu else pi * pt.sign(diff) * inv_b
-        dz_sigma = pi * (pt.abs(diff) * inv_b - 1)
-    else:
-        u = (pt.shape_padright(xT) - terms.mu) * pt.exp(-terms.z_sigma)
-        dz_mu = pi * u if sigma_scaled_mu else pi * u * pt.exp(-terms.z_sigma)
-        dz_sigma = pi * (u * u - 1)
-    if weight is not None:
-        w = pt.shape_padright(pt.shape_padleft(weight))  # 1 x N x 1
-        dz_alpha, dz_mu, dz_sigma = dz_alpha * w, dz_mu * w, dz_sigma * w
-    hT = h.transpose(0, 2, 1)  # D x H x N
-    dh = (
-        pt.matmul(dz_alpha, p["V_alpha"].transpose(0, 2, 1))
-        + pt.matmul(dz_mu, p["V_mu"].transpose(0, 2, 1))
-        + pt.matmul(dz_sigma, p["V_sigma"].transpose(0, 2, 1))
-    )  # D x N x H
-    dpsi = dh * h * (1 - h)
-    rho = p["rho"]
-    da = dpsi * pt.shape_padright(rho, 2)  # D x N x H
-    if terms.x_before is None:
-        dW = input_weight_grads(xT, da)  # H x D
-    else:  # orderings: a_d = c + x_before[d] W^T
-        dW = pt.tensordot(da, terms.x_before, axes=[[0, 1], [0, 1]])  # H x D
-    return RnadeGrads(
-        rho=(dpsi * a).sum(axis=(1, 2)),
-        V_alpha=pt.matmul(hT, dz_alpha),
-        V_mu=pt.matmul(hT, dz_mu),
-        V_sigma=pt.matmul(hT, dz_sigma),
-        W=dW,
-        dc=da.sum(axis=0),
-        dz_alpha=dz_alpha,
-        dz_mu=dz_mu,
-        dz_sigma=dz_sigma,
+    def rnade_sample_dim_step(u_d, eps_d, W_d, rho_d, V_d, b_alpha_d, b_mu_d, b_sigma_d, a_d):
+        # u_d, eps_d: n; W_d: H; V_d: H x 3K; b_*_d: K or n x K; a_d: n x H
+        log_alpha, mu, z_sigma = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d, b_sigma_d))
+        K = mu.shape[-1]
+        cdf = pt.cumsum(pt.exp(log_alpha), axis=-1)  # n x K
+        k = pt.lt(cdf[:, :-1], pt.shape_padright(u_d)).sum(axis=-1)  # n, k ~ Categorical(alpha_d)
+        chosen = pt.eq(pt.shape_padleft(pt.arange(K)), pt.shape_padright(k))  # n x K, one-hot of k
+        x_k = mu + pt.exp(z_sigma) * pt.shape_padright(eps_d)  # n x K, a draw from every component
+        x_d = pt.switch(chosen, x_k, pt.zeros_like(x_k)).sum(axis=-1)  # n, no 0 * inf from the others
+        return a_d + pt.outer(x_d, W_d), x_d
+
+    _, x = pytensor.scan(
+        rnade_sample_dim_step,
+        sequences=[u, eps, W.T, p["rho"], V, biases.b_alpha, biases.b_mu, biases.b_sigma],
+        outputs_info=[a_1, None],
+        strict=True,
+        return_updates=False,
+        name="rnade_sample_dims",
     )
+    return x.T  # D x n -> n x D
+
+
+def rnade_mean_field_scan(p: dict, biases: RnadeBiases, W: TensorVariable, n) -> TensorVariable:
+    """Ancestral mean-field: each ``x_d`` replaced by ``E[x_d | a_d] = sum_k alpha_dk mu_dk``.
+
+    Parameters
+    ----------
+    p, biases, W
+        As for :func:`rnade_sample_scan`.
+    n : int or TensorVariable
+        Number of rows (must match per-row biases).
+
+    Returns
+    -------
+    TensorVariable
+        n x D; row i's ``x_d`` is the mean of dimension d given the means of the dimensions before it.
+    """
+    V = pt.concatenate([p["V_alpha"], p["V_mu"]], axis=2)  # D x H x 2K
+    a_1 = _first_accumulator(biases.c, n)  # n x H
+
+    def rnade_mean_field_dim_step(W_d, rho_d, V_d, b_alpha_d, b_mu_d, a_d):
+        # W_d: H; V_d: H x 2K; b_*_d: K or n x K; a_d: n x H
+        log_alpha, mu = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d))
+        m_d = (pt.exp(log_alpha) * mu).sum(axis=-1)  # n
+        return a_d + pt.outer(m_d, W_d), m_d
+
+    _, m = pytensor.scan(
+        rnade_mean_field_dim_step,
+        sequences=[W.T, p["rho"], V, biases.b_alpha, biases.b_mu],
+        outputs_info=[a_1, None],
+        strict=True,
+        return_updates=False,
+        name="rnade_mean_field_dims",
+    )
+    return m.T  # D x n -> n x D

@@ -24,8 +24,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
-from .config import ModelConfig
-from .ops import activation, activation_grad
+from ..config import ModelConfig
+from ..ops import activation, activation_grad
 from .rnade import RnadeBiases, input_weights
 
 __all__ = [
@@ -137,8 +137,9 @@ def rnn_explicit_backward(
     e: TensorVariable,
     p: dict,
     cfg: ModelConfig,
+    names: RnnNames = SUPPLEMENT,
 ) -> dict[str, TensorVariable]:
-    """Backpropagation through time by hand.
+    """Backpropagation through time by hand: the gradient of the recurrence :func:`rnn_states` runs.
 
     Parameters
     ----------
@@ -148,11 +149,16 @@ def rnn_explicit_backward(
         T x B x R states after and before each frame.
     e : TensorVariable
         T x B x R gradient reaching ``hhat_prev[t]`` directly, through frame t's biases.
+    p : dict
+        The parameters, among them the recurrence's under ``names``.
+    names : RnnNames
+        The recurrence's parameter names, as for :func:`rnn_states` (the supplement's by default).
 
     Returns
     -------
     dict
-        Gradients w.r.t. ``W2``, ``W3``, ``b_hhat`` and ``h0``.
+        Gradients w.r.t. the recurrence's input weights, recurrent weights, bias and initial state, under
+        ``names`` (``W2``, ``W3``, ``b_hhat``, ``h0`` by default).
 
     Notes
     -----
@@ -161,16 +167,16 @@ def rnn_explicit_backward(
     ``e[t] + delta_t W3^T + (1 - m_t) g`` (a skipped frame passes g on unchanged).
     """
 
-    def rnn_backward_step(hhat_t, m_t, e_t, g_t, W3):
+    def rnn_backward_step(hhat_t, m_t, e_t, g_t, W_rec):
         m = pt.shape_padright(m_t)
         delta_t = m * g_t * activation_grad(cfg.rnn_activation, hhat_t)  # B x R
-        return e_t + pt.dot(delta_t, W3.T) + (1 - m) * g_t, delta_t
+        return e_t + pt.dot(delta_t, W_rec.T) + (1 - m) * g_t, delta_t
 
     (g_prev, delta_rev) = pytensor.scan(
         rnn_backward_step,
         sequences=[hhat, mask, e],
         outputs_info=[pt.zeros_like(hhat[0]), None],
-        non_sequences=[p["W3"]],
+        non_sequences=[p[names.W_rec]],
         go_backwards=True,
         strict=True,
         return_updates=False,
@@ -178,8 +184,8 @@ def rnn_explicit_backward(
     )
     delta = delta_rev[::-1]  # T x B x R, back in time order
     return {
-        "W2": pt.tensordot(X, delta, axes=[[0, 1], [0, 1]]),
-        "W3": pt.tensordot(hhat_prev, delta, axes=[[0, 1], [0, 1]]),
-        "b_hhat": delta.sum(axis=(0, 1)),
-        "h0": g_prev[-1].sum(axis=0),
+        names.W_in: pt.tensordot(X, delta, axes=[[0, 1], [0, 1]]),
+        names.W_rec: pt.tensordot(hhat_prev, delta, axes=[[0, 1], [0, 1]]),
+        names.b: delta.sum(axis=(0, 1)),
+        names.h0: g_prev[-1].sum(axis=0),
     }

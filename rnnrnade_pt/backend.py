@@ -1,11 +1,12 @@
-"""Backends: compile a graph with PyTensor's C, Numba or JAX backend, once per shape signature.
+"""Backends: compile a graph with PyTensor's C, Numba or JAX backend, and the PyTensor settings the
+package's compilations need; the only module that knows backends.
 
 ============  =====================================================================================
 backend       what it is
 ============  =====================================================================================
-``c``         ``Mode(linker="cvm", optimizer="fast_run")`` with OpenBLAS linked (see
-              :mod:`rnnrnade_pt.pytensor_setup`). In PyTensor 3.x the *default* mode is Numba, so every
-              function of this package names its mode explicitly.
+``c``         ``Mode(linker="cvm_nogc", optimizer="fast_run")`` with OpenBLAS linked (see
+              :func:`package_flags`). In PyTensor 3.x the *default* mode is Numba, so every function of
+              this package names its mode explicitly.
 ``numba``     PyTensor's Numba mode. Fast to run, but a scan gradient is JIT-compiled anew in every
               process (a minute or more); a warning says so before it starts.
 ``jax``       PyTensor's JAX mode. A scan gradient compiles only when every shape is static, so the
@@ -16,25 +17,42 @@ backend       what it is
               and leave PyTensor's dispatch as it was afterwards.
 ============  =====================================================================================
 
-The fused frame Op (:mod:`rnnrnade_pt.fused_frame`) compiles its own C code (OpenMP, vector ``exp``) on
-the C backend, runs as :mod:`jax.numpy` on JAX and as NumPy on Numba.
+The fused frame Op (:mod:`rnnrnade_pt.kernels.fused_frame`) compiles its own C code (OpenMP, vector
+``exp``) on the C backend, runs as :mod:`jax.numpy` on JAX and as NumPy on Numba.
+
+Settings. Importing the package changes nothing global: the settings below hold inside
+:func:`compile_function` only (``pytensor.config.change_flags``), so another PyTensor user in the process
+(a PyMC model, say) compiles as it would without us.
+
+* ``blas__ldflags``: PyTensor 3.x probes for a BLAS and, on Debian with only ``libopenblas-dev`` installed,
+  finds none (it looks for ``libcblas``/``libgfortran`` too): the C backend then falls back to slower NumPy
+  C-API kernels (2.4x slower on RNN-RNADE). The package's compilations link the OpenBLAS that the dynamic
+  loader knows, unless the user chose a BLAS (``blas__ldflags`` in ``PYTENSOR_FLAGS`` or a pytensorrc file).
+  See ``scripts/setup_system.sh`` for installing OpenBLAS.
+* ``numba__fastmath``: off unless asked for (``TrainConfig.fastmath``), so that Numba agrees with C to
+  rounding.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
+import functools
 import importlib.util
 import logging
+import os
+import warnings
 from collections.abc import Iterator, Sequence
 
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
 
 from .errors import BackendError
-from .fused_frame import register_backends
+from .kernels.fused_frame import register_backends
 
 __all__ = [
     "BACKENDS",
+    "package_flags",
     "backend_mode",
     "check_backend",
     "compile_function",
@@ -49,6 +67,53 @@ logger = logging.getLogger(__name__)
 
 BACKENDS = ("c", "numba", "jax")
 _REQUIRES = {"numba": "numba", "jax": "jax"}
+
+
+def _user_chose_blas() -> bool:
+    """True when ``PYTENSOR_FLAGS`` or a pytensorrc file sets the BLAS link flags."""
+    if "blas__ldflags" in os.environ.get("PYTENSOR_FLAGS", ""):
+        return True
+    rc = os.environ.get("PYTENSORRC", os.path.expanduser("~/.pytensorrc"))
+    for path in rc.split(os.pathsep):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                if "ldflags" in fh.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+@functools.cache
+def package_flags() -> dict:
+    """The PyTensor settings the package's compilations run under (found once, on first use).
+
+    Returns
+    -------
+    dict
+        ``blas__ldflags`` for the OpenBLAS the dynamic loader knows (``-l:libopenblas.so.0``), unless the
+        user chose a BLAS or none is installed; empty otherwise.
+    """
+    if _user_chose_blas():
+        return {}
+    lib = ctypes.util.find_library("openblas")  # e.g. 'libopenblas.so.0'
+    if not lib:
+        logger.info("OpenBLAS not found; run scripts/setup_system.sh for a BLAS-linked C backend")
+        return {}
+    return {"blas__ldflags": f"-l:{lib}"}
+
+
+@contextlib.contextmanager
+def package_settings(**extra) -> Iterator[None]:
+    """PyTensor's config as the package's compilations need it (:func:`package_flags` plus ``extra``),
+    restored on exit. PyTensor's warning that it found no BLAS of its own is silenced when the package
+    brings one."""
+    flags = {**package_flags(), **extra}
+    with warnings.catch_warnings():
+        if "blas__ldflags" in flags:  # reading the old value runs PyTensor's own probe, which warns
+            warnings.filterwarnings("ignore", message=".*BLAS.*")
+        with pytensor.config.change_flags(**flags):
+            yield
 
 
 def check_backend(backend: str) -> None:
@@ -72,7 +137,6 @@ def training_threads() -> contextlib.AbstractContextManager:
     (threadpoolctl) holds inside this context only.
     """
     import ctypes
-    import ctypes.util
 
     from threadpoolctl import threadpool_limits
 
@@ -167,7 +231,8 @@ def compile_function(
 
     ``fastmath`` (Numba only) lets LLVM reassociate and vectorise floating-point arithmetic: faster, but
     results then agree with the C backend to about 1e-7 rather than to rounding, so it is off by default.
-    The setting applies to this compilation only (``pytensor.config.change_flags``).
+    The settings (this and :func:`package_flags`) apply to this compilation only
+    (:func:`package_settings`).
 
     Raises
     ------
@@ -180,14 +245,10 @@ def compile_function(
         logger.warning(
             "backend numba: the first call JIT-compiles the graph, a minute or more for scan gradients"
         )
-    if backend == "jax":
-        scope = jax_reductions_in_node_dtype()
-    elif backend == "numba":
-        scope = pytensor.config.change_flags(numba__fastmath=bool(fastmath))
-    else:
-        scope = contextlib.nullcontext()
+    extra = {"numba__fastmath": bool(fastmath)} if backend == "numba" else {}
+    scope = jax_reductions_in_node_dtype() if backend == "jax" else contextlib.nullcontext()
     try:
-        with scope:
+        with package_settings(**extra), scope:
             return pytensor.function(
                 list(inputs), outputs, updates=updates, mode=mode, name=name, trust_input=trust_input
             )

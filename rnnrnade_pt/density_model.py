@@ -1,0 +1,381 @@
+"""Thin classes over the model modules, as the RNN-RBM tutorial's ``RnnRbm``: they hold the parameters and
+one cache of compiled functions, keyed by (function, graph, shape signature), on the chosen backend: the
+log-likelihood and its gradients from the module's ``build``, sampling and prediction from its
+``build_sampler`` and ``build_predictor``, and whatever else compiles on the model's parameters (e.g. the
+orderings' log-likelihoods, :mod:`rnnrnade_pt.orderings`) through :meth:`DensityModel.function`.
+
+Training lives above this module (:class:`~rnnrnade_pt.train.Trainer`, built by
+:func:`rnnrnade_pt.runs.train_model`): a model does not train itself.
+
+References
+----------
+.. [1] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. "Modeling temporal dependencies in high-dimensional
+   sequences: application to polyphonic music generation and transcription." ICML 2012 (and the Theano
+   tutorial ``code/rnnrbm.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import os
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .backend import check_backend, compile_function, needs_static_shapes, pad_to_buckets
+from .config import ModelConfig
+from .data.arrays import check_data, check_sequences
+from .errors import ConfigError, DataError
+from .models import build, explicit_gradients, init_params, model_module, symbolic_gradients
+from .params import check_params, load_params, save_params, shared_params
+
+__all__ = [
+    "Loglik",
+    "DensityModel",
+    "Rnade",
+    "RnnRnade",
+    "RnnNade",
+    "RnnRbm",
+    "GaussianRnn",
+    "model_class",
+    "load_model",
+]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("symbolic", "explicit")
+
+
+class Loglik(NamedTuple):
+    """Log-likelihoods in nats."""
+
+    total: float  # summed over everything
+    per_sequence: np.ndarray  # B (one per row for an RNADE)
+    per_frame: np.ndarray  # T x B, 0 on padding (N for an RNADE)
+    frames: int  # number of frames (rows) modelled
+
+
+class DensityModel:
+    """A model of the family with its parameters and compiled functions (use the subclass of its kind).
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+    values : dict, optional
+        Parameter values (float64 arrays); :func:`~rnnrnade_pt.models.init_params` when omitted.
+    backend : {"c", "numba", "jax"}
+    """
+
+    def __init__(self, cfg: ModelConfig, values: dict | None = None, backend: str = "c", seed: int = 0):
+        check_backend(backend)
+        self.cfg = cfg
+        self.backend = backend
+        values = init_params(cfg, seed) if values is None else values
+        self.shared = shared_params(cfg, values, static_shapes=needs_static_shapes(backend))
+        self._functions: dict[tuple, object] = {}  # the one cache: (what, graph, shape, backend) -> function
+        self._sample_rng = None  # the compiled sampler's shared generator
+
+    # parameters ---------------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, np.ndarray]:
+        """Current parameter values as float64 arrays."""
+        return {n: np.asarray(v.get_value(), dtype=np.float64) for n, v in self.shared.items()}
+
+    def set_params(self, values: dict) -> None:
+        """Replace every parameter (checked against the config)."""
+        for n, v in check_params(values, self.cfg).items():
+            self.shared[n].set_value(v.astype(self.cfg.dtype))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the parameters and config to ``path`` (``.npz``, atomically)."""
+        save_params(path, self.get_params(), self.cfg)
+
+    # compiled functions ---------------------------------------------------------------------------------
+    def function(self, key: tuple, make: Callable[[], tuple], backend: str | None = None):
+        """The compiled function cached under ``key``, compiled once from ``make()``.
+
+        ``make`` returns ``(inputs, outputs, updates)`` of a graph built on :attr:`shared`; ``backend``
+        defaults to the model's. Every function of a model compiles through here: one cache per model.
+        """
+        backend = backend or self.backend
+        key = (*key, backend)
+        if key not in self._functions:
+            inputs, outputs, updates = make()
+            name = "_".join(str(k) for k in key[:2] if k is not None)
+            logger.info("compiling %s for backend %s", name, backend)
+            self._functions[key] = compile_function(inputs, outputs, backend, updates=updates, name=name)
+        return self._functions[key]
+
+    def _density_function(self, what: str, graph: str, shape: tuple):
+        """The log-likelihood (``what="loglik"``) or its gradient (``"symbolic"``, ``"explicit"``)."""
+        static = shape if needs_static_shapes(self.backend) else None
+
+        def make():
+            g = build(self.cfg, self.shared, graph=graph, shape=static)
+            inputs = [g.X, g.mask] if self.cfg.recurrent else [g.X]
+            if what == "loglik":
+                return inputs, [g.frame_loglik if self.cfg.recurrent else g.loglik], None
+            grads = explicit_gradients(g) if what == "explicit" else symbolic_gradients(g)
+            return inputs, [g.total] + [grads[n] for n in self.shared], None
+
+        return self.function((what, graph, static), make)
+
+    def _inputs(self, X, mask):
+        """Checked inputs in the model's dtype; for JAX, sequences padded to bucket sizes (exact)."""
+        X, mask = check_data(X, mask, self.cfg)
+        dtype = self.cfg.dtype
+        if mask is None:
+            return [X.astype(dtype)]
+        if needs_static_shapes(self.backend):
+            X, mask = pad_to_buckets(X, mask)
+        return [X.astype(dtype), mask.astype(dtype)]
+
+    def loglik(self, X, mask=None, graph: str = "fast", finite: bool = True) -> Loglik:
+        """Log-likelihood of ``X`` (N x D for an RNADE; T x B x D with a T x B ``mask`` for RNN-RNADE).
+
+        Raises
+        ------
+        DataError
+            With ``finite`` (the default), when a frame's log-likelihood is not finite (finite data far
+            out of the model's range overflow), naming its sequence, frame and largest value.
+        """
+        T, B = np.shape(X)[:2]
+        inputs = self._inputs(X, mask)
+        fn = self._density_function("loglik", graph, inputs[0].shape)
+        per_frame = np.asarray(fn(*inputs)[0], dtype=np.float64)
+        if self.cfg.recurrent:
+            if np.ndim(X) == 2:  # one sequence given as T x D
+                B = 1
+            per_frame = per_frame[:T, :B]  # drop bucket padding (JAX)
+            ll = Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
+        else:
+            ll = Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
+        if finite:
+            _check_finite(ll.per_frame, np.asarray(X), "log-likelihood")
+        return ll
+
+    def gradients(self, X, mask=None, method: str = "symbolic", graph: str = "fast") -> tuple[float, dict]:
+        """The total log-likelihood and its gradient w.r.t. every parameter.
+
+        Parameters
+        ----------
+        method : {"symbolic", "explicit"}
+            ``pytensor.grad``, or the supplement's formulas (fast graph only).
+        """
+        if method not in METHODS:
+            raise ConfigError(f"gradient method must be one of {list(METHODS)}, got {method!r}")
+        if method == "explicit" and graph != "fast":
+            raise ConfigError("the explicit gradient is written for the fast graph; use graph 'fast'")
+        inputs = self._inputs(X, mask)
+        out = self._density_function(method, graph, inputs[0].shape)(*inputs)
+        grads = {n: np.asarray(g, dtype=np.float64) for n, g in zip(self.shared, out[1:], strict=True)}
+        bad = [n for n, g in grads.items() if not np.all(np.isfinite(g))]
+        if bad or not np.isfinite(out[0]):
+            self.loglik(X, mask, graph=graph)  # names the frame whose log-likelihood is not finite
+            raise DataError(f"the gradient of the log-likelihood is not finite for parameter(s) {bad}")
+        return float(out[0]), grads
+
+    # sampling and prediction, compiled from the model module's sampler and predictor ------------------
+    def _sampling_backend(self) -> str:
+        """The model's backend, except JAX (no dynamic scan lengths, no shared-RNG update): C instead."""
+        if self.backend != "jax":
+            return self.backend
+        for var in self.shared.values():  # JAX updates leave jax Arrays behind; C wants ndarrays
+            var.set_value(np.asarray(var.get_value()))
+        logger.warning(
+            "backend jax cannot compile sampling or prediction (dynamic scan lengths, a shared random "
+            "generator); using backend c for them"
+        )
+        return "c"
+
+    def sample(self, n: int = 1, steps: int | None = None, prime=None, prime_mask=None, seed: int | None = 0):
+        """Ancestral samples from the model (compiled once per model, every size), as the tutorial's
+        ``generate``.
+
+        Parameters
+        ----------
+        n : int
+            Vectors (RNADE) or sequences.
+        steps : int
+            Sequence models: frames to sample per sequence (required).
+        prime : array_like, optional
+            Sequence models: T0 x B x D frames to continue (or T0 x D for one sequence), with B = n, or
+            B = 1 to continue the same prime n times.
+        prime_mask : array_like, optional
+            T0 x B mask of the prime (1 frame, 0 padding); all ones when omitted.
+        seed : int or None
+            The same seed gives the same draws; ``None`` draws fresh entropy.
+
+        Returns
+        -------
+        numpy.ndarray
+            n x D (RNADE) or steps x n x D (the continuation without the prime), in ``cfg.dtype``.
+
+        Raises
+        ------
+        ConfigError
+            Bad ``n``, ``steps`` or ``seed``, or an argument the model does not take.
+        DataError
+            A bad prime (wrong shape or D, NaN, bad mask, B that fits neither n nor 1).
+        """
+        cfg = self.cfg
+        n = _positive_int(n, "n")
+        seed = _seed(seed)
+        if cfg.recurrent:
+            if steps is None:
+                raise ConfigError(f"a {cfg.model} samples sequences: give steps, the number of frames")
+            X0, m0 = _prime(prime, prime_mask, n, cfg)
+            args = [np.int64(_positive_int(steps, "steps")), X0, m0]
+        else:
+            if steps is not None or prime is not None or prime_mask is not None:
+                raise ConfigError(
+                    "steps, prime and prime_mask are for sequence models; an RNADE samples vectors"
+                )
+            args = [np.int64(n)]
+
+        def make():
+            g = model_module(cfg).build_sampler(cfg, self.shared)
+            self._sample_rng = g.rng  # seeded before every call
+            return g.inputs, g.samples, g.updates
+
+        fn = self.function(("sample", None, None), make, backend=self._sampling_backend())
+        self._sample_rng.set_value(np.random.default_rng(seed), borrow=True)
+        return np.array(fn(*args), dtype=cfg.dtype)  # a copy, never the function's buffer
+
+    def predict(self, X, mask=None) -> np.ndarray:
+        """One-step-ahead prediction of every frame from the true frames before it (compiled once per
+        model), by the model module's predictor: e.g. RNN-RNADE's ancestral mean-field, the Gaussian RNN's
+        mean, the binary models' note probabilities.
+
+        Parameters
+        ----------
+        X : array_like
+            N x D (RNADE), or T x B x D (or T x D for one sequence).
+        mask : array_like, optional
+            T x B, 1 frame, 0 padding; all ones when omitted.
+
+        Returns
+        -------
+        numpy.ndarray
+            The shape of ``X``, 0 on padding; for an RNADE every row is the model's mean-field vector.
+        """
+        cfg = self.cfg
+        X_arr = np.asarray(X)
+        Xc, maskc = check_data(X, mask, cfg, source="predict")
+        args = [Xc.astype(cfg.dtype)] + ([maskc.astype(cfg.dtype)] if cfg.recurrent else [])
+
+        def make():
+            g = model_module(cfg).build_predictor(cfg, self.shared)
+            return ((g.X, g.mask) if cfg.recurrent else (g.X,)), g.prediction, None
+
+        fn = self.function(("predict", None, None), make, backend=self._sampling_backend())
+        out = np.array(fn(*args), dtype=cfg.dtype)
+        return out.reshape(X_arr.shape) if cfg.recurrent and X_arr.ndim == 2 else out
+
+
+def _positive_int(value, name: str) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _seed(seed):
+    if seed is None:
+        return None
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+def _prime(prime, prime_mask, n: int, cfg: ModelConfig):
+    """The checked prime as T0 x n x D and T0 x n (one sequence is repeated n times); empty without one."""
+    if prime is None:
+        if prime_mask is not None:
+            raise DataError("prime_mask given without a prime")
+        return np.zeros((0, n, cfg.D), cfg.dtype), np.zeros((0, n), cfg.dtype)
+    X, mask = check_sequences(prime, prime_mask, cfg, source="prime")  # T0 x B x D, T0 x B
+    B = X.shape[1]
+    if B != n:
+        if B != 1:
+            raise DataError(f"prime holds {B} sequences but n={n}; give n={B}, or one sequence to repeat")
+        X, mask = np.repeat(X, n, axis=1), np.repeat(mask, n, axis=1)
+    return X.astype(cfg.dtype), mask.astype(cfg.dtype)
+
+
+def _check_finite(values: np.ndarray, X: np.ndarray, what: str) -> None:
+    """A :class:`DataError` naming the first non-finite entry of ``values`` (per frame: T x B, or N rows;
+    one sequence of T frames is T x 1) and the largest value of its frame of ``X``."""
+    bad = np.argwhere(~np.isfinite(values))
+    if not bad.size:
+        return
+    idx = tuple(int(i) for i in bad[0])
+    if len(idx) == 2:  # frame t of sequence b
+        frame = X[idx[0], idx[1]] if X.ndim == 3 else X[idx[0]]
+        where = f"sequence {idx[1]}, frame {idx[0]}"
+    else:
+        frame, where = X[idx[0]], f"row {idx[0]}"
+    d = int(np.argmax(np.abs(frame)))
+    raise DataError(
+        f"the {what} is {values[idx]} at {where} ({len(bad)} such in all) although the data are finite: "
+        f"its largest value, {frame[d]:.6g} in dimension {d}, is far out of the model's range"
+    )
+
+
+class _OneModel(DensityModel):
+    """A :class:`DensityModel` of one ``cfg.model`` (``MODEL``); ``cfg`` defaults to that model's."""
+
+    MODEL = ""
+
+    def __init__(self, cfg: ModelConfig | None = None, values=None, backend: str = "c", seed: int = 0):
+        cfg = cfg or ModelConfig(model=self.MODEL)
+        if cfg.model != self.MODEL:
+            raise ConfigError(
+                f"{type(self).__name__} needs a config with model {self.MODEL!r}, got {cfg.model!r}"
+            )
+        super().__init__(cfg, values, backend, seed)
+
+
+class Rnade(_OneModel):
+    """RNADE over vectors ``X`` (N x D)."""
+
+    MODEL = "rnade"
+
+
+class RnnRnade(_OneModel):
+    """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B)."""
+
+    MODEL = "rnn-rnade"
+
+
+class RnnNade(_OneModel):
+    """RNN-NADE over padded batches of binary sequences (piano rolls) ``X`` (T x B x D) with ``mask``."""
+
+    MODEL = "rnn-nade"
+
+
+class RnnRbm(_OneModel):
+    """RNN-RBM over padded batches of binary sequences ``X`` (T x B x D) with ``mask``; its log-likelihood
+    is an annealed-importance-sampling estimate."""
+
+    MODEL = "rnn-rbm"
+
+
+class GaussianRnn(_OneModel):
+    """The Gaussian RNN baseline: a diagonal Gaussian per frame set by the RNN state."""
+
+    MODEL = "gaussian-rnn"
+
+
+CLASSES = {cls.MODEL: cls for cls in (Rnade, RnnRnade, RnnNade, RnnRbm, GaussianRnn)}
+
+
+def model_class(cfg: ModelConfig) -> type[DensityModel]:
+    """The thin class of ``cfg.model``."""
+    return CLASSES[cfg.model]
+
+
+def load_model(path: str | os.PathLike, backend: str = "c") -> DensityModel:
+    """The model stored in a parameter file, as an instance of its class (:func:`model_class`)."""
+    cfg, values = load_params(path)
+    return model_class(cfg)(cfg, values, backend)
