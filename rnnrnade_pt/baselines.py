@@ -111,7 +111,7 @@ def baselines(
     g_tr = np.concatenate([{"train": tr, "valid": va}[k] for k in gaussian_splits])
     g_te = te
     if standardize:
-        from .data.sequences import Standardizer
+        from .data.standardize import Standardizer
 
         std = Standardizer.fit(tr)
         tr, va, te = std.transform(tr), std.transform(va), std.transform(te)

@@ -331,8 +331,8 @@ def _write_samples(run, out, n, steps, prime, seed) -> str:
 
 
 def _eval_sequences(args, run):
+    from .data.batching import unpad
     from .data.datasets import load_dataset
-    from .data.sequences import unpad
 
     if args.data:
         from .data.arrays import load_data
@@ -365,7 +365,7 @@ def cmd_sample(args, extra=None) -> None:
     prime = None
     if args.prime:
         from .data.arrays import load_data
-        from .data.sequences import unpad
+        from .data.batching import unpad
 
         X, mask = load_data(args.prime, run.cfg.model)
         prime = unpad(X, mask)

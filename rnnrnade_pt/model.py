@@ -185,7 +185,7 @@ class DensityModel:
         seqs = [np.asarray(s, dtype=np.float64) for s in sequences]
         data = DataConfig(dataset="memory")
         if valid is None:
-            from .data.sequences import split_off
+            from .data.batching import split_off
 
             seqs, valid = split_off(seqs, data.valid_fraction, train_options.get("seed", 0))
         tcfg = TrainConfig(**{"backend": self.backend, "init": "gaussian", **train_options})

@@ -78,7 +78,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     .. [2] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
        (ensembles over orderings).
     """
-    from .data.sequences import eval_batches
+    from .data.batching import eval_batches
     from .models import model_module
     from .sample import predict as rnade_predict
 
@@ -148,7 +148,7 @@ def sample_run(
     then equal the number of prime sequences), ``n x D`` for RNADE (the model's own ``generate``)."""
     kw = {}
     if prime is not None:
-        from .data.sequences import pad_sequences
+        from .data.batching import pad_sequences
 
         X, mask = pad_sequences(run.to_model_units(prime))
         kw = dict(prime=X, prime_mask=mask)
