@@ -11,7 +11,7 @@ module                     what
 :mod:`.diagnostics`        gradient norms and finite-difference checks on a ``DensityModel``
 :mod:`.hacks`              the original code's gradient hacks against the true gradient
 :mod:`.report`             ``graphs/gradients.md``
-:mod:`.regenerate`         ``python -m rnnrnade_pt.inspect.regenerate`` writes everything under ``graphs/``
+:mod:`.regenerate`         ``python -m rnnrnade_pt.graphtools.regenerate`` writes everything under ``graphs/``
 =========================  ================================================================================
 
 References

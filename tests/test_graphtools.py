@@ -21,9 +21,9 @@ from pytensor.graph.basic import equal_computations
 import rnnrnade_pt as rp
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.errors import ConfigError
-from rnnrnade_pt.inspect import diagnostics, printing, proofs, report, snapshots
-from rnnrnade_pt.inspect.regenerate import main as regenerate_main
-from rnnrnade_pt.inspect.sympy_bridge import (
+from rnnrnade_pt.graphtools import diagnostics, printing, proofs, report, snapshots
+from rnnrnade_pt.graphtools.regenerate import main as regenerate_main
+from rnnrnade_pt.graphtools.sympy_bridge import (
     UnsupportedOpError,
     arrays_equal,
     require_sympy,
@@ -36,7 +36,7 @@ needs_sympy = pytest.mark.skipif(
     importlib.util.find_spec("sympy") is None, reason="SymPy not installed (pip install 'rnnrnade-pt[dev]')"
 )
 
-REGENERATE = "python -m rnnrnade_pt.inspect.regenerate"
+REGENERATE = "python -m rnnrnade_pt.graphtools.regenerate"
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def test_graph_snapshots_match_the_committed_files():
 def test_snapshot_text_is_the_same_in_another_process():
     here = snapshots.snapshot_text("rnn-rnade", "fast", "grad")
     code = (
-        "import sys; from rnnrnade_pt.inspect.snapshots import snapshot_text; "
+        "import sys; from rnnrnade_pt.graphtools.snapshots import snapshot_text; "
         "sys.stdout.write(snapshot_text('rnn-rnade', 'fast', 'grad'))"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")
