@@ -22,7 +22,8 @@ import numpy as np
 from ..config import ModelConfig
 from ..data.arrays import lengths_to_mask
 from ..params import init_params
-from .proofs import NUMERICAL, PROOF_SIZES, STRUCTURAL, SYMPY, FormulaProof, prove_formulas
+from .proof_cases import PROOF_SIZES, prove_formulas
+from .proofs import NUMERICAL, STRUCTURAL, SYMPY, FormulaProof
 
 __all__ = [
     "REPORT_SIZES",
@@ -164,12 +165,10 @@ def formula_section(proofs: list[FormulaProof]) -> str:
         _METHODS_TEXT,
         "The pieces, at sizes "
         + ", ".join(f"{k} = {v}" for k, v in PROOF_SIZES.items())
-        + " (`rnnrnade_pt/graphtools/"
-        "proofs.py`), are built from the package's own functions. The last column is the largest difference "
-        "between `pytensor.grad`'s graph and the formula's (and the explicit code's) when compiled with "
-        "backend `c`, float64, over two random draws of the inputs. The supplement writes `∂p(x)/∂·` for the "
-        "derivative "
-        "of `log p(x)`; `⊗` is the outer product.",
+        + " (`rnnrnade_pt/graphtools/proof_cases.py`), are built from the package's own functions. The last "
+        "column is the largest difference between `pytensor.grad`'s graph and the formula's (and the "
+        "explicit code's) when compiled with backend `c`, float64, over two random draws of the inputs. The "
+        "supplement writes `∂p(x)/∂·` for the derivative of `log p(x)`; `⊗` is the outer product.",
         "",
         "| # | model | piece | gradient | the supplement's formula | `pytensor.grad` = formula "
         "| the package's explicit code | largest difference |",
