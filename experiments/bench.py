@@ -219,7 +219,6 @@ def torch_child(args) -> None:
 
 def measure_sampling(model, frames=1000) -> dict:
     """Seconds to sample one sequence of ``frames`` frames (compile excluded; best of three)."""
-    import rnnrnade_pt as rp
 
     model.sample(1, steps=frames, seed=0)  # compile
     secs = min(_timed(lambda: model.sample(1, steps=frames, seed=1)) for _ in range(3))

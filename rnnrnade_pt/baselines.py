@@ -8,7 +8,7 @@ of components is chosen on validation); the Gaussian, which has nothing to choos
 "valid")``), which is what reproduces the RNADE paper's Gaussian row (red wine on Uria's folds: -13.18 exactly
 this way, -13.21 on the training split alone; see ``experiments/README.md``). With ``standardize`` the data
 are first standardised with the statistics of the rows that model is fitted on (the same
-:class:`~rnnrnade_pt.data.sequences.Standardizer` as the runs) and the log-likelihoods are of the
+:class:`~rnnrnade_pt.data.standardize.Standardizer` as the runs) and the log-likelihoods are of the
 standardised data, the units of the RNADE paper's UCI table; without it they are in the data's own units
 (the BSDS300 patches).
 
@@ -111,7 +111,7 @@ def baselines(
     g_tr = np.concatenate([{"train": tr, "valid": va}[k] for k in gaussian_splits])
     g_te = te
     if standardize:
-        from .data.sequences import Standardizer
+        from .data.standardize import Standardizer
 
         std = Standardizer.fit(tr)
         tr, va, te = std.transform(tr), std.transform(va), std.transform(te)

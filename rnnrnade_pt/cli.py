@@ -107,7 +107,7 @@ def cmd_grad(args) -> None:
 
 def _grad_check(args, model, X, mask) -> None:
     """Per-parameter gradient norms and central finite differences along random directions."""
-    from .inspect import finite_difference_check, gradient_norms, max_rel_error
+    from .graphtools import finite_difference_check, gradient_norms, max_rel_error
 
     norms = gradient_norms(model, X, mask, method=args.method, graph=args.graph)
     check = finite_difference_check(model, X, mask, method=args.method, n_directions=args.directions,
@@ -121,14 +121,14 @@ def _grad_check(args, model, X, mask) -> None:
 
 
 def cmd_graph(args) -> None:
-    from .inspect import graph_svg, graph_text
+    from .graphtools import graph_svg, graph_text
 
     if args.params:
         from .params import load_params
 
         model = load_params(args.params)[0]
     elif any(getattr(args, f"cfg_{n}") is not None for n in "DHKR"):
-        from .inspect.printing import GRAPH_SIZES
+        from .graphtools.printing import GRAPH_SIZES
 
         sizes = {n: getattr(args, f"cfg_{n}") or GRAPH_SIZES[n] for n in "DHKR"}
         model = ModelConfig(model=args.model_name, **sizes)
@@ -332,8 +332,8 @@ def _write_samples(run, out, n, steps, prime, seed) -> str:
 
 
 def _eval_sequences(args, run):
+    from .data.batching import unpad
     from .data.datasets import load_dataset
-    from .data.sequences import unpad
 
     if args.data:
         from .data.arrays import load_data
@@ -366,7 +366,7 @@ def cmd_sample(args, extra=None) -> None:
     prime = None
     if args.prime:
         from .data.arrays import load_data
-        from .data.sequences import unpad
+        from .data.batching import unpad
 
         X, mask = load_data(args.prime, run.cfg.model)
         prime = unpad(X, mask)

@@ -29,7 +29,7 @@ class Run(NamedTuple):
     run_dir: str
     cfg: RunConfig
     model: DensityModel
-    standardizer: object | None  # data.sequences.Standardizer
+    standardizer: object | None  # data.standardize.Standardizer
 
     def to_model_units(self, seqs):
         return seqs if self.standardizer is None else self.standardizer.transform(seqs)
@@ -80,7 +80,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     .. [2] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014
        (ensembles over orderings).
     """
-    from .data.sequences import eval_batches
+    from .data.batching import eval_batches
 
     cfg = run.cfg.model
     z = run.to_model_units(seqs)
@@ -143,7 +143,7 @@ def sample_run(
     then equal the number of prime sequences), ``n x D`` for RNADE (:meth:`DensityModel.sample`)."""
     kw = {}
     if prime is not None:
-        from .data.sequences import pad_sequences
+        from .data.batching import pad_sequences
 
         X, mask = pad_sequences(run.to_model_units(prime))
         kw = dict(prime=X, prime_mask=mask)
@@ -255,7 +255,7 @@ def train_model(
     """
     import time
 
-    from .data.sequences import split_off
+    from .data.batching import split_off
     from .params import load_params
     from .train import Trainer
 

@@ -315,7 +315,7 @@ def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator,
         frames = np.concatenate(seqs, axis=0)
         order = rng.permutation(frames.shape[0])
         return [(frames[order[i : i + batch_size]],) for i in range(0, len(order), batch_size)]
-    from .data.sequences import minibatches, windows
+    from .data.batching import minibatches, windows
 
     return list(minibatches(windows(seqs, window, rng), batch_size, rng))
 
@@ -334,8 +334,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def checkpoint_standardizer(arrays: dict):
-    """The :class:`~rnnrnade_pt.data.sequences.Standardizer` saved under ``data/`` in a checkpoint."""
-    from .data.sequences import Standardizer
+    """The :class:`~rnnrnade_pt.data.standardize.Standardizer` saved under ``data/`` in a checkpoint."""
+    from .data.standardize import Standardizer
 
     return Standardizer.from_arrays(
         {k.removeprefix("data/"): v for k, v in arrays.items() if k.startswith("data/")}
@@ -404,7 +404,7 @@ class Trainer:
         if resume:
             ckpt = load_checkpoint(os.path.join(run_dir, "last.npz"))
         if run_cfg.data.standardize:
-            from .data.sequences import Standardizer
+            from .data.standardize import Standardizer
 
             self.standardizer = (
                 checkpoint_standardizer(ckpt) if ckpt is not None else Standardizer.fit(splits["train"])
@@ -496,7 +496,7 @@ class Trainer:
         seqs = self.data[split][: self.cfg.train.eval_sequences or None]
         total, frames = 0.0, 0
         if self.cfg.model.recurrent:
-            from .data.sequences import eval_batches
+            from .data.batching import eval_batches
 
             for X, mask in eval_batches(seqs, batch_size):
                 ll = self.model.loglik(X, mask, graph=self.cfg.train.graph, finite=False)

@@ -17,7 +17,7 @@ import reference as ref
 from tiny import tiny
 
 import rnnrnade_pt as rp
-import rnnrnade_pt.data.sequences
+import rnnrnade_pt.data.batching
 from rnnrnade_pt.backend import bucket, pad_to_buckets
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.data.arrays import lengths_to_mask
@@ -166,7 +166,7 @@ def test_float32_training_on_jax_agrees_with_c_float32(tmp_path):
         runs[backend] = tr.model.get_params()
     for name, value in runs["c"].items():
         assert rel(runs["jax"][name], value) <= 1e-3, name
-    X, mask = rp.data.sequences.pad_sequences(splits["valid"])
+    X, mask = rp.data.batching.pad_sequences(splits["valid"])
     for graph in ("fused", "fast", "scan"):
         m32 = rp.RnnRnade(cfg.model, runs["c"], "jax")
         m64 = rp.RnnRnade(cfg.model.replace(dtype="float64"), runs["c"], "c")

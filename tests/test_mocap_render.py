@@ -14,7 +14,7 @@ def mocap(shared_data):
             pytest.skip(f"sequences/mit_mocap/{name} is not in {shared_data}")
     import scipy.io
 
-    from rnnrnade_pt.data.sequences import load_mocap
+    from rnnrnade_pt.data.mocap import load_mocap
 
     raw = np.concatenate([np.asarray(m, float) for m in scipy.io.loadmat(
         shared_data / "sequences" / "mit_mocap" / "motion.mat")["Motion"].ravel()])  # fmt: skip

@@ -18,7 +18,7 @@ import rnnrnade_pt as rp
 from rnnrnade_pt.backend import compile_function
 from rnnrnade_pt.config import DataConfig, RunConfig, TrainConfig
 from rnnrnade_pt.data.arrays import lengths_to_mask
-from rnnrnade_pt.data.sequences import pad_sequences
+from rnnrnade_pt.data.batching import pad_sequences
 from rnnrnade_pt.density_model import RnnNade, load_model
 from rnnrnade_pt.errors import DataError
 from rnnrnade_pt.models import rnn_nade, symbolic_gradients

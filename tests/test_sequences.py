@@ -1,4 +1,5 @@
-"""Tests of the real sequence datasets and their training helpers (rnnrnade_pt.data.sequences, .download).
+"""Tests of the real sequence datasets and their training helpers (rnnrnade_pt.data: sequences, vowels,
+mocap, batching, standardize, download).
 
 Real files come from the session fixture ``shared_data``; a test that needs an absent file is skipped.
 Downloads are tested offline, from an HTTP server on localhost serving temporary copies.
@@ -19,21 +20,12 @@ import pytest
 
 from rnnrnade_pt.data import download
 from rnnrnade_pt.data.arrays import lengths_to_mask
+from rnnrnade_pt.data.batching import minibatches, pad_sequences, split_off, unpad, windows
 from rnnrnade_pt.data.download import DATA_ENV, FILES, RemoteFile, data_root, fetch
-from rnnrnade_pt.data.sequences import (
-    JV_FILES,
-    MOCAP_FILE,
-    SequenceData,
-    Standardizer,
-    load_japanese_vowels,
-    load_mocap,
-    minibatches,
-    pad_sequences,
-    read_ts,
-    split_off,
-    unpad,
-    windows,
-)
+from rnnrnade_pt.data.mocap import MOCAP_FILE, load_mocap
+from rnnrnade_pt.data.sequences import SequenceData
+from rnnrnade_pt.data.standardize import Standardizer
+from rnnrnade_pt.data.vowels import JV_FILES, load_japanese_vowels, read_ts
 from rnnrnade_pt.errors import DataError
 
 
@@ -395,7 +387,7 @@ def test_standardizer_constant_dim(caplog):
     seqs = _seqs([4, 6])
     for s in seqs:
         s[:, 1] = 2.5
-    with caplog.at_level(logging.WARNING, logger="rnnrnade_pt.data.sequences"):
+    with caplog.at_level(logging.WARNING, logger="rnnrnade_pt.data.standardize"):
         st = Standardizer.fit(seqs)
     assert "constant dimension" in caplog.text and "[1]" in caplog.text
     assert st.std[1] == 1e-8 and st.mean[1] == 2.5 and st.std[0] > 0.1
@@ -472,7 +464,7 @@ def test_minibatches():
 
 
 def test_eval_batches_bound_padded_frames_and_keep_order():
-    from rnnrnade_pt.data.sequences import eval_batches
+    from rnnrnade_pt.data.batching import eval_batches
 
     seqs = [np.full((t, 2), float(i)) for i, t in enumerate([5, 3, 100, 2, 2, 9000, 4])]
     batches = list(eval_batches(seqs, batch_size=3, max_frames=200))

@@ -18,7 +18,7 @@ import pytest
 from tiny import tiny
 
 import rnnrnade_pt as rp
-import rnnrnade_pt.data.sequences
+import rnnrnade_pt.data.batching
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
@@ -312,7 +312,7 @@ def test_real_datasets_train_and_evaluate_in_their_units(dataset, shared_data, t
 
 
 def test_train_from_npz_files_then_sample_with_a_prime(splits, tmp_path, capsys):
-    from rnnrnade_pt.data.sequences import pad_sequences
+    from rnnrnade_pt.data.batching import pad_sequences
     from rnnrnade_pt.npz import atomic_write_npz
 
     for name in ("train", "valid"):
@@ -451,7 +451,7 @@ def test_per_parameter_gradient_norms_are_logged_when_asked(splits, tmp_path, ca
 
 def test_train_model_and_sample_like_the_tutorial(splits, tmp_path, capsys):
     model = rp.RnnRnade(tiny().model, rp.init_params(tiny().model, seed=1, scale=0.1))
-    X, mask = rp.data.sequences.pad_sequences(splits["valid"])
+    X, mask = rp.data.batching.pad_sequences(splits["valid"])
     before = model.loglik(X, mask).total
     reason = rp.train_model(model, splits["train"], splits["valid"], run_dir=str(tmp_path / "run"), epochs=3,
                             lr=0.02, batch_size=4, window=10)  # fmt: skip

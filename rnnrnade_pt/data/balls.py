@@ -35,6 +35,7 @@ import numbers
 import numpy as np
 
 from ..errors import DataError
+from .sequences import check_int
 
 __all__ = [
     "SIZE",
@@ -55,14 +56,6 @@ _RENDER_CHUNK = 4096  # frames rendered at once: keeps the temporaries (chunk x 
 
 
 # --------------------------------------------------------------------------------------------- checks
-
-
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise DataError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise DataError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_float(name: str, value) -> float:
@@ -220,8 +213,8 @@ def bounce_positions(
     .. [1] I. Sutskever, G. E. Hinton and G. W. Taylor, "The Recurrent Temporal Restricted Boltzmann
        Machine", NIPS 21, 2008.
     """
-    T = _check_int("T", T)
-    n_balls = _check_int("n_balls", n_balls)
+    T = check_int("T", T)
+    n_balls = check_int("n_balls", n_balls)
     if not isinstance(rng, np.random.Generator):
         raise DataError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     radius, size = _check_geometry(radius, size)
@@ -273,7 +266,7 @@ def render(positions: np.ndarray, res: int = 15, radius: float = RADIUS, size: f
     .. [1] I. Sutskever, G. E. Hinton and G. W. Taylor, "The Recurrent Temporal Restricted Boltzmann
        Machine", NIPS 21, 2008.
     """
-    res = _check_int("res", res)
+    res = check_int("res", res)
     radius, size = _check_geometry(radius, size)
     P = np.asarray(positions)
     if P.dtype == bool or not np.issubdtype(P.dtype, np.number) or np.iscomplexobj(P):
@@ -336,11 +329,11 @@ def bouncing_balls(
     .. [1] I. Sutskever, G. E. Hinton and G. W. Taylor, "The Recurrent Temporal Restricted Boltzmann
        Machine", NIPS 21, 2008.
     """
-    n_sequences = _check_int("n_sequences", n_sequences)
-    T = _check_int("T", T)
-    n_balls = _check_int("n_balls", n_balls)
-    res = _check_int("res", res)
-    seed = _check_int("seed", seed, minimum=0)
+    n_sequences = check_int("n_sequences", n_sequences)
+    T = check_int("T", T)
+    n_balls = check_int("n_balls", n_balls)
+    res = check_int("res", res)
+    seed = check_int("seed", seed, minimum=0)
     return _generate(n_sequences, T, n_balls, res, np.random.default_rng(seed))
 
 
@@ -377,14 +370,14 @@ def bouncing_balls_splits(
        Machine", NIPS 21, 2008.
     """
     sizes = {
-        "train": _check_int("n_train", n_train),
-        "valid": _check_int("n_valid", n_valid),
-        "test": _check_int("n_test", n_test),
+        "train": check_int("n_train", n_train),
+        "valid": check_int("n_valid", n_valid),
+        "test": check_int("n_test", n_test),
     }
-    T = _check_int("T", T)
-    n_balls = _check_int("n_balls", n_balls)
-    res = _check_int("res", res)
-    seed = _check_int("seed", seed, minimum=0)
+    T = check_int("T", T)
+    n_balls = check_int("n_balls", n_balls)
+    res = check_int("res", res)
+    seed = check_int("seed", seed, minimum=0)
     children = np.random.SeedSequence(seed).spawn(3)  # train, valid, test
     return {
         name: _generate(n, T, n_balls, res, np.random.default_rng(child))

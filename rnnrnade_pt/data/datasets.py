@@ -40,7 +40,7 @@ def _npz_sequences(path: str, D: int | None) -> list[np.ndarray]:
             raise DataError(f"data file {path} has no array 'X' of frames")
         cfg = ModelConfig(model="rnn-rnade", D=int(X.shape[-1]))
     X, mask = load_data(path, cfg)
-    from .sequences import unpad
+    from .batching import unpad
 
     return unpad(X, mask)
 
@@ -93,13 +93,14 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
             dcfg.root, dcfg.n_train, dcfg.n_valid, dcfg.n_test, dcfg.valid_fraction, dcfg.seed
         )
     else:
-        from .sequences import load_japanese_vowels, load_mocap
+        from .mocap import load_mocap
+        from .vowels import load_japanese_vowels
 
         loaded = (load_mocap if dcfg.dataset == "mocap" else load_japanese_vowels)(dcfg.root, dcfg.download)
         splits = {"train": loaded.splits["train"], "valid": loaded.splits.get("valid"),
                   "test": loaded.splits.get("test", [])}  # fmt: skip
     if splits["valid"] is None:
-        from .sequences import split_off
+        from .batching import split_off
 
         splits["train"], splits["valid"] = split_off(splits["train"], dcfg.valid_fraction, dcfg.seed)
         logger.info("held out %d of the training sequences for validation", len(splits["valid"]))

@@ -1,6 +1,12 @@
-"""Back from the 49-d MIT motion-capture representation to joint angles and joint positions (for pictures).
+"""The MIT motion-capture data [2]_ in Taylor et al.'s 49-d preprocessing [1]_, and the way back from it to
+joint angles and joint positions (for pictures).
 
-The 49 dimensions of :func:`~rnnrnade_pt.data.sequences.load_mocap` are, exactly (checked to 1e-14 against
+:func:`load_mocap` reads the data as distributed with TSBN (49 of the joint-angle and body-motion columns
+kept, each z-scored): "train" is 35 segments of 100 x 49 (the first 3500 frames), "test" 3 segments of
+100 x 49 and one of 26 x 49 (the last 326 frames). The segments cross the boundaries of the original
+recordings. The file is found under the data root and checksum-verified by :mod:`rnnrnade_pt.data.download`.
+
+The 49 dimensions of :func:`load_mocap` are, exactly (checked to 1e-14 against
 ``motion.mat``), 49 of the 108 raw columns of the MIT data as distributed with Taylor's CRBM code, each
 z-scored over all 3826 frames (MATLAB ``std``, ddof 1). A raw frame holds, for each of the 18 joints of
 ``skel`` (``motion.mat``), an exponential-map orientation (3 columns, ``skel.tree(j).or``) and an offset
@@ -29,21 +35,71 @@ References
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import DataError
 from .download import fetch
-from .sequences import MOCAP_D
+from .matlab import read_mat_splits
+from .sequences import SequenceData
 
-__all__ = ["MOTION_FILE", "KEPT", "MocapSkeleton", "load_skeleton", "postprocess", "joint_positions"]
+__all__ = [
+    "MOCAP_FILE",
+    "MOCAP_D",
+    "MOTION_FILE",
+    "KEPT",
+    "load_mocap",
+    "MocapSkeleton",
+    "load_skeleton",
+    "postprocess",
+    "joint_positions",
+]
 
+logger = logging.getLogger(__name__)
+
+MOCAP_FILE = "sequences/mit_mocap/mit_mocap.mat"
+MOCAP_KEYS = {"train": "train_data", "test": "test_data"}
+MOCAP_D = 49
 MOTION_FILE = "sequences/mit_mocap/motion.mat"
 N_RAW = 108
 # the raw columns Taylor's preprocessing keeps (0-based): the root's 6, then the joint angles
 KEPT = np.r_[0:9, 13, 18:21, 25, 30:33, 37, 42:45, 49, 54:57, 60:63, 66:69, 72:75, 78:81, 84:87, 90:93,
              96:99, 102:105]  # fmt: skip
+
+
+def load_mocap(root: str | os.PathLike | None = None, download: bool = False) -> SequenceData:
+    """The MIT motion-capture data [2]_ in Taylor et al.'s 49-dimensional z-scored form [1]_ (TSBN's file).
+
+    ``mit_mocap.mat`` holds two 1 x N MATLAB cells, ``train_data`` (35 cells of 100 x 49) and ``test_data``
+    (100, 100, 100 and 26 x 49): 3826 frames, z-scored over all of them (MATLAB ``std``, ddof 1).
+
+    Parameters
+    ----------
+    root : str or PathLike, optional
+        The data root (default ``$RNNRNADE_DATA``); the file is ``sequences/mit_mocap/mit_mocap.mat``.
+    download : bool
+        Download an absent file (see :func:`rnnrnade_pt.data.download.fetch`).
+
+    Returns
+    -------
+    SequenceData
+        ``splits["train"]``: 35 sequences of 100 x 49; ``splits["test"]``: lengths 100, 100, 100, 26;
+        ``labels`` None.
+    """
+    path = fetch(MOCAP_FILE, root, download)
+    splits = read_mat_splits(path, MOCAP_KEYS, D=MOCAP_D)
+    for split in splits:
+        logger.info(
+            "MIT mocap %s: %d segments, %d frames", split, len(splits[split]), sum(map(len, splits[split]))
+        )
+    description = (
+        "MIT motion capture (Hsu, Pulli, Popovic 2005), Taylor, Hinton, Roweis (2007) 49-dim z-scored "
+        "preprocessing, TSBN segments: train 35 x 100 frames, test 100+100+100+26"
+    )
+    return SequenceData(splits, None, description)
 
 
 class MocapSkeleton(NamedTuple):

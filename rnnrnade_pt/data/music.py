@@ -37,7 +37,8 @@ import numpy as np
 
 from ..errors import DataError
 from .download import data_root, fetch
-from .sequences import SequenceData, read_mat_splits
+from .matlab import read_mat_splits
+from .sequences import SequenceData
 
 __all__ = ["LOWEST", "N_PITCHES", "SPLITS", "MusicSet", "MUSIC", "SOURCES", "notes_to_roll", "load_music"]
 

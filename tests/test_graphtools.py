@@ -21,22 +21,16 @@ from pytensor.graph.basic import equal_computations
 import rnnrnade_pt as rp
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.errors import ConfigError
-from rnnrnade_pt.inspect import diagnostics, printing, proofs, report, snapshots
-from rnnrnade_pt.inspect.regenerate import main as regenerate_main
-from rnnrnade_pt.inspect.sympy_bridge import (
-    UnsupportedOpError,
-    arrays_equal,
-    require_sympy,
-    symbols_for,
-    sympy_constant,
-    to_sympy,
-)
+from rnnrnade_pt.graphtools import diagnostics, printing, proof_cases, proofs, report, snapshots
+from rnnrnade_pt.graphtools.regenerate import main as regenerate_main
+from rnnrnade_pt.graphtools.sympy_algebra import arrays_equal, require_sympy, symbols_for, sympy_constant
+from rnnrnade_pt.graphtools.sympy_bridge import UnsupportedOpError, to_sympy
 
 needs_sympy = pytest.mark.skipif(
     importlib.util.find_spec("sympy") is None, reason="SymPy not installed (pip install 'rnnrnade-pt[dev]')"
 )
 
-REGENERATE = "python -m rnnrnade_pt.inspect.regenerate"
+REGENERATE = "python -m rnnrnade_pt.graphtools.regenerate"
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -63,7 +57,7 @@ def test_graph_snapshots_match_the_committed_files():
 def test_snapshot_text_is_the_same_in_another_process():
     here = snapshots.snapshot_text("rnn-rnade", "fast", "grad")
     code = (
-        "import sys; from rnnrnade_pt.inspect.snapshots import snapshot_text; "
+        "import sys; from rnnrnade_pt.graphtools.snapshots import snapshot_text; "
         "sys.stdout.write(snapshot_text('rnn-rnade', 'fast', 'grad'))"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")
@@ -98,7 +92,7 @@ def test_regenerate_writes_and_checks_snapshots(tmp_path, capsys):
 
 @pytest.fixture(scope="session")
 def regenerated():
-    proven = proofs.prove_formulas()
+    proven = proof_cases.prove_formulas()
     models = report.model_checks()
     hacks = report.hack_checks()
     return proven, models, hacks, report.gradients_markdown(proven, models, hacks)

@@ -6,12 +6,14 @@ module                     what
 :mod:`.printing`           debugprint text of the cost, ``pytensor.grad``'s and the explicit gradient, and
                            compiled functions; :func:`graph_text` for ``rnnrnade graph``; SVG via pydot
 :mod:`.snapshots`          the committed ``graphs/<model>_<graph>_<target>.txt`` files
+:mod:`.sympy_algebra`      SymPy symbols, exact constants, equality of arrays of expressions
 :mod:`.sympy_bridge`       PyTensor graph (scans included) to SymPy expressions
-:mod:`.proofs`             formula-by-formula proofs: structural, SymPy, numerical
+:mod:`.proofs`             how a formula is proven: structural, SymPy, numerical
+:mod:`.proof_cases`        the pieces of the model and their formulas; :func:`prove_formulas`
 :mod:`.diagnostics`        gradient norms and finite-difference checks on a ``DensityModel``
 :mod:`.hacks`              the original code's gradient hacks against the true gradient
 :mod:`.report`             ``graphs/gradients.md``
-:mod:`.regenerate`         ``python -m rnnrnade_pt.inspect.regenerate`` writes everything under ``graphs/``
+:mod:`.regenerate`         ``python -m rnnrnade_pt.graphtools.regenerate`` writes everything under ``graphs/``
 =========================  ================================================================================
 
 References
@@ -33,7 +35,8 @@ from .printing import (
     graph_text,
     write_svg,
 )
-from .proofs import FormulaProof, prove_formulas
+from .proof_cases import prove_formulas
+from .proofs import FormulaProof
 from .report import compare_reports, gradients_markdown
 from .snapshots import REGENERATE_COMMAND, snapshot_texts, stale_snapshots, write_snapshots
 

@@ -4,8 +4,8 @@ Each model (``rnade``, ``rnn-rnade``; default options at :data:`~.printing.GRAPH
 graph form (``fast``, ``scan``), its cost graph and ``pytensor.grad``'s gradient graph w.r.t. every
 parameter, and for the fast graph also the supplement's explicit gradient. The texts are uncompiled
 symbolic graphs (:func:`~.printing.debugprint_text`), the same in every process: a change of a builder or
-of PyTensor's gradient shows up as a diff in review. ``python -m rnnrnade_pt.inspect.regenerate``
-rewrites them; ``tests/test_inspect.py`` fails when they are out of date.
+of PyTensor's gradient shows up as a diff in review. ``python -m rnnrnade_pt.graphtools.regenerate``
+rewrites them; ``tests/test_graphtools.py`` fails when they are out of date.
 
 References
 ----------
@@ -33,7 +33,7 @@ __all__ = [
     "pytensor_version_of",
 ]
 
-REGENERATE_COMMAND = "python -m rnnrnade_pt.inspect.regenerate"
+REGENERATE_COMMAND = "python -m rnnrnade_pt.graphtools.regenerate"
 
 SNAPSHOTS: list[tuple[str, str, str]] = [
     (model, graph, target)

@@ -1,4 +1,4 @@
-"""Regenerate everything under ``graphs/``: ``python -m rnnrnade_pt.inspect.regenerate``.
+"""Regenerate everything under ``graphs/``: ``python -m rnnrnade_pt.graphtools.regenerate``.
 
 Writes the graph snapshots ``graphs/<model>_<graph>_<target>.txt`` (:mod:`.snapshots`) and the report
 ``graphs/gradients.md`` (:mod:`.report`: formula-by-formula proofs, whole-model checks, the original code's
@@ -29,7 +29,7 @@ REPORT_NAME = "gradients.md"
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m rnnrnade_pt.inspect.regenerate", description=__doc__.split("\n")[0]
+        prog="python -m rnnrnade_pt.graphtools.regenerate", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="folder to write (default: the repository's graphs/)"
