@@ -90,8 +90,8 @@ def report_models(seed: int = 1) -> list[tuple[ModelConfig, dict, np.ndarray, np
 
 def model_checks(seed: int = 1) -> dict[str, dict]:
     """Section 2: for each model, per parameter, ``pytensor.grad`` vs the explicit gradient and both vs
-    central finite differences (:mod:`.diagnostics` on a :class:`~rnnrnade_pt.model.DensityModel`)."""
-    from ..model import Rnade, RnnRnade
+    central finite differences (:mod:`.diagnostics` on a :class:`~rnnrnade_pt.density_model.DensityModel`)."""
+    from ..density_model import Rnade, RnnRnade
     from .diagnostics import compare_gradient_methods, finite_difference_check
 
     out = {}
