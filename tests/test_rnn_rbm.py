@@ -13,12 +13,13 @@ import numpy as np
 import pytensor
 import pytest
 
+from rnnrnade_pt.checkpoint import load_checkpoint
 from rnnrnade_pt.compile import compile_function
 from rnnrnade_pt.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from rnnrnade_pt.model import RnnRbm
 from rnnrnade_pt.models import rnn_rbm
 from rnnrnade_pt.models.rnn_rbm import CD_SEED, build_rnnrbm
-from rnnrnade_pt.train import Trainer, load_checkpoint
+from rnnrnade_pt.train import Trainer
 
 D, H, R = 6, 4, 3
 CD_K = 3

@@ -19,11 +19,12 @@ from tiny import tiny
 
 import rnnrnade_pt as rp
 import rnnrnade_pt.data.sequences
+from rnnrnade_pt.checkpoint import load_checkpoint
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
-from rnnrnade_pt.train import Trainer, TrainingStopped, load_checkpoint
+from rnnrnade_pt.train import Trainer, TrainingStopped
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
