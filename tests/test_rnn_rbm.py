@@ -296,6 +296,9 @@ def test_two_epochs_train_and_resume_identically(tmp_path):
     rows = _rows(tmp_path / "straight" / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert all(np.isfinite(float(r["valid_loglik"])) and float(r["valid_loglik"]) < 0 for r in rows)
+    # no tractable training log-likelihood: the column says what training monitors
+    assert "train_recon_loglik" in rows[0] and "train_loglik" not in rows[0]
+    assert all(float(r["train_recon_loglik"]) < 0 for r in rows)
     run = str(tmp_path / "resumed")
     with pytest.raises(KeyboardInterrupt):
         Trainer(run_cfg, run, splits).fit(interrupt_at_step=int(ck["state/step"]) - 2)  # mid epoch 2
