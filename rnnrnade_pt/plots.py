@@ -42,10 +42,10 @@ def learning_curve(run_dir: str, out: str | None = None) -> str:
         if not rs:
             continue
         epochs = [int(r["epoch"]) for r in rs]
-        ax.plot(epochs, [float(r[column]) for r in rs], style, label=f"{phase}: train {what}")
+        ax.plot(epochs, [float(r[column]) for r in rs], style, label=f"{phase}: {what}")
         if phase == "train":
             valid = [float(r["valid_loglik"]) for r in rs]
-            ax.plot(epochs, valid, style + "o", ms=3, label="valid log-likelihood")
+            ax.plot(epochs, valid, style + "o", ms=3, label="valid: log-likelihood")
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats per frame")
     ax.grid(alpha=0.3)
