@@ -36,6 +36,7 @@ from .npz import atomic_write_text
 
 __all__ = [
     "METRICS_FILE",
+    "GRAD_NORMS_FILE",
     "TRAIN_MONITORS",
     "MONITOR_LABELS",
     "train_monitor",
