@@ -63,7 +63,7 @@ def _train_fn(model, graph, shape):
     from rnnrnade_pt.backend import needs_static_shapes
     from rnnrnade_pt.config import TrainConfig
     from rnnrnade_pt.models import build
-    from rnnrnade_pt.train import build_train_step
+    from rnnrnade_pt.step import build_train_step
 
     static = shape if needs_static_shapes(model.backend) else None
     g = build(model.cfg, model.shared, graph=graph, shape=static)

@@ -170,7 +170,7 @@ def _job_key(job) -> tuple[str, str, int]:
 
 
 def _log_jacobian(run_dir: str) -> float:
-    from rnnrnade_pt.train import checkpoint_standardizer, load_checkpoint
+    from rnnrnade_pt.checkpoint import checkpoint_standardizer, load_checkpoint
 
     return checkpoint_standardizer(load_checkpoint(os.path.join(run_dir, "best.npz"))).log_jacobian
 

@@ -38,8 +38,8 @@ TINY = {
 
 def _step(path: str) -> int:
     """The step count of a checkpoint (-1 when absent or unreadable)."""
+    from rnnrnade_pt.checkpoint import load_checkpoint
     from rnnrnade_pt.errors import ParamsError
-    from rnnrnade_pt.train import load_checkpoint
 
     try:
         return int(load_checkpoint(path)["state/step"])
@@ -49,7 +49,7 @@ def _step(path: str) -> int:
 
 def _state(path: str) -> dict:
     """What must agree bit for bit: parameters, optimiser state and the run state's position."""
-    from rnnrnade_pt.train import load_checkpoint
+    from rnnrnade_pt.checkpoint import load_checkpoint
 
     ck = load_checkpoint(path)
     keep = ("state/epoch", "state/batch", "state/step", "state/best_valid", "state/epoch_sums")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import os
 
 import numpy as np
 
 from .errors import ConfigError
+from .metrics import METRICS_FILE, MONITOR_LABELS, read_metrics
 
 __all__ = ["learning_curve", "sample_strip", "piano_roll", "stick_figure_strip"]
 
@@ -24,12 +24,17 @@ def _pyplot():
 
 
 def learning_curve(run_dir: str, out: str | None = None) -> str:
-    """Plot ``metrics.csv`` (train and valid log-likelihood per frame against epochs) to ``curve.png``."""
-    path = os.path.join(run_dir, "metrics.csv")
-    if not os.path.exists(path):
-        raise ConfigError(f"{run_dir} has no metrics.csv (is it a run directory?)")
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh)]
+    """Plot ``metrics.csv`` (the training monitor and the validation log-likelihood per frame against
+    epochs) to ``curve.png``.
+
+    The training curve is the log-likelihood (``train_loglik``), or for the RNN-RBM the reconstruction
+    log-likelihood (``train_recon_loglik``, :mod:`rnnrnade_pt.metrics`), labelled as such.
+    """
+    if not os.path.exists(os.path.join(run_dir, METRICS_FILE)):
+        raise ConfigError(f"{run_dir} has no {METRICS_FILE} (is it a run directory?)")
+    rows = read_metrics(run_dir)
+    column = next((c for c in (rows[0] if rows else ()) if c.startswith("train_")), "train_loglik")
+    what = MONITOR_LABELS.get(column.removeprefix("train_"), column)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for phase, style in (("pretrain", ":"), ("train", "-")):
@@ -37,11 +42,12 @@ def learning_curve(run_dir: str, out: str | None = None) -> str:
         if not rs:
             continue
         epochs = [int(r["epoch"]) for r in rs]
-        ax.plot(epochs, [float(r["train_loglik"]) for r in rs], style, label=f"{phase}: train")
+        ax.plot(epochs, [float(r[column]) for r in rs], style, label=f"{phase}: {what}")
         if phase == "train":
-            ax.plot(epochs, [float(r["valid_loglik"]) for r in rs], style + "o", ms=3, label="valid")
+            valid = [float(r["valid_loglik"]) for r in rs]
+            ax.plot(epochs, valid, style + "o", ms=3, label="valid: log-likelihood")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("log-likelihood per frame (nats)")
+    ax.set_ylabel("nats per frame")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -14,11 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checkpoint import checkpoint_standardizer, load_checkpoint
 from .config import DataConfig, RunConfig, TrainConfig
 from .density_model import DensityModel, load_model
 from .errors import ConfigError
 from .models import param_shapes
-from .train import checkpoint_standardizer, load_checkpoint
 
 __all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_model", "train_and_evaluate"]
 
@@ -188,15 +188,16 @@ def train_and_evaluate(
         :func:`evaluate_run`, when there is a test split) and ``samples`` (a path); also written to
         ``run_dir/results.json``. ``announce()``, if given, is called once the data and checkpoint
         are checked, before training. SIGTERM and SIGINT end it with
-        :class:`~rnnrnade_pt.train.TrainingInterrupted`: during training after the current step and a saved
-        ``last.npz``, outside training at once (logging what ``last.npz`` holds). The run directory is
-        locked throughout (:func:`~rnnrnade_pt.train.run_lock`).
+        :class:`~rnnrnade_pt.interrupts.TrainingInterrupted`: during training after the current step and a
+        saved ``last.npz``, outside training at once (logging what ``last.npz`` holds). The run directory is
+        locked throughout (:func:`~rnnrnade_pt.interrupts.run_lock`).
     """
     import json
     import time
 
+    from .interrupts import run_lock, stop_signals
     from .npz import atomic_write_npz, atomic_write_text
-    from .train import Trainer, run_lock, stop_signals
+    from .train import Trainer
 
     start = time.perf_counter()
     if splits is None:

@@ -1,21 +1,16 @@
-"""Training runs: the compiled training step, initialisation, NaN safety, checkpoints and exact resume.
+"""Training runs: the compiled training step and the loop, with NaN safety, checkpoints and exact resume.
 
 A run is a directory::
 
     config.json    the resolved RunConfig
-    metrics.csv    phase, epoch, step, train/valid log-likelihood per frame, gradient norm, lr, seconds
+    metrics.csv    per epoch: phase, epoch, step, the training monitor (train_loglik, or the RNN-RBM's
+                   train_recon_loglik) and valid_loglik per frame, gradient norm, lr, seconds
+                   (:mod:`rnnrnade_pt.metrics`)
     best.npz       parameters with the best validation log-likelihood so far
     last.npz       parameters, optimiser state and run state: at the start, every ``checkpoint_seconds``,
-                   at each epoch's end and on SIGTERM / SIGINT
-    train.lock     the process training in the directory (a lock held while it runs)
+                   at each epoch's end and on SIGTERM / SIGINT (:mod:`rnnrnade_pt.checkpoint`)
+    train.lock     the process training in the directory (:func:`~rnnrnade_pt.interrupts.run_lock`)
     curve.png      learning curves (with the ``plot`` extra)
-
-Checkpoints hold the parameters under the supplement's names plus ``config`` (so that
-``rnnrnade loglik --params best.npz`` works) and, under keys with a ``/``, the optimiser state
-(``opt/m/W``...), the run state (``state/epoch``, ``state/batch``, ``state/step``, ``state/rng``, ...),
-the standardisation statistics (``data/standardize_mean``, ``data/standardize_std``) and the run config
-(``run/config``). Every write is atomic, so killing the process at any moment leaves the previous checkpoint
-loadable.
 
 Batches are a pure function of (seed, phase, epoch), and every random stream of a run (initialisation,
 shuffling, orderings, the RNN-RBM's CD chains) follows ``train.seed``, with every generator's state in the
@@ -24,12 +19,9 @@ parameters, bit for bit, as one that was never interrupted. (One exception: PyTe
 from its own copy of a shared generator, whose advanced state a checkpoint cannot read, so an RNN-RBM
 trained on JAX, which needs NumPyro for its Bernoulli draws, resumes with each shape's generator as seeded.)
 
-Preemption: SIGTERM (a cluster scheduler, ``docker stop``) and SIGINT (Ctrl-C) let the current step finish,
-write ``last.npz`` and raise :class:`TrainingInterrupted` (the CLI exits with status ``128 + signal``: 143,
-130); a second signal stops at once, leaving the last checkpoint. ``last.npz`` is also written every
-``train.checkpoint_seconds``, so SIGKILL loses at most that much training. While a process trains in a run
-directory it holds ``train.lock`` (an advisory ``flock``, released by the system when the process dies, so
-a stale lock never blocks a resume); a second process is refused (:func:`run_lock`).
+Preemption: SIGTERM and SIGINT let the current step finish, write ``last.npz`` and raise
+:class:`~rnnrnade_pt.interrupts.TrainingInterrupted` (:mod:`rnnrnade_pt.interrupts`). ``last.npz`` is also
+written every ``train.checkpoint_seconds``, so SIGKILL loses at most that much training.
 
 Order-agnostic training (``ordering="orderless"``, RNADE only): every example of every step gets its own
 uniformly random ordering of the dimensions, fed to the graph as precedence masks ``M``
@@ -49,264 +41,43 @@ References
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import json
 import logging
-import math
 import os
 import signal
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-import pytensor
-import pytensor.tensor as pt
 
-from .backend import compile_function, needs_static_shapes, pad_to_buckets, training_threads
+from .backend import needs_static_shapes, pad_to_buckets, training_threads
+from .checkpoint import (
+    RunState,
+    checkpoint_standardizer,
+    generator_from_state,
+    load_checkpoint,
+    write_checkpoint,
+)
 from .config import RunConfig
 from .density_model import DensityModel, model_class
-from .errors import ConfigError, ParamsError, RnnRnadeError
-from .models import build, build_rnade, explicit_gradients, init_params, model_module, param_shapes
-from .npz import atomic_write_npz, atomic_write_text, read_npz
-from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
+from .errors import ConfigError, RnnRnadeError
+from .interrupts import StopSignals, TrainingInterrupted, run_lock
+from .metrics import append_grad_norms, append_metrics, train_column, train_monitor, trim_metrics
+from .models import build, build_rnade, init_params, model_module, param_shapes
+from .npz import atomic_write_text
+from .optim import learning_rate
 from .orderings import precedence_masks, random_orderings
-from .params import check_params, weight_names
+from .params import check_params
+from .step import TrainStep, build_train_step
 
-__all__ = [
-    "TrainingStopped",
-    "TrainingInterrupted",
-    "run_lock",
-    "stop_signals",
-    "RunState",
-    "TrainStep",
-    "build_train_step",
-    "Trainer",
-    "load_checkpoint",
-    "checkpoint_standardizer",
-    "METRICS_FIELDS",
-]
+__all__ = ["TrainingStopped", "Trainer"]
 
 logger = logging.getLogger(__name__)
 
-METRICS_FIELDS = ["phase", "epoch", "step", "train_loglik", "valid_loglik", "grad_norm", "lr", "seconds"]
 PHASES = ("pretrain", "train")
 
 
 class TrainingStopped(RnnRnadeError):
     """Training stopped early (too many non-finite steps); a usable checkpoint was written."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """A signal (``signum``: SIGTERM, SIGINT) stopped training after a step; ``last.npz`` was written."""
-
-    def __init__(self, signum: int, message: str = ""):
-        super().__init__(message)
-        self.signum = signum
-
-
-LOCK_FILE = "train.lock"
-_HELD_LOCKS: dict[str, int] = {}  # real path of a run directory -> depth of run_lock in this process
-
-
-@contextlib.contextmanager
-def run_lock(run_dir: str):
-    """Hold ``run_dir/train.lock`` (created with the directory): one training process per run directory.
-
-    The lock is an advisory ``flock`` on the file, which the system releases when its process ends however
-    it ends (SIGKILL included), so the file of a dead process blocks nothing. Re-entrant within a process.
-
-    Raises
-    ------
-    ConfigError
-        Another live process holds the lock (its pid is named).
-    """
-    os.makedirs(run_dir, exist_ok=True)
-    key = os.path.realpath(run_dir)
-    if key in _HELD_LOCKS:
-        _HELD_LOCKS[key] += 1
-        try:
-            yield
-        finally:
-            _HELD_LOCKS[key] -= 1
-        return
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        logger.debug("no fcntl: %s is not locked", run_dir)
-        yield
-        return
-    path = os.path.join(run_dir, LOCK_FILE)
-    fh = open(path, "a+", encoding="utf-8")  # held for the duration of the context
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            pid = fh.read().strip() or "?"
-            raise ConfigError(
-                f"{run_dir} is in use: process {pid} is training in it (wait for it to end, or stop it)"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        _HELD_LOCKS[key] = 1
-        try:
-            yield
-        finally:
-            del _HELD_LOCKS[key]
-    finally:
-        fh.close()  # releases the flock
-
-
-class _StopSignals:
-    """While active (main thread only), SIGTERM and SIGINT are caught. Deferred (training): the first sets
-    ``signum``, for the loop to stop after its step; a second raises :class:`TrainingInterrupted` at once.
-    Not deferred (outside the steps: loading, evaluating; ``run_dir`` given): the first raises at once,
-    with a logged message saying what ``last.npz`` holds. Outside the main thread (a Dask worker) it does
-    nothing."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __init__(self, deferred: bool = True, run_dir: str | None = None):
-        self.deferred = deferred
-        self.run_dir = run_dir
-        self.signum: int | None = None
-        self._old: dict = {}
-
-    def _handle(self, signum, frame):
-        name = signal.Signals(signum).name
-        if self.deferred and self.signum is None:
-            self.signum = signum
-            logger.warning("%s received: stopping after the current step", name)
-            return
-        if self.deferred:
-            msg = f"interrupted by a second {name}: stopped at once; last.npz holds the last checkpoint"
-        elif os.path.exists(os.path.join(self.run_dir, "last.npz")):
-            msg = (
-                f"interrupted by {name} outside a training step; {self.run_dir}/last.npz holds the run; "
-                f"continue with: rnnrnade train --resume {self.run_dir}"
-            )
-        else:
-            msg = f"interrupted by {name} before training began; nothing to resume"
-        logger.warning(msg)
-        raise TrainingInterrupted(signum, msg)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-        return self
-
-    def __exit__(self, *exc):
-        for s, old in self._old.items():
-            signal.signal(s, old)
-        self._old = {}
-
-
-def stop_signals(run_dir: str) -> _StopSignals:
-    """A context in which SIGTERM and SIGINT raise :class:`TrainingInterrupted` at once, logging what
-    ``run_dir/last.npz`` holds (around loading and evaluating a run; :meth:`Trainer.fit` defers them to the
-    end of a step)."""
-    return _StopSignals(deferred=False, run_dir=run_dir)
-
-
-@dataclass
-class RunState:
-    """Where a run is; saved in every checkpoint under ``state/``."""
-
-    phase: str = "pretrain"
-    epoch: int = 0  # completed epochs of this phase
-    batch: int = 0  # batches done in the current epoch
-    step: int = 0  # steps of this phase
-    lr_scale: float = 1.0  # reduced after each rejected non-finite step
-    nan_failures: int = 0
-    best_valid: float = -math.inf
-    best_epoch: int = -1
-    bad_epochs: int = 0  # epochs since the best validation score (early stopping)
-    seconds: float = 0.0  # training time so far, over all sessions
-    rng: str = ""  # bit-generator state of the current epoch's shuffling, JSON
-    epoch_sums: list = field(default_factory=lambda: [0.0, 0.0, 0.0, 0])  # loglik, frames, grad norm, steps
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        out = {}
-        for k, v in self.__dict__.items():
-            out[f"state/{k}"] = np.array(json.dumps(v)) if isinstance(v, (str, list)) else np.array(v)
-        return out
-
-    @classmethod
-    def from_arrays(cls, arrays: dict) -> RunState:
-        s = cls()
-        for k, default in s.__dict__.items():
-            key = f"state/{k}"
-            if key not in arrays:
-                raise ParamsError(f"checkpoint lacks {key}; is it a training checkpoint?")
-            raw = arrays[key]
-            if isinstance(default, (str, list)):
-                value = json.loads(str(raw))
-            else:
-                value = type(default)(raw.item())
-            setattr(s, k, value)
-        return s
-
-
-@dataclass
-class TrainStep:
-    """A compiled training step and its optimiser state."""
-
-    fn: Callable  # (X[, mask], lr) -> (total loglik, frames, gradient norm, ok[, norm of each parameter])
-    state: dict  # name -> optimiser shared variable
-    recurrent: bool
-    fn_names: list  # the parameters, in the order of the per-parameter norms
-
-
-def build_train_step(
-    g, tcfg, prefix: str = "opt", backend: str = "c", state: dict | None = None
-) -> TrainStep:
-    """Compile one optimisation step on a graph from :func:`~rnnrnade_pt.models.build`.
-
-    The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2``. A step whose
-    cost or gradient is not finite changes nothing: every update is ``switch(ok, new, old)``, so the
-    parameters and optimiser state stay the last good ones. ``state`` shares the optimiser variables of an
-    earlier step (another static shape of the same phase, for JAX).
-    """
-    cfg, params = g.config, g.params
-    if tcfg.gradient == "explicit":
-        grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
-    else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
-        train_cost = getattr(g, "train_cost", None)
-        train_cost = g.cost if train_cost is None else train_cost
-        const = list(getattr(g, "consider_constant", None) or [])
-        values = pytensor.grad(train_cost, list(params.values()), consider_constant=const)
-        grads = dict(zip(params, values, strict=True))
-    cost = g.cost
-    if tcfg.weight_decay > 0:
-        wd = np.asarray(tcfg.weight_decay, dtype=cfg.dtype)
-        for n in weight_names(cfg):
-            if n in params:
-                cost = cost + wd * pt.sum(pt.sqr(params[n]))
-                grads[n] = grads[n] + 2 * wd * params[n]
-    norm = global_norm(grads)
-    grads_raw = grads
-    ok = pt.isfinite(cost) & pt.isfinite(norm)
-    grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
-    lr = pt.scalar("lr", dtype=cfg.dtype)
-    new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
-    updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
-    inputs = [g.X, g.mask] if cfg.recurrent else [g.X]
-    if getattr(g, "M", None) is not None:  # an RNADE under per-example orderings
-        inputs.append(g.M)
-    inputs.append(lr)
-    outputs = [g.total, g.n_frames, norm, ok]
-    if tcfg.log_grad_norms:  # before clipping
-        outputs += [pt.sqrt(pt.sum(pt.sqr(grads_raw[n]))) for n in params]
-    fn = compile_function(
-        inputs, outputs, backend, updates=updates, name=f"{prefix}_step", fastmath=tcfg.fastmath
-    )
-    return TrainStep(fn, state, cfg.recurrent, list(params))
 
 
 def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator, recurrent: bool) -> list:
@@ -318,28 +89,6 @@ def _batches(seqs: list, batch_size: int, window: int, rng: np.random.Generator,
     from .data.batching import minibatches, windows
 
     return list(minibatches(windows(seqs, window, rng), batch_size, rng))
-
-
-def _generator(state_json: str) -> np.random.Generator:
-    """A NumPy generator in the bit-generator state saved by :meth:`Trainer.save_checkpoint`."""
-    state = json.loads(state_json)
-    gen = np.random.Generator(getattr(np.random, state["bit_generator"])())
-    gen.bit_generator.state = state
-    return gen
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of a checkpoint (parameters, ``config``, and the ``x/y`` state keys)."""
-    return read_npz(path, "checkpoint", ParamsError)
-
-
-def checkpoint_standardizer(arrays: dict):
-    """The :class:`~rnnrnade_pt.data.standardize.Standardizer` saved under ``data/`` in a checkpoint."""
-    from .data.standardize import Standardizer
-
-    return Standardizer.from_arrays(
-        {k.removeprefix("data/"): v for k, v in arrays.items() if k.startswith("data/")}
-    )
 
 
 class Trainer:
@@ -432,7 +181,7 @@ class Trainer:
         self._ckpt = ckpt
         self._session = 0.0
         self._saved_at = time.monotonic()  # when last.npz was last written
-        self._stop = _StopSignals()
+        self._stop = StopSignals()
         self._interrupt_at_step: int | None = None
         self._param_norms: list = []  # this epoch's per-parameter gradient norms (log_grad_norms)
 
@@ -471,7 +220,7 @@ class Trainer:
         ``@<shape>`` for each static shape's graph under JAX, each with its own stream)."""
         ckey = f"rng/{name}" + ("" if shape is None else "@" + "x".join(map(str, shape)))
         if self._ckpt is not None and ckey in self._ckpt:
-            var.set_value(_generator(str(self._ckpt[ckey])), borrow=True)
+            var.set_value(generator_from_state(str(self._ckpt[ckey])), borrow=True)
         else:
             seed = [self.cfg.train.seed, 11, PHASES.index(phase), *(shape or ())]
             var.set_value(np.random.default_rng(seed), borrow=True)
@@ -509,59 +258,25 @@ class Trainer:
         return total / frames + self.log_jacobian
 
     def save_checkpoint(self, name: str) -> str:
-        """Write ``run_dir/name`` atomically: parameters, config, optimiser and run state."""
-        arrays = dict(self.model.get_params())
-        arrays["config"] = np.array(self.cfg.model.to_json())
-        arrays["run/config"] = np.array(self.cfg.to_json())
-        for step in self.steps.values():
-            arrays.update({n: np.asarray(v.get_value(), dtype=np.float64) for n, v in step.state.items()})
-        if self._ckpt is not None:  # optimiser state of a phase not compiled in this session
-            arrays.update(
-                {
-                    k: v
-                    for k, v in self._ckpt.items()
-                    if k.startswith(("opt/", "pretrain_opt/")) and k not in arrays
-                }
-            )
-        arrays.update(self.state.to_arrays())
-        for ckey, var in self.rngs.items():
-            arrays[ckey] = np.array(json.dumps(var.get_value().bit_generator.state))
-        if self._ckpt is not None:
-            arrays.update({k: v for k, v in self._ckpt.items() if k.startswith("rng/") and k not in arrays})
-        if self.standardizer is not None:
-            arrays.update({f"data/{k}": v for k, v in self.standardizer.to_arrays().items()})
-        path = os.path.join(self.run_dir, name)
-        atomic_write_npz(path, arrays)
+        """Write ``run_dir/name`` atomically: parameters, config, optimiser and run state
+        (:func:`~rnnrnade_pt.checkpoint.write_checkpoint`)."""
+        optimizer = {n: v for step in self.steps.values() for n, v in step.state.items()}
+        path = write_checkpoint(
+            os.path.join(self.run_dir, name), self.model.get_params(), self.cfg, self.state, optimizer,
+            self.rngs, standardizer=self.standardizer, previous=self._ckpt,
+        )  # fmt: skip
         if name == "last.npz":
             self._saved_at = time.monotonic()
         return path
 
-    def _write_metrics(self, row: dict) -> None:
-        path = os.path.join(self.run_dir, "metrics.csv")
-        new = not os.path.exists(path)
-        with open(path, "a", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, METRICS_FIELDS)
-            if new:
-                w.writeheader()
-            w.writerow(row)
-            fh.flush()
-            os.fsync(fh.fileno())
-
     def _trim_metrics(self) -> None:
         """On resume, drop rows written after the checkpoint (a kill between a row and its checkpoint)."""
-        path = os.path.join(self.run_dir, "metrics.csv")
-        if not os.path.exists(path):
-            return
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
         here = (PHASES.index(self.state.phase), self.state.epoch)
-        keep = [r for r in rows if (PHASES.index(r["phase"]), int(r["epoch"])) <= here]
-        if len(keep) != len(rows):  # atomically: a kill now must not lose the rows kept
-            text = io.StringIO(newline="")
-            w = csv.DictWriter(text, METRICS_FIELDS)
-            w.writeheader()
-            w.writerows(keep)
-            atomic_write_text(path, text.getvalue())
+
+        def kept(row: dict) -> bool:
+            return (PHASES.index(row["phase"]), int(row["epoch"])) <= here
+
+        trim_metrics(self.run_dir, kept, self.cfg.model.model)
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, interrupt_at_step: int | None = None) -> str:
@@ -569,7 +284,7 @@ class Trainer:
 
         Holds the run directory's lock (:func:`run_lock`) and, in the main thread, catches SIGTERM and
         SIGINT (see the module docstring); BLAS runs on one thread meanwhile
-        (:func:`~rnnrnade_pt.backend.training_threads`). A fresh run writes ``last.npz`` before its first
+        (:func:`~rnnrnade_pt.compile.training_threads`). A fresh run writes ``last.npz`` before its first
         step, so that it can be resumed from any moment.
 
         Returns
@@ -587,7 +302,7 @@ class Trainer:
         ConfigError
             Another process is training in the run directory.
         """
-        with run_lock(self.run_dir), _StopSignals() as self._stop, training_threads():
+        with run_lock(self.run_dir), StopSignals() as self._stop, training_threads():
             self._interrupt_at_step = interrupt_at_step
             self._trim_metrics()
             atomic_write_text(os.path.join(self.run_dir, "config.json"), self.cfg.to_json() + "\n")
@@ -628,6 +343,7 @@ class Trainer:
         tcfg, st = self.cfg.train, self.state
         dtype = self.cfg.model.dtype
         static = needs_static_shapes(tcfg.backend)
+        monitor = train_monitor(self.cfg.model.model)
         while st.epoch < n_epochs:
             batches = self._epoch_batches(phase, st.epoch)
             steps_per_epoch = len(batches)
@@ -668,7 +384,7 @@ class Trainer:
                     if bar is not None:
                         bar.update(1)
                         if st.epoch_sums[1]:
-                            bar.set_postfix(loglik=f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}")
+                            bar.set_postfix({monitor: f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}"})
                     if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
                         st.seconds += time.perf_counter() - start
                         start = time.perf_counter()
@@ -731,13 +447,7 @@ class Trainer:
         logger.info(
             "gradient norms: %s", ", ".join(f"{n} {v:.3g}" for n, v in zip(names, means, strict=True))
         )
-        path = os.path.join(self.run_dir, "grad_norms.csv")
-        new = not os.path.exists(path)
-        with open(path, "a", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            if new:
-                w.writerow(["phase", "epoch"] + list(names))
-            w.writerow([phase, epoch] + [f"{v:.6g}" for v in means])
+        append_grad_norms(self.run_dir, phase, epoch, names, means)
 
     def _session_seconds(self, start: float) -> float:
         """Training seconds of this session (the time budget applies to each invocation)."""
@@ -756,7 +466,7 @@ class Trainer:
             phase=phase,
             epoch=st.epoch + 1,
             step=st.step,
-            train_loglik=train_ll,
+            **{train_column(self.cfg.model.model): train_ll},  # train_loglik, or what training monitors
             valid_loglik=valid_ll,
             grad_norm=grad_norm,
             lr=lr,
@@ -770,7 +480,7 @@ class Trainer:
             st.best_valid, st.best_epoch, st.bad_epochs = valid_ll, st.epoch, 0
         elif phase == "train":
             st.bad_epochs += 1
-        self._write_metrics(row)
+        append_metrics(self.run_dir, row, self.cfg.model.model)
         if self._param_norms:
             names = next(s.fn_names for k, s in self.steps.items() if k[0] == phase)
             self._log_param_norms(phase, st.epoch, names)
@@ -778,8 +488,8 @@ class Trainer:
             self.save_checkpoint("best.npz")
         self.save_checkpoint("last.npz")
         logger.info(
-            "%s epoch %d: train %.4f, valid %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s",
-            phase, st.epoch, train_ll, valid_ll, grad_norm, lr, st.seconds,
+            "%s epoch %d: train %s %.4f, valid loglik %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s", phase,
+            st.epoch, train_monitor(self.cfg.model.model), train_ll, valid_ll, grad_norm, lr, st.seconds,
         )  # fmt: skip
         if phase == "train" and tcfg.patience and st.bad_epochs >= tcfg.patience:
             logger.info("early stopping: no better validation score for %d epochs", tcfg.patience)

@@ -12,6 +12,7 @@ import reference as ref
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.cli import main
+from rnnrnade_pt.config import MODELS
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.npz import atomic_write_npz
 
@@ -118,6 +119,31 @@ def test_init_writes_a_loadable_file(tmp_path, capsys):
     assert "W_alpha" not in values and values["W_mu"].shape == (3, 4, 2)
     with np.load(out, allow_pickle=False) as npz:  # numpy alone reads it
         assert set(npz.files) == set(rp.param_shapes(cfg)) | {"config"}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_initialises_scores_and_prints_from_the_command_line(model, tmp_path, capsys):
+    sizes = ["--D", 4, "--H", 3, "--K", 2, "--R", 3]
+    code, out, err = run(capsys, "init", "--model", model, *sizes, "--out", tmp_path / "p.npz")
+    assert code == 0, err
+    cfg, values = rp.load_params(tmp_path / "p.npz")
+    assert cfg.model == model and set(values) == set(rp.param_shapes(cfg))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 4) if model == "rnade" else (3, 2, 4))
+    X = (X > 0).astype(float) if cfg.binary else X
+    atomic_write_npz(tmp_path / "x.npz", {"X": X} if model == "rnade" else {"X": X, "mask": np.ones((3, 2))})
+    code, out, err = run(capsys, "loglik", "--params", tmp_path / "p.npz", "--data", tmp_path / "x.npz")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["model"] == model and res["frames"] == (5 if model == "rnade" else 6)
+    assert np.isfinite(res["total"])
+    code, out, err = run(capsys, "graph", "--model", model, "--target", "cost")
+    assert code == 0 and out, err
+    if not cfg.rnade_family:  # no hand-derived gradient to prove: one line, exit 2
+        code, out, err = run(capsys, "graph", "--model", model, "--target", "explicit")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "explicit" in err, err
+        code, out, err = run(capsys, "demo", "--model", model, *sizes, "--out", tmp_path / "demo")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and model in err, err
 
 
 def _bad_data(tmp_path, name, **arrays):

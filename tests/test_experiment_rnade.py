@@ -350,7 +350,7 @@ def test_quick_run(experiment, shared_data, tmp_path):
     assert "±" in row[2] and float(row[3])  # 2 folds of parkinsons; BSDS300's one split
     assert "| Gaussian |" in text and "| MoG (components chosen on validation) |" in text
     # the run standardised with its training fold's statistics only
-    from rnnrnade_pt.train import load_checkpoint
+    from rnnrnade_pt.checkpoint import load_checkpoint
 
     ck = load_checkpoint(tmp_path / "runs" / "rnade-mog_parkinsons_fold0" / "best.npz")
     train = uci.uci_splits("parkinsons", 0, shared_data)["train"][0]

@@ -14,11 +14,12 @@ import pytensor
 import pytest
 
 from rnnrnade_pt.backend import compile_function
+from rnnrnade_pt.checkpoint import load_checkpoint
 from rnnrnade_pt.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from rnnrnade_pt.density_model import RnnRbm
 from rnnrnade_pt.models import rnn_rbm
 from rnnrnade_pt.models.rnn_rbm import CD_SEED, build_rnnrbm
-from rnnrnade_pt.train import Trainer, load_checkpoint
+from rnnrnade_pt.train import Trainer
 
 D, H, R = 6, 4, 3
 CD_K = 3
@@ -295,6 +296,9 @@ def test_two_epochs_train_and_resume_identically(tmp_path):
     rows = _rows(tmp_path / "straight" / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert all(np.isfinite(float(r["valid_loglik"])) and float(r["valid_loglik"]) < 0 for r in rows)
+    # no tractable training log-likelihood: the column says what training monitors
+    assert "train_recon_loglik" in rows[0] and "train_loglik" not in rows[0]
+    assert all(float(r["train_recon_loglik"]) < 0 for r in rows)
     run = str(tmp_path / "resumed")
     with pytest.raises(KeyboardInterrupt):
         Trainer(run_cfg, run, splits).fit(interrupt_at_step=int(ck["state/step"]) - 2)  # mid epoch 2

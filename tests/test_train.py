@@ -19,11 +19,13 @@ from tiny import tiny
 
 import rnnrnade_pt as rp
 import rnnrnade_pt.data.batching
+from rnnrnade_pt.checkpoint import load_checkpoint
 from rnnrnade_pt.cli import main
 from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.metrics import metrics_fields, read_metrics, train_column, trim_metrics
 from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
-from rnnrnade_pt.train import Trainer, TrainingStopped, load_checkpoint
+from rnnrnade_pt.train import Trainer, TrainingStopped
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -467,3 +469,18 @@ def test_train_model_and_sample_like_the_tutorial(splits, tmp_path, capsys):
     # a run trained on in-memory data cannot reload its data: one line, exit 2
     assert main(["eval", "--run", str(tmp_path / "run")]) == 2
     assert "handed over in Python" in capsys.readouterr().err
+
+
+def test_metrics_name_the_training_monitor_and_old_files_still_read(tmp_path):
+    assert train_column("rnn-rnade") == "train_loglik" and train_column("rnn-rbm") == "train_recon_loglik"
+    assert metrics_fields("gaussian-rnn")[3] == "train_loglik"
+    # an RNN-RBM run written before the column had its name: read, and rewritten on resume, renamed
+    (tmp_path / "config.json").write_text(RunConfig(rp.ModelConfig(model="rnn-rbm", D=4)).to_json())
+    header = "phase,epoch,step,train_loglik,valid_loglik,grad_norm,lr,seconds\n"
+    (tmp_path / "metrics.csv").write_text(header + "train,1,3,-2.5,-3.0,0.1,0.01,1.0\n")
+    rows = read_metrics(str(tmp_path))
+    assert rows[0]["train_recon_loglik"] == "-2.5" and "train_loglik" not in rows[0]
+    assert read_metrics(str(tmp_path), model="rnn-rnade")[0]["train_loglik"] == "-2.5"
+    trim_metrics(str(tmp_path), lambda r: True, "rnn-rbm")
+    with open(tmp_path / "metrics.csv") as fh:
+        assert fh.readline().split(",")[3] == "train_recon_loglik" and "-2.5" in fh.readline()

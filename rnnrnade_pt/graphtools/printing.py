@@ -63,8 +63,9 @@ compiled gradient function."""
 GRAPH_SIZES = dict(D=3, H=4, K=2, R=3)
 """Sizes of the models printed from a model name (small; the graph's structure does not depend on them)."""
 
-STATIC_SHAPES = {"rnade": (5, GRAPH_SIZES["D"]), "rnn-rnade": (4, 2, GRAPH_SIZES["D"])}
-"""Data shapes of graphs built for backends that need static shapes (JAX)."""
+STATIC_SHAPES = {False: (5, GRAPH_SIZES["D"]), True: (4, 2, GRAPH_SIZES["D"])}
+"""Data shapes of graphs built for backends that need static shapes (JAX): vectors (N x D, RNADE) and
+sequences (T x B x D, every sequence model), by ``cfg.recurrent``."""
 
 GRAPH_INSTALL_HINT = (
     "pip install 'rnnrnade-pt[graph]' for pydot, and Graphviz's dot program "
@@ -133,7 +134,7 @@ def build_graph(model: str | ModelConfig, graph: str = "fast", backend: str | No
     static = backend is not None and needs_static_shapes(backend)
     shape = None
     if static:
-        shape = STATIC_SHAPES[cfg.model][:-1] + (cfg.D,)
+        shape = STATIC_SHAPES[cfg.recurrent][:-1] + (cfg.D,)
     params = shared_params(cfg, init_params(cfg), static_shapes=static)
     return build(cfg, params, graph=graph, shape=shape)
 

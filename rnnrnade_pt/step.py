@@ -1,0 +1,102 @@
+"""One compiled optimisation step: gradient, weight decay, clipping, the optimiser's update, NaN safety.
+
+The direction is ``pytensor.grad`` of the graph's ``train_cost`` (default ``cost``, the mean negative
+log-likelihood per frame; the RNN-RBM's is CD-k's free-energy difference with its Gibbs chain held constant),
+or the supplement's explicit gradient (``train.gradient = "explicit"``). The loop that calls the step is
+:class:`~rnnrnade_pt.train.Trainer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+from .backend import compile_function
+from .models import explicit_gradients
+from .optim import clip_gradients, global_norm, optimizer_updates
+from .params import weight_names
+
+__all__ = ["TrainStep", "build_train_step"]
+
+
+@dataclass
+class TrainStep:
+    """A compiled training step and its optimiser state.
+
+    ``fn`` returns the graph's ``total`` (the summed log-likelihood, or for a model without a tractable one
+    the quantity its training monitors, :func:`~rnnrnade_pt.metrics.train_monitor`), the number of frames,
+    the global gradient norm before clipping, whether the step was applied and, with
+    ``train.log_grad_norms``, each parameter's gradient norm in the order of ``fn_names``.
+    """
+
+    fn: Callable  # (X[, mask][, M], lr) -> (total, frames, gradient norm, ok[, norm of each parameter])
+    state: dict  # name -> optimiser shared variable
+    recurrent: bool
+    fn_names: list  # the parameters, in the order of the per-parameter norms
+
+
+def build_train_step(
+    g, tcfg, prefix: str = "opt", backend: str = "c", state: dict | None = None
+) -> TrainStep:
+    """Compile one optimisation step on a graph from :func:`~rnnrnade_pt.models.build`.
+
+    The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2``. A step whose
+    cost or gradient is not finite changes nothing: every update is ``switch(ok, new, old)``, so the
+    parameters and optimiser state stay the last good ones. ``state`` shares the optimiser variables of an
+    earlier step (another static shape of the same phase, for JAX).
+
+    Parameters
+    ----------
+    g : NamedTuple
+        The graph; its ``train_cost`` and ``consider_constant`` (when present) set the training direction.
+    tcfg : TrainConfig
+        ``gradient`` (symbolic or explicit), ``weight_decay``, clipping, the optimiser, ``log_grad_norms``.
+    prefix : str
+        Name prefix of the optimiser state (``opt``, ``pretrain_opt``).
+    backend : str
+        Compilation backend.
+    state : dict, optional
+        Optimiser shared variables to reuse.
+
+    Returns
+    -------
+    TrainStep
+    """
+    cfg, params = g.config, g.params
+    if tcfg.gradient == "explicit":
+        grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
+    else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
+        train_cost = getattr(g, "train_cost", None)
+        train_cost = g.cost if train_cost is None else train_cost
+        const = list(getattr(g, "consider_constant", None) or [])
+        values = pytensor.grad(train_cost, list(params.values()), consider_constant=const)
+        grads = dict(zip(params, values, strict=True))
+    cost = g.cost
+    if tcfg.weight_decay > 0:
+        wd = np.asarray(tcfg.weight_decay, dtype=cfg.dtype)
+        for n in weight_names(cfg):
+            if n in params:
+                cost = cost + wd * pt.sum(pt.sqr(params[n]))
+                grads[n] = grads[n] + 2 * wd * params[n]
+    norm = global_norm(grads)
+    grads_raw = grads
+    ok = pt.isfinite(cost) & pt.isfinite(norm)
+    grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
+    lr = pt.scalar("lr", dtype=cfg.dtype)
+    new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
+    updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
+    inputs = [g.X, g.mask] if cfg.recurrent else [g.X]
+    if getattr(g, "M", None) is not None:  # an RNADE under per-example orderings
+        inputs.append(g.M)
+    inputs.append(lr)
+    outputs = [g.total, g.n_frames, norm, ok]
+    if tcfg.log_grad_norms:  # before clipping
+        outputs += [pt.sqrt(pt.sum(pt.sqr(grads_raw[n]))) for n in params]
+    fn = compile_function(
+        inputs, outputs, backend, updates=updates, name=f"{prefix}_step", fastmath=tcfg.fastmath
+    )
+    return TrainStep(fn, state, cfg.recurrent, list(params))
