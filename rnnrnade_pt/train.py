@@ -1,4 +1,5 @@
-"""Training runs: the compiled training step and the loop, with NaN safety, checkpoints and exact resume.
+"""Training runs: the loop around the compiled step (:mod:`rnnrnade_pt.step`), with NaN safety, checkpoints
+and exact resume.
 
 A run is a directory::
 

@@ -1,5 +1,5 @@
-"""The RNADE frame model: the faithful scan over dimensions, the fast cumulative-sum form, and the
-supplement's explicit gradients.
+"""The RNADE frame model: the faithful scan over dimensions, the fast cumulative-sum form (plain or fused),
+per-row orderings, and Algorithm 1 run generatively (ancestral sampling and mean-field).
 
 Both forward forms compute, for a batch of N vectors ``x`` (N x D),
 
