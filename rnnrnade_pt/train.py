@@ -74,7 +74,8 @@ from .models import build, build_rnade, explicit_gradients, model_module
 from .npz import atomic_write_npz, atomic_write_text, read_npz
 from .optim import clip_gradients, global_norm, learning_rate, optimizer_updates
 from .orderings import precedence_masks, random_orderings
-from .params import check_params, init_params, param_shapes, weight_names
+from .params import check_params, init_params, weight_names
+from .pretrain import budget_spent, end_pretraining, phase_config, pretrain_graph, zero_bias_maps
 
 __all__ = [
     "TrainingStopped",
@@ -451,6 +452,8 @@ class Trainer:
                 init = data_driven_init if mcfg.rnade_family else getattr(module, "data_driven_init", None)
                 if init is not None:
                     values = init(values, np.concatenate(self.data["train"]), mcfg, rng)
+            if tcfg.zero_bias_maps:
+                values = zero_bias_maps(values, mcfg)
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
@@ -472,9 +475,7 @@ class Trainer:
         key = (phase, shape if needs_static_shapes(tcfg.backend) else None)
         if key not in self.steps:
             if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
-                rcfg = mcfg.replace(model="rnade")
-                shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
-                g = build_rnade(rcfg, shared, graph=tcfg.step_graph, shape=key[1])
+                g = pretrain_graph(mcfg, self.model.shared, tcfg.step_graph, key[1])
             elif tcfg.ordering == "orderless":
                 g = build_rnade(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1], orderings=True)
             else:
@@ -507,7 +508,8 @@ class Trainer:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
         self.state.rng = json.dumps(rng.bit_generator.state)
         recurrent = self.cfg.model.recurrent and phase == "train"
-        return _batches(self.data["train"], self.cfg.train.batch_size, self.cfg.train.window, rng, recurrent)
+        tcfg = phase_config(self.cfg.train, phase)
+        return _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
 
     def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
         """Precedence masks (n x D x D) of batch ``batch``'s random orderings, one per example, seeded by
@@ -625,9 +627,9 @@ class Trainer:
             try:
                 if self.state.phase == "pretrain":
                     reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
-                    if reason == "max_seconds":
+                    if reason == "max_seconds" and budget_spent(self):
                         return reason
-                    self.state = RunState(phase="train", seconds=self.state.seconds, lr_scale=1.0)
+                    self.state = end_pretraining(self, RunState)  # from pretraining's best checkpoint
                 return self._run_phase("train", tcfg.epochs)
             finally:
                 self._ckpt = None
@@ -651,7 +653,7 @@ class Trainer:
         raise TrainingInterrupted(self._stop.signum, msg)
 
     def _run_phase(self, phase: str, n_epochs: int) -> str:
-        tcfg, st = self.cfg.train, self.state
+        tcfg, st = phase_config(self.cfg.train, phase), self.state
         dtype = self.cfg.model.dtype
         static = needs_static_shapes(tcfg.backend)
         while st.epoch < n_epochs:
@@ -697,6 +699,7 @@ class Trainer:
                             bar.set_postfix(loglik=f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}")
                     if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
                         st.seconds += time.perf_counter() - start
+                        self._session += time.perf_counter() - start
                         start = time.perf_counter()
                         self._best_of_first_epoch(phase)
                         self.save_checkpoint("last.npz")
@@ -774,10 +777,7 @@ class Trainer:
         sums = st.epoch_sums
         train_ll = sums[0] / sums[1] + self.log_jacobian if sums[1] else float("nan")
         grad_norm = sums[2] / sums[3] if sums[3] else float("nan")
-        if phase == "pretrain":
-            valid_ll = float("nan")
-        else:
-            valid_ll = self.evaluate("valid")
+        valid_ll = self.evaluate("valid")
         row = dict(
             phase=phase,
             epoch=st.epoch + 1,
@@ -791,10 +791,10 @@ class Trainer:
         st.epoch += 1
         st.batch = 0
         st.epoch_sums = [0.0, 0.0, 0.0, 0]
-        improved = phase == "train" and valid_ll > st.best_valid
+        improved = valid_ll > st.best_valid
         if improved:
             st.best_valid, st.best_epoch, st.bad_epochs = valid_ll, st.epoch, 0
-        elif phase == "train":
+        else:
             st.bad_epochs += 1
         self._write_metrics(row)
         if self._param_norms:
@@ -807,7 +807,8 @@ class Trainer:
             "%s epoch %d: train %.4f, valid %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s",
             phase, st.epoch, train_ll, valid_ll, grad_norm, lr, st.seconds,
         )  # fmt: skip
-        if phase == "train" and tcfg.patience and st.bad_epochs >= tcfg.patience:
-            logger.info("early stopping: no better validation score for %d epochs", tcfg.patience)
+        patience = tcfg.patience if phase == "train" else tcfg.pretrain_patience
+        if patience and st.bad_epochs >= patience:
+            logger.info("%s: early stopping: no better validation score for %d epochs", phase, patience)
             return "early_stopping"
         return None
