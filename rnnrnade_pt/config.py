@@ -235,7 +235,18 @@ class TrainConfig:
         The original code's small Gaussian weights, or also the data-driven output biases (means spread over
         each dimension's range, ``rho = 1``).
     pretrain_epochs : int
-        Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only).
+        Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only;
+        :mod:`rnnrnade_pt.pretrain`). Each pretraining epoch is scored on the validation split, and training
+        starts from the best pretraining checkpoint.
+    pretrain_lr, pretrain_batch_size : float, int
+        Learning rate and minibatch size (frames) of pretraining; 0: ``lr``, ``batch_size``.
+    pretrain_max_seconds : float, optional
+        Move on from pretraining to training after this much training time (``max_seconds`` bounds both).
+    pretrain_patience : int
+        Stop pretraining after this many epochs without a better validation log-likelihood (0: never).
+    zero_bias_maps : bool
+        Start the RNN-to-bias maps (``W_alpha``, ``W_mu``, ``W_sigma``, ``W_c``) at zero, so that the
+        RNN-RNADE starts as its per-frame RNADE (after pretraining: as the pretrained RNADE).
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
     eval_sequences : int
@@ -279,6 +290,11 @@ class TrainConfig:
     init: str = "data"
     init_scale: float = 0.01
     pretrain_epochs: int = 0
+    pretrain_lr: float = 0.0
+    pretrain_batch_size: int = 0
+    pretrain_patience: int = 0
+    pretrain_max_seconds: float | None = None
+    zero_bias_maps: bool = False
     nan_lr_factor: float = 0.5
     max_nan_failures: int = 10
     log_grad_norms: bool = False
@@ -310,6 +326,9 @@ class TrainConfig:
             "window",
             "patience",
             "pretrain_epochs",
+            "pretrain_patience",
+            "pretrain_lr",
+            "pretrain_batch_size",
             "max_nan_failures",
             "eval_sequences",
             "clip_norm",
@@ -318,6 +337,9 @@ class TrainConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")
+        limit = self.pretrain_max_seconds
+        if limit is not None and limit <= 0:
+            raise ConfigError(f"config pretrain_max_seconds must be positive, got {limit!r}")
         if not 0 < self.nan_lr_factor < 1:
             raise ConfigError(f"config nan_lr_factor must be in (0, 1), got {self.nan_lr_factor!r}")
         if self.gradient == "explicit" and self.graph == "scan":

@@ -76,6 +76,7 @@ class DensityModel:
         self.shared = shared_params(cfg, values, static_shapes=needs_static_shapes(backend))
         self._functions: dict[tuple, object] = {}  # the one cache: (what, graph, shape, backend) -> function
         self._sample_rng = None  # the compiled sampler's shared generator
+        self._mc_rngs: dict = {}  # n_samples -> the Monte Carlo predictor's shared generator (RNN-RNADE)
 
     # parameters ---------------------------------------------------------------------------------------
     def get_params(self) -> dict[str, np.ndarray]:
@@ -346,6 +347,28 @@ class RnnRnade(_OneModel):
     """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B)."""
 
     MODEL = "rnn-rnade"
+
+    def predict_by_sampling(self, X, mask=None, n_samples: int = 16, seed: int | None = 0) -> np.ndarray:
+        """One-step predictions (the shape of ``X``, 0 on padding) as the mean of ``n_samples`` draws of each
+        frame given its past (:func:`~rnnrnade_pt.models.rnn_rnade.build_sample_mean_predictor`): an
+        unbiased estimate of ``E[x_t | x_<t]``, against which :meth:`predict`'s mean-field is checked."""
+        from .models.rnn_rnade import build_sample_mean_predictor
+
+        cfg, n_samples, seed = self.cfg, _positive_int(n_samples, "n_samples"), _seed(seed)
+        X_arr = np.asarray(X)
+        Xc, maskc = check_data(X, mask, cfg, source="predict_by_sampling")
+        rngs = {}
+
+        def make():
+            g, rngs["rng"], updates = build_sample_mean_predictor(cfg, self.shared, n_samples)
+            return (g.X, g.mask), g.prediction, updates
+
+        fn = self.function(("predict_by_sampling", n_samples, None), make, backend=self._sampling_backend())
+        if "rng" in rngs:
+            self._mc_rngs[n_samples] = rngs["rng"]
+        self._mc_rngs[n_samples].set_value(np.random.default_rng(seed), borrow=True)
+        out = np.array(fn(Xc.astype(cfg.dtype), maskc.astype(cfg.dtype)), dtype=cfg.dtype)
+        return out.reshape(X_arr.shape) if X_arr.ndim == 2 else out
 
 
 class RnnNade(_OneModel):

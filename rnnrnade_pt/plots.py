@@ -9,7 +9,7 @@ import numpy as np
 from .errors import ConfigError
 from .metrics import METRICS_FILE, MONITOR_LABELS, read_metrics
 
-__all__ = ["learning_curve", "sample_strip", "piano_roll", "stick_figure_strip"]
+__all__ = ["learning_curve", "sample_strip", "sample_gif", "piano_roll", "stick_figure_strip"]
 
 
 def _pyplot():
@@ -82,6 +82,36 @@ def sample_strip(samples: np.ndarray, out: str, max_sequences: int = 4, max_fram
         fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+    return out
+
+
+def sample_gif(
+    samples: np.ndarray, out: str, max_sequences: int = 4, scale: int = 8, frame_ms: int = 100
+) -> str:
+    """Animate image sequences (T x B x D, D a square, values in [0, 1], e.g. bouncing balls) as a GIF:
+    one frame per time step, the first ``max_sequences`` sequences side by side (a 1-pixel grey gap
+    between them), each pixel drawn as a ``scale`` x ``scale`` block, ``frame_ms`` per frame, looping.
+    Values outside [0, 1] are clipped. Pillow (a dependency of matplotlib) writes it."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ConfigError("GIFs need Pillow: pip install 'rnnrnade-pt[plot]'") from None
+    S = np.asarray(samples, dtype=np.float64)
+    if S.ndim != 3:
+        raise ConfigError(f"sample_gif needs T x B x D samples, got shape {S.shape}")
+    T, B, D = S.shape
+    res = int(round(np.sqrt(D)))
+    if res * res != D:
+        raise ConfigError(f"sample_gif draws square images; D={D} is not a square")
+    B = min(B, max_sequences)
+    imgs = np.clip(S[:, :B], 0.0, 1.0).reshape(T, B, res, res)
+    imgs = imgs.repeat(scale, axis=2).repeat(scale, axis=3)  # T x B x res*scale x res*scale
+    side = res * scale
+    canvas = np.full((T, side, B * side + (B - 1)), 0.5)  # grey gaps between sequences
+    for b in range(B):
+        canvas[:, :, b * (side + 1) : b * (side + 1) + side] = imgs[:, b]
+    frames = [Image.fromarray(np.round(255 * f).astype(np.uint8), mode="L") for f in canvas]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0, optimize=False)
     return out
 
 

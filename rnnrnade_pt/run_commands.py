@@ -166,15 +166,23 @@ def cmd_train(args, extra) -> None:
         seed=args.seed, announce=announce,
     )  # fmt: skip
     try:
-        from .plots import learning_curve, sample_strip
+        from .plots import learning_curve, sample_gif, sample_strip
 
         summary["curve"] = learning_curve(run_dir)
         if "samples" in summary and not cfg.model.binary:
             with np.load(summary["samples"]) as npz:
-                summary["samples"] = sample_strip(npz["X"], os.path.splitext(summary["samples"])[0] + ".png")
+                S, stem = npz["X"], os.path.splitext(summary["samples"])[0]
+            summary["samples"] = sample_strip(S, stem + ".png")
+            if _animated(cfg):
+                summary["samples_gif"] = sample_gif(S, stem + ".gif")
     except ConfigError as e:
         logging.getLogger(__name__).warning("no pictures: %s", e)
     emit(summary)
+
+
+def _animated(cfg) -> bool:
+    """Samples of a run on bouncing balls (frames that are images) get an animated GIF beside the strip."""
+    return cfg.data.dataset == "balls"
 
 
 def _write_samples(run, out, n, steps, prime, seed) -> str:
@@ -184,9 +192,11 @@ def _write_samples(run, out, n, steps, prime, seed) -> str:
     S = sample_run(run, n, steps, prime=prime, seed=seed)
     atomic_write_npz(out, {"X": S} if S.ndim == 2 else {"X": S, "mask": np.ones(S.shape[:2])})
     try:
-        from .plots import sample_strip
+        from .plots import sample_gif, sample_strip
 
         if S.ndim == 3:
+            if _animated(run.cfg):
+                sample_gif(S, os.path.splitext(out)[0] + ".gif")
             return sample_strip(S, os.path.splitext(out)[0] + ".png")
     except ConfigError as e:
         logging.getLogger(__name__).warning("no sample picture: %s", e)

@@ -63,11 +63,12 @@ from .density_model import DensityModel, model_class
 from .errors import ConfigError, RnnRnadeError
 from .interrupts import StopSignals, TrainingInterrupted, run_lock
 from .metrics import append_grad_norms, append_metrics, train_column, train_monitor, trim_metrics
-from .models import build, build_rnade, init_params, model_module, param_shapes
+from .models import build, build_rnade, init_params, model_module
 from .npz import atomic_write_text
 from .optim import learning_rate
 from .orderings import precedence_masks, random_orderings
 from .params import check_params
+from .pretrain import budget_spent, end_pretraining, phase_config, pretrain_graph, zero_bias_maps
 from .step import TrainStep, build_train_step
 
 __all__ = ["TrainingStopped", "Trainer"]
@@ -175,6 +176,8 @@ class Trainer:
             if tcfg.init == "data":
                 frames = np.concatenate(self.data["train"])  # N x D
                 values = model_module(mcfg).data_driven_init(values, frames, mcfg, rng)
+            if tcfg.zero_bias_maps:
+                values = zero_bias_maps(values, mcfg)
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
@@ -196,9 +199,7 @@ class Trainer:
         key = (phase, shape if needs_static_shapes(tcfg.backend) else None)
         if key not in self.steps:
             if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
-                rcfg = mcfg.replace(model="rnade")
-                shared = {n: self.model.shared[n] for n in param_shapes(rcfg)}
-                g = build_rnade(rcfg, shared, graph=tcfg.step_graph, shape=key[1])
+                g = pretrain_graph(mcfg, self.model.shared, tcfg.step_graph, key[1])
             elif tcfg.ordering == "orderless":
                 g = build_rnade(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1], orderings=True)
             else:
@@ -231,7 +232,8 @@ class Trainer:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
         self.state.rng = json.dumps(rng.bit_generator.state)
         recurrent = self.cfg.model.recurrent and phase == "train"
-        return _batches(self.data["train"], self.cfg.train.batch_size, self.cfg.train.window, rng, recurrent)
+        tcfg = phase_config(self.cfg.train, phase)
+        return _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
 
     def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
         """Precedence masks (n x D x D) of batch ``batch``'s random orderings, one per example, seeded by
@@ -315,9 +317,9 @@ class Trainer:
             try:
                 if self.state.phase == "pretrain":
                     reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
-                    if reason == "max_seconds":
+                    if reason == "max_seconds" and budget_spent(self):
                         return reason
-                    self.state = RunState(phase="train", seconds=self.state.seconds, lr_scale=1.0)
+                    self.state = end_pretraining(self, RunState)  # from pretraining's best checkpoint
                 return self._run_phase("train", tcfg.epochs)
             finally:
                 self._ckpt = None
@@ -341,7 +343,7 @@ class Trainer:
         raise TrainingInterrupted(self._stop.signum, msg)
 
     def _run_phase(self, phase: str, n_epochs: int) -> str:
-        tcfg, st = self.cfg.train, self.state
+        tcfg, st = phase_config(self.cfg.train, phase), self.state
         dtype = self.cfg.model.dtype
         static = needs_static_shapes(tcfg.backend)
         monitor = train_monitor(self.cfg.model.model)
@@ -388,6 +390,7 @@ class Trainer:
                             bar.set_postfix({monitor: f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}"})
                     if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
                         st.seconds += time.perf_counter() - start
+                        self._session += time.perf_counter() - start
                         start = time.perf_counter()
                         self._best_of_first_epoch(phase)
                         self.save_checkpoint("last.npz")
@@ -459,10 +462,7 @@ class Trainer:
         sums = st.epoch_sums
         train_ll = sums[0] / sums[1] + self.log_jacobian if sums[1] else float("nan")
         grad_norm = sums[2] / sums[3] if sums[3] else float("nan")
-        if phase == "pretrain":
-            valid_ll = float("nan")
-        else:
-            valid_ll = self.evaluate("valid")
+        valid_ll = self.evaluate("valid")
         row = dict(
             phase=phase,
             epoch=st.epoch + 1,
@@ -476,10 +476,10 @@ class Trainer:
         st.epoch += 1
         st.batch = 0
         st.epoch_sums = [0.0, 0.0, 0.0, 0]
-        improved = phase == "train" and valid_ll > st.best_valid
+        improved = valid_ll > st.best_valid
         if improved:
             st.best_valid, st.best_epoch, st.bad_epochs = valid_ll, st.epoch, 0
-        elif phase == "train":
+        else:
             st.bad_epochs += 1
         append_metrics(self.run_dir, row, self.cfg.model.model)
         if self._param_norms:
@@ -492,7 +492,8 @@ class Trainer:
             "%s epoch %d: train %s %.4f, valid loglik %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s", phase,
             st.epoch, train_monitor(self.cfg.model.model), train_ll, valid_ll, grad_norm, lr, st.seconds,
         )  # fmt: skip
-        if phase == "train" and tcfg.patience and st.bad_epochs >= tcfg.patience:
-            logger.info("early stopping: no better validation score for %d epochs", tcfg.patience)
+        patience = tcfg.patience if phase == "train" else tcfg.pretrain_patience
+        if patience and st.bad_epochs >= patience:
+            logger.info("%s: early stopping: no better validation score for %d epochs", phase, patience)
             return "early_stopping"
         return None

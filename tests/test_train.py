@@ -225,6 +225,11 @@ def test_train_eval_plot_commands(tmp_path, capsys):
     assert summary["test"]["sq_pred_error_per_frame"] > 0
     for f in ("config.json", "metrics.csv", "best.npz", "last.npz", "curve.png", "results.json"):
         assert (out / f).exists(), f
+    from PIL import Image
+
+    with Image.open(out / "samples.gif") as gif:  # beside samples.png: every sampled frame, 4 sequences
+        assert gif.n_frames == 50 and gif.size == (4 * 3 * 8 + 3, 3 * 8)
+    assert summary["samples_gif"] == str(out / "samples.gif")
     assert json.loads((out / "config.json").read_text())["train"]["lr"] == 0.02
     # resume to 3 epochs in total
     assert main(["train", "--resume", str(out), "--epochs", "3"]) == 0

@@ -91,6 +91,7 @@ __all__ = [
     "explicit_gradients",
     "build_sampler",
     "build_predictor",
+    "build_sample_mean_predictor",
 ]
 
 
@@ -321,3 +322,38 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> Predictor:
     biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)  # per frame: c, D x TB x K
     mean = rnade_mean_field_scan(p, biases, input_weights(p, cfg.fold_c_into_W)[1], T * B)  # TB x D
     return one_step_predictor(cfg, X, mask, Xc, mean.reshape((T, B, D)), hhat_prev)
+
+
+def build_sample_mean_predictor(
+    cfg: ModelConfig, params: dict | None = None, n_samples: int = 16, rng=None, seed: int = 0
+) -> tuple[Predictor, object, dict]:
+    """One-step prediction of every frame of ``X`` as the mean of ``n_samples`` draws from ``p(x_t | x_<t)``.
+
+    :func:`build_predictor`'s ancestral mean-field feeds each dimension's mixture mean to the following
+    dimensions; that is the exact conditional mean of the first dimension only (for d > 1 the mean of
+    ``x_<d``, not its distribution, enters the later conditionals). The average of S ancestral draws of
+    frame t, each from the RNN state of the true past, is an unbiased estimate of ``E[x_t | x_<t]``, with an
+    expected squared error of the exact mean's plus ``tr Cov / S``: a check on the mean-field predictor.
+
+    Returns
+    -------
+    predictor : Predictor
+        ``prediction`` (T x B x D, 0 on padding) and ``sq_error``.
+    rng : shared Generator
+        Seed it before each call (``numpy.random.default_rng(seed)``: draw s of frame t is row
+        ``s T B + t B + b`` of one ``uniform`` and one ``normal`` (D x S T B) draw).
+    updates : dict
+        ``{rng: its state after the draws}``.
+    """
+    check_model(cfg, "rnn-rnade", "rnn_rnade.build_sample_mean_predictor")
+    p = own_params(cfg, params, init_params)
+    D, R, S = cfg.D, cfg.R, int_scalar(n_samples, "n_samples")
+    X, mask, Xc = sequence_inputs(cfg)  # T x B x D, T x B, T x B x D
+    T, B = X.shape[0], X.shape[1]
+    hhat_prev = states_before(rnn_states(Xc, mask, p, cfg), p["h0"]).reshape((T * B, R))  # TB x R
+    rows = pt.tile(hhat_prev, (S, 1))  # S TB x R: draw s of every frame in block s
+    rng = new_rng(rng, seed, name="predict_rng")
+    rng_final, u, eps = rnade_noise(rng, D, rows.shape[0], cfg.dtype, cfg.mixture)  # D x S TB each
+    draws = rnade_sample_scan(u, eps, p, frame_biases(rows, p, cfg), input_weights(p, cfg.fold_c_into_W)[1])
+    mean = draws.reshape((S, T, B, D)).mean(axis=0)  # T x B x D
+    return one_step_predictor(cfg, X, mask, Xc, mean, None), rng, {rng: rng_final}

@@ -1,0 +1,121 @@
+"""Pretraining an RNN-RNADE's RNADE on shuffled frames, then training the RNN from the per-frame model.
+
+The recipe of the original code and of the RNN-RBM tutorial: first fit the frame model alone to shuffled
+frames (no time), then train the whole RNN-RNADE starting from it. With the RNN-to-bias maps
+(``W_alpha``, ``W_mu``, ``W_sigma``, and ``W_c`` when ``condition_c``) at zero, the RNN-RNADE *is* the
+per-frame RNADE, whatever its RNN holds: ``b_* + hhat_{t-1} W_* = b_*``. Training therefore starts from the
+pretrained RNADE's log-likelihood, and (with the best validation checkpoint kept across both phases) the
+run can only end at or above it.
+
+What this module holds (the trainer calls it at three points):
+
+* :func:`zero_bias_maps`: the initial parameters with every RNN-to-bias map at zero
+  (``train.zero_bias_maps``).
+* :func:`pretrain_graph`: the pretraining step's graph, an RNADE built on the RNN-RNADE's own RNADE
+  parameters (the shared variables themselves, so pretraining moves the RNN-RNADE's parameters).
+* :func:`end_pretraining`: the run state of the training phase: the parameters go back to the best
+  validation checkpoint of pretraining (``best.npz``), whose score the training phase must beat.
+
+Pretraining is scored on the validation split every epoch (the RNN-RNADE's log-likelihood, which is the
+RNADE's when the maps are zero) and stops early after ``train.pretrain_patience`` epochs without a better
+score.
+
+References
+----------
+.. [1] N. Boulanger-Lewandowski, Y. Bengio, P. Vincent. ICML 2012, and the Theano RNN-RBM tutorial
+   ("pretraining ... W, bv, bh from an independent RBM on shuffled frames, with Wuh = Wuv = Wuu = Wvu = 0").
+.. [2] S. Sigtia's RNN-RNADE code (``chimera0/NIPS-2014``): optional RNADE pretraining before the RNN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+import numpy as np
+
+from .config import ModelConfig
+
+__all__ = ["BIAS_MAPS", "zero_bias_maps", "phase_config", "pretrain_graph", "budget_spent", "end_pretraining"]
+
+logger = logging.getLogger(__name__)
+
+BIAS_MAPS = ("W_alpha", "W_mu", "W_sigma", "W_c")  # RNN state -> frame t's RNADE biases
+
+
+def zero_bias_maps(values: dict, cfg: ModelConfig) -> dict:
+    """A copy of ``values`` with every RNN-to-bias map of ``cfg`` (those present) set to zero."""
+    out = dict(values)
+    for name in BIAS_MAPS:
+        if name in out:
+            out[name] = np.zeros_like(np.asarray(out[name]))
+    logger.debug("RNN-to-bias maps start at zero: the RNN-RNADE starts as its per-frame RNADE")
+    return out
+
+
+def phase_config(tcfg, phase: str):
+    """The training config of a phase: for ``"pretrain"``, ``lr`` and ``batch_size`` replaced by
+    ``pretrain_lr`` and ``pretrain_batch_size`` where those are set (non-zero), and ``max_seconds`` by
+    ``pretrain_max_seconds`` where that is smaller."""
+    if phase != "pretrain":
+        return tcfg
+    changes = {}
+    limit = tcfg.pretrain_max_seconds
+    if limit is not None and (tcfg.max_seconds is None or limit < tcfg.max_seconds):
+        changes["max_seconds"] = limit
+    if tcfg.pretrain_lr:
+        changes["lr"] = tcfg.pretrain_lr
+    if tcfg.pretrain_batch_size:
+        changes["batch_size"] = tcfg.pretrain_batch_size
+    return dataclasses.replace(tcfg, **changes) if changes else tcfg
+
+
+def pretrain_graph(mcfg: ModelConfig, shared: dict, graph: str, shape=None):
+    """The RNADE of an RNN-RNADE, built on the RNN-RNADE's own shared RNADE parameters."""
+    from .models import build_rnade, param_shapes
+
+    rcfg = mcfg.replace(model="rnade")
+    return build_rnade(rcfg, {n: shared[n] for n in param_shapes(rcfg)}, graph=graph, shape=shape)
+
+
+def budget_spent(trainer) -> bool:
+    """Whether the run's time budget (``max_seconds``, this session) is spent: pretraining that stopped
+    on ``max_seconds`` ends the run, one that stopped on ``pretrain_max_seconds`` alone moves on."""
+    limit = trainer.cfg.train.max_seconds
+    return limit is not None and trainer._session >= limit
+
+
+def end_pretraining(trainer, state_cls):
+    """The run state that starts the training phase, after pretraining ended (epochs, early stopping or
+    ``pretrain_max_seconds``).
+
+    The model's parameters are set to the best validation checkpoint of pretraining (``best.npz``, when
+    pretraining wrote one); the state keeps that checkpoint's score as the one to beat, so ``best.npz``
+    changes only when the RNN-RNADE does better than its pretrained RNADE. Pretraining stopped by its time
+    budget inside an epoch is scored there too, and its parameters kept (and saved as ``best.npz``) when
+    they beat the best epoch's.
+    """
+    old = trainer.state
+    new = state_cls(phase="train", seconds=old.seconds, lr_scale=1.0)
+    path = os.path.join(trainer.run_dir, "best.npz")
+    if old.batch:  # stopped inside an epoch
+        valid = trainer.evaluate("valid")
+        if valid > old.best_valid:
+            old.best_valid, old.best_epoch = valid, old.epoch
+            trainer.state = new
+            new.best_valid, new.best_epoch = valid, 0
+            trainer.save_checkpoint("best.npz")
+            logger.info("pretraining stopped by its time budget (valid %.4f); training starts there", valid)
+            return new
+    if np.isfinite(old.best_valid) and os.path.exists(path):
+        from .checkpoint import load_checkpoint
+
+        ck = load_checkpoint(path)
+        trainer.model.set_params({n: ck[n] for n in trainer.model.shared})
+        new.best_valid, new.best_epoch = old.best_valid, 0  # epoch 0 of training: the pretrained model
+        logger.info(
+            "pretraining ended after %d epochs; training starts from its best (epoch %d, valid %.4f)",
+            old.epoch, old.best_epoch, old.best_valid,
+        )  # fmt: skip
+    return new

@@ -1,0 +1,157 @@
+"""Pretraining (rnnrnade_pt.pretrain): zero RNN-to-bias maps make the RNN-RNADE its per-frame RNADE;
+pretraining moves only the RNADE's parameters, is scored on the validation split, stops early, and the
+training phase starts from its best checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pytest
+from tiny import tiny
+
+import rnnrnade_pt as rp
+from rnnrnade_pt.checkpoint import load_checkpoint
+from rnnrnade_pt.config import ModelConfig
+from rnnrnade_pt.data.batching import pad_sequences
+from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.models import param_shapes
+from rnnrnade_pt.pretrain import BIAS_MAPS, phase_config, zero_bias_maps
+from rnnrnade_pt.train import Trainer
+
+RNADE_NAMES = set(param_shapes(ModelConfig(model="rnade", D=9, H=4, K=2)))
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_dataset(tiny().data)
+
+
+def _rnade_of(values: dict, cfg) -> rp.Rnade:
+    rcfg = cfg.replace(model="rnade")
+    return rp.Rnade(rcfg, {n: values[n] for n in param_shapes(rcfg)})
+
+
+@pytest.mark.parametrize("condition_c", [False, True])
+def test_zero_bias_maps_make_the_rnn_rnade_its_per_frame_rnade(splits, condition_c):
+    cfg = tiny(**{"model.condition_c": condition_c}).model
+    values = rp.init_params(cfg, 5)
+    values["W3"] = values["W3"] + 1.0  # an RNN far from zero changes nothing once the maps are zero
+    zeroed = zero_bias_maps(values, cfg)
+    assert [n for n in BIAS_MAPS if n in zeroed and np.any(zeroed[n])] == []
+    assert all(np.array_equal(zeroed[n], values[n]) for n in values if n not in BIAS_MAPS)
+    X, mask = pad_sequences(splits["test"])
+    frames = np.concatenate(splits["test"])
+    rnn = rp.RnnRnade(cfg, zeroed).loglik(X, mask)
+    assert rnn.total == pytest.approx(_rnade_of(zeroed, cfg).loglik(frames).total, rel=1e-12)
+    # and not with the maps as initialised: the check can fail
+    assert rp.RnnRnade(cfg, values).loglik(X, mask).total != pytest.approx(rnn.total, rel=1e-6)
+
+
+def test_phase_config():
+    t = tiny(**{"train.pretrain_lr": 0.05, "train.pretrain_batch_size": 7}).train
+    p = phase_config(t, "pretrain")
+    assert (p.lr, p.batch_size, p.window) == (0.05, 7, t.window)
+    assert phase_config(t, "train") is t
+    plain = tiny().train
+    assert phase_config(plain, "pretrain") is plain
+
+
+def test_pretraining_starts_training_from_the_pretrained_rnade(splits, tmp_path):
+    cfg = tiny(
+        **{
+            "train.pretrain_epochs": 3,
+            "train.pretrain_batch_size": 20,
+            "train.pretrain_lr": 0.02,
+            "train.zero_bias_maps": True,
+            "train.epochs": 2,
+        }
+    )
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    start = tr.model.get_params()
+    assert all(not np.any(start[n]) for n in ("W_alpha", "W_mu", "W_sigma"))
+    assert tr.fit() == "epochs"
+    with open(tmp_path / "run" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["phase"] for r in rows] == ["pretrain"] * 3 + ["train"] * 2
+    pre = rows[:3]
+    assert all(np.isfinite(float(r["valid_loglik"])) for r in pre)  # pretraining is scored
+    best_pre = max(float(r["valid_loglik"]) for r in pre)
+    # the run's best is at least pretraining's best: training starts from it and must beat it
+    assert tr.state.best_valid >= best_pre
+    best = load_checkpoint(tmp_path / "run" / "best.npz")
+    X, mask = pad_sequences(splits["valid"])
+    model = rp.RnnRnade(cfg.model, {n: best[n] for n in start})
+    assert model.loglik(X, mask).total / mask.sum() == pytest.approx(tr.state.best_valid, rel=1e-10)
+
+
+def test_pretraining_moves_only_the_rnade_and_gives_its_loglik(splits, tmp_path):
+    cfg = tiny(**{"train.pretrain_epochs": 2, "train.zero_bias_maps": True, "train.epochs": 1})
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    os.makedirs(tr.run_dir)
+    start = tr.model.get_params()
+    tr._run_phase("pretrain", 2)
+    after = tr.model.get_params()
+    moved = {n for n in start if not np.array_equal(start[n], after[n])}
+    assert moved and moved <= RNADE_NAMES  # the RNN and the maps are untouched
+    # the pretrained RNN-RNADE (maps still zero) is exactly the pretrained RNADE: the same valid score
+    rnade = _rnade_of(after, cfg.model)
+    frames = np.concatenate(splits["valid"])
+    assert tr.evaluate("valid") == pytest.approx(rnade.loglik(frames).total / len(frames), rel=1e-12)
+
+
+def test_pretraining_stops_early_and_restores_its_best(splits, tmp_path, monkeypatch):
+    cfg = tiny(
+        **{
+            "train.pretrain_epochs": 6,
+            "train.pretrain_patience": 1,
+            "train.pretrain_lr": 0.5,  # too large: the valid score soon stops improving
+            "train.zero_bias_maps": True,
+            "train.epochs": 1,
+        }
+    )
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    os.makedirs(tr.run_dir)
+    seen = []
+    real = tr._end_epoch
+
+    def spy(phase, lr):
+        out = real(phase, lr)
+        if phase == "pretrain":
+            seen.append((tr.state.best_valid, dict(tr.model.get_params())))
+        return out
+
+    monkeypatch.setattr(tr, "_end_epoch", spy)
+    from rnnrnade_pt.checkpoint import RunState
+    from rnnrnade_pt.pretrain import end_pretraining
+
+    assert tr._run_phase("pretrain", 6) == "early_stopping"
+    assert len(seen) < 6
+    best_valid = tr.state.best_valid
+    state = end_pretraining(tr, RunState)
+    assert state.phase == "train" and state.best_valid == best_valid and state.epoch == 0
+    best = load_checkpoint(os.path.join(tr.run_dir, "best.npz"))
+    now = tr.model.get_params()
+    assert all(np.array_equal(now[n], best[n]) for n in now)
+    assert tr.evaluate("valid") == pytest.approx(best_valid, rel=1e-12)
+
+
+def test_pretraining_time_budget_moves_on_to_training(splits, tmp_path):
+    cfg = tiny(
+        **{
+            "train.pretrain_epochs": 50,
+            "train.pretrain_max_seconds": 1e-9,  # spent after the first step
+            "train.zero_bias_maps": True,
+            "train.epochs": 2,
+        }
+    )
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    assert tr.fit() == "epochs"
+    with open(tmp_path / "run" / "metrics.csv") as fh:
+        assert [r["phase"] for r in csv.DictReader(fh)] == ["train", "train"]
+    assert tr.state.phase == "train" and np.isfinite(tr.state.best_valid)
+    # the whole run's budget still ends the run inside pretraining
+    cfg = cfg.with_overrides([("train.max_seconds", 1e-9)])
+    tr = Trainer(cfg, str(tmp_path / "run2"), splits)
+    assert tr.fit() == "max_seconds" and tr.state.phase == "pretrain"
