@@ -226,7 +226,9 @@ class TrainConfig:
         Rescale the gradient so that its norm is at most this (0: off); per parameter with
         ``clip_per_param`` (the original RNN-RNADE code clipped each parameter's gradient at 50).
     weight_decay : float
-        L2 penalty ``weight_decay * sum ||W||^2`` on the weight matrices (``W*``, ``V_*``).
+        L2 penalty ``weight_decay * sum ||W||^2`` on the weight matrices named by ``weight_decay_on``.
+    weight_decay_on : {"weights", "W"}
+        Every weight matrix (``W*``, ``V_*``), or ``W`` alone (Uria's RNADE marks only ``W`` regularised).
     window : int
         Cut sequences into consecutive windows of this many frames (the tutorial's 100-step chunks); 0: whole.
     patience : int
@@ -281,6 +283,7 @@ class TrainConfig:
     clip_norm: float = 0.0
     clip_per_param: bool = False
     weight_decay: float = 0.0
+    weight_decay_on: str = "weights"
     batch_size: int = 16
     window: int = 100
     epochs: int = 10
@@ -317,6 +320,7 @@ class TrainConfig:
                 "graph": ("fused", "fast", "scan"),
                 "backend": ("c", "numba", "jax"),
                 "ordering": ORDERINGS,
+                "weight_decay_on": ("weights", "W"),
             },
         )
         for name in ("lr", "batch_size", "epochs"):

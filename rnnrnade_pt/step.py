@@ -44,7 +44,8 @@ def build_train_step(
 ) -> TrainStep:
     """Compile one optimisation step on a graph from :func:`~rnnrnade_pt.models.build`.
 
-    The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2``. A step whose
+    The cost is the mean negative log-likelihood per frame plus ``weight_decay * sum ||W||^2`` over the
+    weights ``weight_decay_on`` names. A step whose
     cost or gradient is not finite changes nothing: every update is ``switch(ok, new, old)``, so the
     parameters and optimiser state stay the last good ones. ``state`` shares the optimiser variables of an
     earlier step (another static shape of the same phase, for JAX).
@@ -78,7 +79,7 @@ def build_train_step(
     cost = g.cost
     if tcfg.weight_decay > 0:
         wd = np.asarray(tcfg.weight_decay, dtype=cfg.dtype)
-        for n in weight_names(cfg):
+        for n in weight_names(cfg) if tcfg.weight_decay_on == "weights" else ["W"]:
             if n in params:
                 cost = cost + wd * pt.sum(pt.sqr(params[n]))
                 grads[n] = grads[n] + 2 * wd * params[n]

@@ -25,6 +25,7 @@ from rnnrnade_pt.config import RunConfig, TrainConfig
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.metrics import metrics_fields, read_metrics, train_column, trim_metrics
 from rnnrnade_pt.optim import clip_gradients, learning_rate, optimizer_updates
+from rnnrnade_pt.step import build_train_step
 from rnnrnade_pt.train import Trainer, TrainingStopped
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,6 +82,25 @@ def test_clipping_and_schedules():
     assert learning_rate(t, 0, 100, 10) == 1.0 and learning_rate(t, 50, 100, 10) == 0.5
     t = TrainConfig(lr=1.0, schedule="inverse", decay=0.5)
     assert learning_rate(t, 20, 100, 10) == pytest.approx(1 / (1 + 0.5 * 2))
+
+
+@pytest.mark.parametrize("on", ["weights", "W"])
+def test_weight_decay_moves_exactly_the_weights_it_names(on):
+    """One SGD step with decay minus one without is ``-2 lr wd W`` on the decayed weights, 0 elsewhere."""
+    cfg = rp.ModelConfig(model="rnade", D=3, H=4, K=2)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    after = {}
+    for wd in (0.0, 0.3):
+        values = rp.init_params(cfg, np.random.default_rng(1))
+        g = rp.models.build(cfg, rp.params.shared_params(cfg, values), graph="fast")
+        tcfg = TrainConfig(optimizer="sgd", weight_decay=wd, weight_decay_on=on)
+        build_train_step(g, tcfg).fn(X, np.float64(0.5))
+        after[wd] = {n: v.get_value() for n, v in g.params.items()}
+    decayed = rp.params.weight_names(cfg) if on == "weights" else ["W"]
+    assert "V_mu" in decayed or on == "W"
+    for n, v in after[0.3].items():
+        expected = -2 * 0.5 * 0.3 * values[n] if n in decayed else 0.0
+        np.testing.assert_allclose(v - after[0.0][n], expected, atol=1e-12, err_msg=n)
 
 
 # -- runs -------------------------------------------------------------------------------------------------
