@@ -6,6 +6,7 @@
     python experiments/rnade_tables.py --engine dask --workers 2
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
     python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
+    python experiments/rnade_tables.py --protocol --select-folds 0 --halving 3   # grid on fold 0, then 1-9
 
 Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
 RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
@@ -341,6 +342,38 @@ def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
     return [j for j, _ in pairs], [s for _, s in pairs]
 
 
+def chosen_points(jobs, summaries) -> dict:
+    """Per (method, dataset): the grid point with the best mean validation score over the folds searched,
+    as ``(label, config)`` (``label``: the job name's grid suffix, ``-K=5-lr=0.05``; a failed run scores
+    minus infinity)."""
+    import math
+
+    points: dict = {}  # (method, dataset) -> label -> (config, validation scores)
+    for job, s in zip(jobs, summaries, strict=True):
+        method, dataset, fold = _job_key(job)
+        label = job.name[len(f"{method}_{dataset}_fold{fold}") :]
+        value = s.get("best_valid_loglik_per_frame")
+        value = value if "error" not in s and value is not None and math.isfinite(value) else -math.inf
+        points.setdefault((method, dataset), {}).setdefault(label, (job.cfg, []))[1].append(value)
+    chosen = {}
+    for key, by_label in points.items():
+        label = max(by_label, key=lambda lab: sum(by_label[lab][1]) / len(by_label[lab][1]))
+        chosen[key] = (label, by_label[label][0])
+    return chosen
+
+
+def apply_to_folds(chosen: dict, folds, run_root: str) -> list:
+    """The jobs that train each (method, dataset)'s chosen grid point (:func:`chosen_points`) on ``folds``."""
+    from rnnrnade_pt.sweep import Job
+
+    jobs = []
+    for (method, dataset), (label, cfg) in chosen.items():
+        for fold in [] if dataset == BSDS else folds:
+            name = f"{method}_{dataset}_fold{fold}{label}"
+            jobs.append(Job(name, cfg.with_overrides([("data.fold", fold)]), os.path.join(run_root, name)))
+    return jobs
+
+
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
     from rnnrnade_pt.tables import fmt_duration, replace_block
@@ -358,6 +391,9 @@ def main(argv=None) -> int:
                         help="search each method, dataset and fold's grid by successive halving in RUNGS "
                         "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
     parser.add_argument("--eta", type=int, default=3, help="successive halving: keep the best 1/eta per rung")
+    parser.add_argument("--select-folds", metavar="FOLDS",
+                        help="search the grid on these folds only (comma-separated), then train each "
+                        "method and dataset's best point (mean validation) on the others")  # fmt: skip
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
@@ -380,14 +416,25 @@ def main(argv=None) -> int:
         raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
     fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
     grid = load_grid() if args.sweep else grid
-    jobs = make_jobs(run_root, datasets, args.methods.split(","), folds, args.quick, args.time_budget,
-                     args.data_root, grid, fixed)  # fmt: skip
+    select = [int(f) for f in args.select_folds.split(",")] if args.select_folds else None
+    if select is not None and grid is None:
+        raise ConfigError("--select-folds chooses a grid point: pass --protocol or --sweep")
+    all_folds = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
+    jobs = make_jobs(run_root, datasets, args.methods.split(","), select or folds, args.quick,
+                     args.time_budget, args.data_root, grid, fixed)  # fmt: skip
+    run = dict(
+        engine=args.engine, workers=args.workers, address=args.address, force=args.force, progress=True
+    )
     start = time.perf_counter()
     if args.halving:
         jobs, summaries = search_by_halving(jobs, run_root, args)
     else:
-        summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                             force=args.force, progress=True)  # fmt: skip
+        summaries = run_jobs(jobs, **run)
+    if select is not None:
+        rest = apply_to_folds(
+            chosen_points(jobs, summaries), [f for f in all_folds if f not in select], run_root
+        )
+        jobs, summaries = jobs + rest, summaries + run_jobs(rest, **run)
     wall = time.perf_counter() - start
     records = run_records(jobs, summaries)
     if not args.no_baselines:
@@ -405,7 +452,9 @@ def main(argv=None) -> int:
         if args.protocol:
             variant = f" {args.variant}" if args.variant else ""
             proto = f" (protocol {os.path.basename(args.protocol)}{variant}"
-            proto += f", grid over {', '.join(sorted(grid))} chosen per fold on validation)"
+            where = (f"on folds {args.select_folds} (best mean validation score), then trained on the "
+                     "others" if select is not None else "per fold on validation")  # fmt: skip
+            proto += f", grid over {', '.join(sorted(grid))} chosen {where})"
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
                 f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
                 f"{proto}; {t.optimizer} lr {t.lr:g}, "

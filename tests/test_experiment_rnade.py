@@ -449,6 +449,32 @@ def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
     assert [h["trained"] for h in hist] == [0, 0]  # resumed from disk
 
 
+def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tmp_path):
+    """``--select-folds 0``: the grid is searched on fold 0 only, and its point with the better validation
+    score (a forced winner: the other point's lr is 1e-12) is the one fold 1 trains."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    spec["grid"] = {"train.lr": [1e-12, 0.05]}
+    proto = tmp_path / "protocol.json"
+    proto.write_text(json.dumps(spec))
+    out = tmp_path / "table.md"
+    argv = ["--quick", "--protocol", str(proto), "--select-folds", "0", "--datasets", "redwine",
+            "--methods", "rnade-mog", "--folds", "0,1", "--no-baselines", "--run-root",
+            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    assert experiment.main(argv) == 0
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
+                    "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
+    text = out.read_text()
+    assert "chosen on folds 0 (best mean validation score), then trained on the others" in text
+    assert "| RNADE-MoG |" in text and "folds)" not in text  # both folds have a value
+    jobs = experiment.make_jobs("/r", ["redwine"], ["rnade-mog"], [0], grid={"train.lr": [1.0, 2.0]})
+    bad = [{"best_valid_loglik_per_frame": float("nan")}, {"best_valid_loglik_per_frame": -3.0}]
+    assert experiment.chosen_points(jobs, bad)[("rnade-mog", "redwine")][0] == "-lr=2"
+    with pytest.raises(ConfigError, match="--select-folds chooses a grid point"):
+        experiment.main(["--quick", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
+
+
 @pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
 def test_dataset_configs_match_the_data(shared_data, name):
     """Each configs/rnade/<set>.json declares the dimension its loader gives (Boston: 10 since issue 15)."""
