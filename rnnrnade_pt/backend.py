@@ -85,6 +85,12 @@ def _user_chose_blas() -> bool:
 
 
 @functools.cache
+def _openblas() -> str | None:
+    """The OpenBLAS library the dynamic loader knows (e.g. ``libopenblas.so.0``), or None."""
+    return ctypes.util.find_library("openblas")
+
+
+@functools.cache
 def package_flags() -> dict:
     """The PyTensor settings the package's compilations run under (found once, on first use).
 
@@ -96,7 +102,7 @@ def package_flags() -> dict:
     """
     if _user_chose_blas():
         return {}
-    lib = ctypes.util.find_library("openblas")  # e.g. 'libopenblas.so.0'
+    lib = _openblas()
     if not lib:
         logger.info("OpenBLAS not found; run scripts/setup_system.sh for a BLAS-linked C backend")
         return {}
@@ -136,11 +142,9 @@ def training_threads() -> contextlib.AbstractContextManager:
     was system time and the step 15% slower than with one BLAS thread (``experiments/README.md``). The limit
     (threadpoolctl) holds inside this context only.
     """
-    import ctypes
-
     from threadpoolctl import threadpool_limits
 
-    lib = ctypes.util.find_library("openblas")  # the OpenBLAS PyTensor's C modules link, loaded now so that
+    lib = _openblas()  # the OpenBLAS PyTensor's C modules link, loaded now so that
     if lib:  # the limit reaches it (a module compiled later would load it after threadpoolctl has looked)
         ctypes.CDLL(lib)
     return threadpool_limits(limits=1, user_api="blas")

@@ -35,7 +35,9 @@ import os
 
 import numpy as np
 
+from .checkpoint import RunState, load_checkpoint
 from .config import ModelConfig
+from .models import build_rnade, param_shapes
 
 __all__ = ["BIAS_MAPS", "zero_bias_maps", "phase_config", "pretrain_graph", "budget_spent", "end_pretraining"]
 
@@ -73,8 +75,6 @@ def phase_config(tcfg, phase: str):
 
 def pretrain_graph(mcfg: ModelConfig, shared: dict, graph: str, shape=None):
     """The RNADE of an RNN-RNADE, built on the RNN-RNADE's own shared RNADE parameters."""
-    from .models import build_rnade, param_shapes
-
     rcfg = mcfg.replace(model="rnade")
     return build_rnade(rcfg, {n: shared[n] for n in param_shapes(rcfg)}, graph=graph, shape=shape)
 
@@ -86,7 +86,7 @@ def budget_spent(trainer) -> bool:
     return limit is not None and trainer._session >= limit
 
 
-def end_pretraining(trainer, state_cls):
+def end_pretraining(trainer) -> RunState:
     """The run state that starts the training phase, after pretraining ended (epochs, early stopping or
     ``pretrain_max_seconds``).
 
@@ -97,7 +97,7 @@ def end_pretraining(trainer, state_cls):
     they beat the best epoch's.
     """
     old = trainer.state
-    new = state_cls(phase="train", seconds=old.seconds, lr_scale=1.0)
+    new = RunState(phase="train", seconds=old.seconds, lr_scale=1.0)
     path = os.path.join(trainer.run_dir, "best.npz")
     if old.batch:  # stopped inside an epoch
         valid = trainer.evaluate("valid")
@@ -109,8 +109,6 @@ def end_pretraining(trainer, state_cls):
             logger.info("pretraining stopped by its time budget (valid %.4f); training starts there", valid)
             return new
     if np.isfinite(old.best_valid) and os.path.exists(path):
-        from .checkpoint import load_checkpoint
-
         ck = load_checkpoint(path)
         trainer.model.set_params({n: ck[n] for n in trainer.model.shared})
         new.best_valid, new.best_epoch = old.best_valid, 0  # epoch 0 of training: the pretrained model

@@ -319,7 +319,7 @@ class Trainer:
                     reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
                     if reason == "max_seconds" and budget_spent(self):
                         return reason
-                    self.state = end_pretraining(self, RunState)  # from pretraining's best checkpoint
+                    self.state = end_pretraining(self)  # from pretraining's best checkpoint
                 return self._run_phase("train", tcfg.epochs)
             finally:
                 self._ckpt = None
