@@ -184,13 +184,16 @@ def sequences_table(summaries, jobs=None, titles=TITLES) -> str:
     return text
 
 
-def render(summaries, out_dir: str, n: int = 3, steps: int = 60, data_root=None) -> list[str]:
+def render(summaries, out_dir: str, n: int = 3, steps: int = 60, prime: int = 30) -> list[str]:
     """Sample ``n`` sequences of ``steps`` frames from each (model, dataset)'s best seed (highest test
-    log-likelihood) and draw them: balls as frame strips, mocap as stick figures, vowels as line plots.
-    Returns the PNG paths."""
+    log-likelihood) and draw them (:func:`rnnrnade_pt.plots.sample_pictures`: balls as frame strips and GIFs,
+    mocap as stick figures, PNG strip and GIF, vowels as line plots). A sequence model on mocap continues the
+    first ``prime`` frames of the first ``n`` test sequences (drawn in grey before its own frames). Returns
+    the paths."""
     import numpy as np
 
-    from rnnrnade_pt.plots import sample_strip, stick_figure_strip
+    from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.plots import sample_pictures
     from rnnrnade_pt.runs import load_run, sample_run
 
     best: dict = {}
@@ -203,22 +206,19 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, data_root=None)
         ]:
             best[row, dataset] = s
     os.makedirs(out_dir, exist_ok=True)
-    paths, skel = [], None
+    paths = []
     for (row, dataset), s in best.items():
         run = load_run(s["run"])
+        primed = 0
         if not run.cfg.model.recurrent:
             S = sample_run(run, n * steps).reshape(n, steps, -1).transpose(1, 0, 2)  # i.i.d. frames
+        elif dataset == "mocap":
+            heads = [x[:prime] for x in load_dataset(run.cfg.data)["test"][:n] if len(x) >= prime]
+            S = sample_run(run, len(heads), steps=steps, prime=heads)  # steps x n x D, after the prime
+            S, primed = np.concatenate([np.stack(heads, axis=1), S]), prime
         else:
             S = sample_run(run, n, steps=steps)  # steps x n x D
-        out = os.path.join(out_dir, f"{row}_{dataset}.png")
-        if dataset == "mocap":
-            from rnnrnade_pt.data.mocap import joint_positions, load_skeleton, postprocess
-
-            skel = skel or load_skeleton(data_root or run.cfg.data.root)
-            P = [joint_positions(postprocess(S[:, b], skel), skel) for b in range(S.shape[1])]
-            paths.append(stick_figure_strip(np.stack(P, axis=1), skel.parents, out))
-        else:
-            paths.append(sample_strip(S, out))
+        paths += sample_pictures(S, run.cfg, os.path.join(out_dir, f"{row}_{dataset}"), primed=primed)
     return paths
 
 
@@ -267,9 +267,7 @@ def main(argv=None) -> int:
     else:
         replace_block(README, BLOCK, table)
     if args.render is not None:
-        for path in render(
-            summaries, args.render or os.path.join(run_root, "figures"), data_root=args.data_root
-        ):
+        for path in render(summaries, args.render or os.path.join(run_root, "figures")):
             logger.warning("wrote %s", path)
     for s in summaries:
         if "error" in s:

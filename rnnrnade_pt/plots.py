@@ -9,7 +9,16 @@ import numpy as np
 from .errors import ConfigError
 from .metrics import METRICS_FILE, MONITOR_LABELS, read_metrics
 
-__all__ = ["learning_curve", "sample_strip", "sample_gif", "piano_roll", "stick_figure_strip"]
+__all__ = [
+    "sample_pictures",
+    "learning_curve",
+    "curves",
+    "sample_strip",
+    "sample_gif",
+    "piano_roll",
+    "stick_figure_strip",
+    "stick_figure_gif",
+]
 
 
 def _pyplot():
@@ -21,6 +30,33 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def sample_pictures(samples: np.ndarray, cfg, stem: str, primed: int = 0) -> list[str]:
+    """The pictures of sequences a run sampled (``T x B x D`` in the data's units), by what the data are:
+    motion capture as stick figures (``stem.png`` strip and ``stem.gif``), bouncing balls as image strips
+    (``stem.png`` and ``stem.gif``), piano rolls as rolls, other sequences as line plots. ``cfg`` is the
+    run's :class:`~rnnrnade_pt.config.RunConfig`; the first ``primed`` frames are a prime the model continued
+    (greyed in the stick figures). Returns the paths written."""
+    if cfg.data.dataset == "mocap":
+        from .data.mocap import joint_positions, load_skeleton, postprocess
+
+        skel = load_skeleton(cfg.data.root)
+        P = np.stack(
+            [joint_positions(postprocess(samples[:, b], skel), skel) for b in range(samples.shape[1])], 1
+        )
+        return [
+            stick_figure_strip(
+                P, skel.parents, stem + ".png", max_frames=16, stride=-(-len(P) // 16), primed=primed
+            ),
+            stick_figure_gif(P, skel.parents, stem + ".gif", primed=primed),
+        ]
+    if cfg.model.binary:
+        return [piano_roll(samples, stem + ".png")]
+    paths = [sample_strip(samples, stem + ".png")]
+    if cfg.data.dataset == "balls":
+        paths.append(sample_gif(samples, stem + ".gif"))
+    return paths
 
 
 def learning_curve(run_dir: str, out: str | None = None) -> str:
@@ -52,6 +88,35 @@ def learning_curve(run_dir: str, out: str | None = None) -> str:
     ax.legend()
     fig.tight_layout()
     out = out or os.path.join(run_dir, "curve.png")
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def curves(series: dict, out: str, title: str, ylabel: str, lines: dict | None = None) -> str:
+    """Plot named curves, ``{label: (x, y)}``, and horizontal reference lines, ``{label: y}`` (dashed), to
+    ``out``; the y axis spans the curves' last 90% of points and the lines, so that a first epoch far below
+    does not flatten the rest."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ys = []
+    for label, (x, y) in series.items():
+        ax.plot(x, y, "-o", ms=2, lw=1, label=label)
+        ys += list(y[len(y) // 10 :])
+    for label, y in (lines or {}).items():
+        ax.axhline(y, ls="--", lw=1, color="k", label=label)
+        ys.append(y)
+    finite = [v for v in ys if np.isfinite(v)]
+    if finite:
+        lo, hi = min(finite), max(finite)
+        pad = 0.05 * (hi - lo) or 1.0
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
@@ -137,17 +202,40 @@ def piano_roll(rolls, out: str, lowest: int = 21, max_sequences: int = 4) -> str
     return out
 
 
-def stick_figure_strip(
-    positions, parents, out: str, max_sequences: int = 4, max_frames: int = 12, stride: int = 4
-) -> str:
-    """Draw moving skeletons (``T x B x J x 3`` joint positions, or ``T x J x 3`` for one) as strips of stick
-    figures seen from the side (x forward, z up): every ``stride``-th frame, up to ``max_frames`` per
-    sequence, left to right; one row per sequence. ``parents[j]`` is joint j's parent (-1 for the root)."""
+def _skeletons(positions, parents, what: str) -> np.ndarray:
     P = np.asarray(positions, dtype=np.float64)
     if P.ndim == 3:
         P = P[:, None]
     if P.ndim != 4 or P.shape[-1] != 3 or P.shape[2] != len(parents):
-        raise ConfigError(f"stick_figure_strip needs T x B x {len(parents)} x 3 positions, got {P.shape}")
+        raise ConfigError(f"{what} needs T x B x {len(parents)} x 3 positions, got {P.shape}")
+    return P
+
+
+def _draw_skeleton(ax, joints: np.ndarray, parents, dx: float, primed: bool) -> None:
+    """One stick figure (``J x 3`` joints) seen from the side (x forward, z up), shifted by ``dx``: a frame of
+    the prime in grey, one of the model's own in black."""
+    x, z = joints[:, 0] + dx, joints[:, 2]
+    color = "0.6" if primed else "k"
+    for j, p in enumerate(parents):
+        if p >= 0:
+            ax.plot([x[p], x[j]], [z[p], z[j]], "-", color=color, lw=1.2)
+    ax.plot(x, z, "o", ms=1.5, color="0.6" if primed else "tab:red")
+
+
+def stick_figure_strip(
+    positions,
+    parents,
+    out: str,
+    max_sequences: int = 4,
+    max_frames: int = 12,
+    stride: int = 4,
+    primed: int = 0,
+) -> str:
+    """Draw moving skeletons (``T x B x J x 3`` joint positions, or ``T x J x 3`` for one) as strips of stick
+    figures seen from the side (x forward, z up): every ``stride``-th frame, up to ``max_frames`` per
+    sequence, left to right; one row per sequence. ``parents[j]`` is joint j's parent (-1 for the root).
+    The first ``primed`` frames (a prime the model continues) are drawn in grey."""
+    P = _skeletons(positions, parents, "stick_figure_strip")
     frames = list(range(0, P.shape[0], max(int(stride), 1)))[:max_frames]
     B = min(P.shape[1], max_sequences)
     span = np.ptp(P[..., 0]) + 1.0
@@ -157,15 +245,44 @@ def stick_figure_strip(
     for b in range(B):
         ax = axes[b][0]
         for i, t in enumerate(frames):
-            x, z = P[t, b, :, 0] + i * gap, P[t, b, :, 2]
-            for j, p in enumerate(parents):
-                if p >= 0:
-                    ax.plot([x[p], x[j]], [z[p], z[j]], "k-", lw=1.2)
-            ax.plot(x, z, "o", ms=1.5, color="tab:red")
-            ax.text(x.mean(), z.max() + 40, f"{t}", ha="center", fontsize=6)
+            _draw_skeleton(ax, P[t, b], parents, i * gap, t < primed)
+            ax.text(P[t, b, :, 0].mean() + i * gap, P[t, b, :, 2].max() + 40, f"{t}", ha="center", fontsize=6)
         ax.set_aspect("equal")
         ax.set_axis_off()
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+    return out
+
+
+def stick_figure_gif(
+    positions, parents, out: str, max_sequences: int = 4, frame_ms: int = 50, primed: int = 0
+) -> str:
+    """Animate moving skeletons (as :func:`stick_figure_strip`) side by side, one GIF frame per frame, the
+    prime's frames in grey; each figure keeps its own place (its root's path is drawn relative to its first
+    frame), and the axes are fixed over the whole animation."""
+    from PIL import Image
+
+    P = _skeletons(positions, parents, "stick_figure_gif")[:, :max_sequences]
+    T, B = P.shape[:2]
+    root = list(parents).index(-1)
+    P = P - P[:1, :, root : root + 1, :] * np.array([1.0, 1.0, 0.0])  # each root starts at x = y = 0
+    gap = 1.3 * (np.ptp(P[..., 0]) + np.ptp(P[..., 2]) / 2 + 1.0)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(2.2 * B, 2.6))
+    lo, hi = P[..., 2].min(), P[..., 2].max()
+    images = []
+    for t in range(T):
+        ax.clear()
+        for b in range(B):
+            _draw_skeleton(ax, P[t, b], parents, b * gap, t < primed)
+        ax.set_xlim(P[..., 0].min() - 0.1 * gap, P[..., 0].max() + (B - 0.9) * gap)
+        ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.15 * (hi - lo))
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(f"frame {t}" + (" (prime)" if t < primed else ""), fontsize=8)
+        fig.canvas.draw()
+        images.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).convert("P"))
+    plt.close(fig)
+    images[0].save(out, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
     return out

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from .backend import BACKENDS
-from .errors import BackendError, ConfigError
+from .errors import BackendError, ConfigError, DataError
 
 __all__ = ["emit", "add_run_commands", "cmd_train", "cmd_eval", "cmd_sample", "cmd_plot"]
 
@@ -166,23 +166,18 @@ def cmd_train(args, extra) -> None:
         seed=args.seed, announce=announce,
     )  # fmt: skip
     try:
-        from .plots import learning_curve, sample_gif, sample_strip
+        from .plots import learning_curve, sample_pictures
 
         summary["curve"] = learning_curve(run_dir)
         if "samples" in summary and not cfg.model.binary:
             with np.load(summary["samples"]) as npz:
                 S, stem = npz["X"], os.path.splitext(summary["samples"])[0]
-            summary["samples"] = sample_strip(S, stem + ".png")
-            if _animated(cfg):
-                summary["samples_gif"] = sample_gif(S, stem + ".gif")
-    except ConfigError as e:
+            summary["samples"], *gif = sample_pictures(S, cfg, stem)
+            if gif:
+                summary["samples_gif"] = gif[0]
+    except (ConfigError, DataError) as e:
         logging.getLogger(__name__).warning("no pictures: %s", e)
     emit(summary)
-
-
-def _animated(cfg) -> bool:
-    """Samples of a run on bouncing balls (frames that are images) get an animated GIF beside the strip."""
-    return cfg.data.dataset == "balls"
 
 
 def _write_samples(run, out, n, steps, prime, seed) -> str:
@@ -192,13 +187,11 @@ def _write_samples(run, out, n, steps, prime, seed) -> str:
     S = sample_run(run, n, steps, prime=prime, seed=seed)
     atomic_write_npz(out, {"X": S} if S.ndim == 2 else {"X": S, "mask": np.ones(S.shape[:2])})
     try:
-        from .plots import sample_gif, sample_strip
+        from .plots import sample_pictures
 
-        if S.ndim == 3:
-            if _animated(run.cfg):
-                sample_gif(S, os.path.splitext(out)[0] + ".gif")
-            return sample_strip(S, os.path.splitext(out)[0] + ".png")
-    except ConfigError as e:
+        if S.ndim == 3 and not run.cfg.model.binary:  # piano rolls: cmd_sample draws them with their MIDI
+            return sample_pictures(S, run.cfg, os.path.splitext(out)[0])[0]  # the continuation alone
+    except (ConfigError, DataError) as e:
         logging.getLogger(__name__).warning("no sample picture: %s", e)
     return out
 

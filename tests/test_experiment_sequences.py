@@ -107,3 +107,21 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
         ).train.lr
         == 0.001
     )
+
+
+def test_mocap_samples_continue_a_test_prime_as_stick_figures(shared_data, tmp_path):
+    """``--render`` on mocap: a sequence model continues the first frames of test sequences, drawn as stick
+    figures, a PNG strip and a GIF whose first frames are the prime's."""
+    pytest.importorskip("matplotlib")
+    if not (shared_data / "sequences" / "mit_mocap" / "motion.mat").exists():
+        pytest.skip("sequences/mit_mocap is not in the shared data")
+    from PIL import Image
+
+    figures = tmp_path / "figures"
+    argv = ["--quick", "--models", "gaussian-rnn", "--datasets", "mocap", "--seeds", "0", "--run-root",
+            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(tmp_path / "t.md"),
+            "--render", str(figures)]  # fmt: skip
+    assert seq.main(argv) == 0
+    assert (figures / "gaussian-rnn_mocap.png").stat().st_size > 1000
+    with Image.open(figures / "gaussian-rnn_mocap.gif") as gif:
+        assert gif.n_frames == 30 + 60  # the prime, then the model's own frames

@@ -50,3 +50,25 @@ def test_stick_figure_strip_is_written(mocap, tmp_path):
     P = joint_positions(raw[:40], skel)
     out = stick_figure_strip(np.stack([P, P], axis=1), skel.parents, str(tmp_path / "walk.png"))
     assert (tmp_path / "walk.png").stat().st_size > 1000 and out.endswith("walk.png")
+
+
+def test_stick_figure_gif_has_a_frame_per_frame_and_greys_the_prime(mocap, tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.plots import stick_figure_gif, stick_figure_strip
+
+    skel, raw, _ = mocap
+    P = np.stack([joint_positions(raw[:12], skel), joint_positions(raw[100:112], skel)], axis=1)
+    out = stick_figure_gif(P, skel.parents, str(tmp_path / "walk.gif"), primed=5)
+    with Image.open(out) as gif:
+        assert gif.n_frames == 12
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(11)
+        last = np.asarray(gif.convert("RGB"))
+    dark = lambda img: int(np.sum(img.max(axis=-1) < 60))  # noqa: E731  black lines: the model's frames
+    assert 4 * dark(first) < dark(last)  # the prime's figures are grey (its title only is black)
+    stick_figure_strip(P, skel.parents, str(tmp_path / "walk.png"), primed=5, stride=1)
+    with pytest.raises(ConfigError, match="T x B x"):
+        stick_figure_gif(P[..., :2], skel.parents, str(tmp_path / "bad.gif"))
