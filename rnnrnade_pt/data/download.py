@@ -239,7 +239,9 @@ def data_root(root: str | os.PathLike | None = None) -> pathlib.Path:
     if root is None or os.fspath(root) == "":
         root = os.environ.get(DATA_ENV) or None
     if root is None:
-        raise DataError(f"no data directory: pass one (flag --data-dir) or set {DATA_ENV}")
+        raise DataError(
+            f"no data directory: pass --data.root DIR (experiment scripts: --data-root DIR) or set {DATA_ENV}"
+        )
     return pathlib.Path(os.fspath(root)).expanduser()
 
 
