@@ -324,6 +324,48 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     return text + (f"\n{note}\n" if note else "")
 
 
+def validation_curves(jobs, summaries, out_dir: str) -> list[str]:
+    """``<out_dir>/rnade_<dataset>.png``: for every dataset, the validation log-likelihood per epoch (the
+    table's units) of each method's run that the table counts on the lowest fold trained, with the published
+    RNADE-MoG test value dashed, so that a reader sees whether the runs converged. Returns the paths."""
+    from rnnrnade_pt.metrics import read_metrics
+    from rnnrnade_pt.plots import curves
+
+    best: dict = {}  # dataset -> method -> (fold, valid, job)
+    for job, s in zip(jobs, summaries, strict=True):
+        method, dataset, fold = _job_key(job)
+        valid = s.get("best_valid_loglik_per_frame")
+        if "error" in s or valid is None or not os.path.exists(os.path.join(job.run_dir, "metrics.csv")):
+            continue
+        old = best.setdefault(dataset, {}).get(method)
+        if old is None or (fold, -valid) < (old[0], -old[1]):
+            best[dataset][method] = (fold, valid, job)
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for dataset, by_method in best.items():
+        series = {}
+        for method, (fold, _, job) in sorted(by_method.items()):
+            rows = [r for r in read_metrics(job.run_dir) if r["phase"] == "train"]
+            shift = _log_jacobian(job.run_dir) if dataset != BSDS and job.cfg.data.standardize else 0.0
+            label = dict(ROWS).get(method, method) + ("" if dataset == BSDS else f", fold {fold}")
+            series[label] = (
+                [int(r["epoch"]) for r in rows],
+                [float(r["valid_loglik"]) - shift for r in rows],
+            )
+        mog, best_ensemble = PUBLISHED[1][1], PUBLISHED[3][1]
+        if dataset in mog:
+            lines = {"published RNADE-MoG (test, mean of 10 folds)": mog[dataset]}
+        else:
+            lines = (
+                {"published best ensemble (test)": best_ensemble[dataset]} if dataset in best_ensemble else {}
+            )
+        out = os.path.join(out_dir, f"rnade_{dataset}.png")
+        paths.append(
+            curves(series, out, f"{TITLES[dataset]}: validation log-likelihood", "nats per datapoint", lines)
+        )
+    return paths
+
+
 def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
     """Successive halving of the jobs' grid per method, dataset and fold (:mod:`rnnrnade_pt.halving`): the
     last rung's jobs and summaries, with the rungs' history written to ``<run_root>/halving.json``."""
@@ -400,6 +442,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", help="comma-separated folds (default: all 10; quick: 0,1)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and MoG baselines")
     parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
+    parser.add_argument("--figures", metavar="DIR", help="write the validation curves here (default: "
+                        "experiments/figures when the table goes to the README)")  # fmt: skip
     args = parser.parse_args(argv)
     setup_logging(args.verbose, logger.name)
 
@@ -462,6 +506,10 @@ def main(argv=None) -> int:
                 f"stopping after {t.patience} epochs without a better validation score{budget}."
                 f"{halving} Wall time of the runs: {fmt_duration(wall)}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)
+    figures = args.figures or (None if args.quick or args.out else os.path.join(HERE, "figures"))
+    if figures:
+        for path in validation_curves(jobs, summaries, figures):
+            logger.info("wrote %s", path)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

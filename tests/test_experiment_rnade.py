@@ -451,7 +451,8 @@ def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
 
 def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tmp_path):
     """``--select-folds 0``: the grid is searched on fold 0 only, and its point with the better validation
-    score (a forced winner: the other point's lr is 1e-12) is the one fold 1 trains."""
+    score (a forced winner: the other point's lr is 1e-12) is the one fold 1 trains; ``--figures`` draws
+    the validation curve."""
     _need(shared_data, uci.UCI_SETS["redwine"].file)
     spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
     spec["grid"] = {"train.lr": [1e-12, 0.05]}
@@ -460,8 +461,10 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
     out = tmp_path / "table.md"
     argv = ["--quick", "--protocol", str(proto), "--select-folds", "0", "--datasets", "redwine",
             "--methods", "rnade-mog", "--folds", "0,1", "--no-baselines", "--run-root",
-            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out),
+            "--figures", str(tmp_path / "figures")]  # fmt: skip
     assert experiment.main(argv) == 0
+    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["rnade_redwine.png"]
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
                     "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
