@@ -116,11 +116,41 @@ def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, 
     return jobs
 
 
-def sequences_table(summaries, jobs=None, titles=TITLES) -> str:
+BASELINES = ("previous frame", "mean training frame")
+
+
+def prediction_baselines(splits: dict) -> dict:
+    """The one-step squared prediction error per frame of two predictors without a model, on the test
+    split's frames that have a past (those the models are scored on): repeating the previous frame, and the
+    mean frame of the training split. In the data's units; ``{name: value}`` (names in ``BASELINES``)."""
+    import numpy as np
+
+    test = [np.asarray(x, dtype=np.float64) for x in splits["test"] if len(x) > 1]
+    if not test:
+        return {}
+    mean = np.concatenate([np.asarray(x, dtype=np.float64) for x in splits["train"]]).mean(axis=0)
+    n = sum(len(x) - 1 for x in test)
+    previous = sum(float(np.sum((x[1:] - x[:-1]) ** 2)) for x in test) / n
+    average = sum(float(np.sum((x[1:] - mean) ** 2)) for x in test) / n
+    return {"previous frame": previous, "mean training frame": average}
+
+
+def baseline_rows(jobs) -> dict:
+    """``{dataset: prediction_baselines(its data)}`` for the datasets of ``jobs`` (one config each)."""
+    from rnnrnade_pt.data.datasets import load_dataset
+
+    configs = {}
+    for job in jobs:
+        configs.setdefault(job.cfg.data.dataset, job.cfg.data)
+    return {d: prediction_baselines(load_dataset(dcfg)) for d, dcfg in configs.items()}
+
+
+def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
     """The markdown table of ``run_jobs``' summaries (named by :func:`job_name`): one row per model (or
     sweep grid point), per dataset the test log-likelihood per frame and the one-step squared prediction
     error per frame as mean ± standard error over the seeds; the parameter count on each dataset, the seeds
-    and the summed wall time. Notes on the settings follow when ``jobs`` is given."""
+    and the summed wall time; then a row per prediction baseline (``baselines``: :func:`baseline_rows`).
+    Notes on the settings follow when ``jobs`` is given."""
     from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
     cells: dict = {}  # (row, dataset) -> list of summaries
@@ -154,6 +184,12 @@ def sequences_table(summaries, jobs=None, titles=TITLES) -> str:
             seeds = max(seeds, len(ok))
             wall += sum(s.get("wall_seconds", 0.0) for s in ok)
         table.append(line + [" / ".join(n_params), seeds, fmt_duration(wall)])
+    for name in BASELINES if baselines else ():
+        line = [f"{name} (prediction baseline)"]
+        for d in datasets:
+            value = (baselines.get(d) or {}).get(name)
+            line += ["—", None if value is None else f"{value:.2f}"]
+        table.append(line + ["0", "—", "—"])
     text = markdown_table(header, table)
     text += (
         "\nTest log-likelihood per frame in nats (in the data's own units: standardised models are "
@@ -258,7 +294,7 @@ def main(argv=None) -> int:
                          args.time_budget, args.data_root)  # fmt: skip
     summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
                          force=args.force, progress=True)  # fmt: skip
-    table = sequences_table(summaries, jobs)
+    table = sequences_table(summaries, jobs, baselines=None if args.sweep else baseline_rows(jobs))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

@@ -77,6 +77,17 @@ def test_table_is_mean_and_standard_error_over_seeds():
         "| Gaussian RNN | -20.00 (1 failed) | 5.00 (1 failed) | — | — | 1,234 / — | 1 | 1 min 10 s |" in table
     )
     assert "gaussian-rnn_mocap_seed1: DataError: boom" in table
+    with_baselines = seq.sequences_table(summaries, baselines={"mocap": {"previous frame": 1.5}})
+    assert "| previous frame (prediction baseline) | — | 1.50 | — | — | 0 | — | — |" in with_baselines
+
+
+def test_prediction_baselines_on_frames_with_a_past():
+    train = [np.array([[0.0, 0.0], [2.0, 4.0]])]  # mean frame (1, 2)
+    test = [np.array([[1.0, 1.0], [1.0, 3.0], [4.0, 3.0]]), np.array([[9.0, 9.0]])]  # one frame: no past
+    out = seq.prediction_baselines({"train": train, "test": test})
+    assert out["previous frame"] == pytest.approx((4.0 + 9.0) / 2)
+    assert out["mean training frame"] == pytest.approx((1.0 + 10.0) / 2)
+    assert seq.prediction_baselines({"train": train, "test": [test[1]]}) == {}
 
 
 def test_quick_run_and_sweep_end_to_end(tmp_path):
