@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from pytensor.tensor.random.type import RandomGeneratorType
 
 from .backend import check_backend, compile_function, needs_static_shapes, pad_to_buckets
 from .config import ModelConfig
@@ -75,8 +76,7 @@ class DensityModel:
         values = init_params(cfg, seed) if values is None else values
         self.shared = shared_params(cfg, values, static_shapes=needs_static_shapes(backend))
         self._functions: dict[tuple, object] = {}  # the one cache: (what, graph, shape, backend) -> function
-        self._sample_rng = None  # the compiled sampler's shared generator
-        self._mc_rngs: dict = {}  # n_samples -> the Monte Carlo predictor's shared generator (RNN-RNADE)
+        self._generators: dict[tuple, list] = {}  # the same keys -> the function's shared random generators
 
     # parameters ---------------------------------------------------------------------------------------
     def get_params(self) -> dict[str, np.ndarray]:
@@ -106,7 +106,18 @@ class DensityModel:
             name = "_".join(str(k) for k in key[:2] if k is not None)
             logger.info("compiling %s for backend %s", name, backend)
             self._functions[key] = compile_function(inputs, outputs, backend, updates=updates, name=name)
+            self._generators[key] = [
+                v for v in dict(updates or {}) if isinstance(v.type, RandomGeneratorType)
+            ]
         return self._functions[key]
+
+    def _seeded(self, key: tuple, make: Callable[[], tuple], seed: int, backend: str | None = None):
+        """:meth:`function`, with the function's random generators (those its updates advance) reset from
+        ``seed`` before the call it is fetched for: one seed, one set of draws."""
+        fn = self.function(key, make, backend)
+        for i, rng in enumerate(self._generators[(*key, backend or self.backend)]):
+            rng.set_value(np.random.default_rng(seed if i == 0 else [seed, i]), borrow=True)
+        return fn
 
     def _density_function(self, what: str, graph: str, shape: tuple):
         """The log-likelihood (``what="loglik"``) or its gradient (``"symbolic"``, ``"explicit"``)."""
@@ -237,11 +248,9 @@ class DensityModel:
 
         def make():
             g = model_module(cfg).build_sampler(cfg, self.shared)
-            self._sample_rng = g.rng  # seeded before every call
             return g.inputs, g.samples, g.updates
 
-        fn = self.function(("sample", None, None), make, backend=self._sampling_backend())
-        self._sample_rng.set_value(np.random.default_rng(seed), borrow=True)
+        fn = self._seeded(("sample", None, None), make, seed, backend=self._sampling_backend())
         return np.array(fn(*args), dtype=cfg.dtype)  # a copy, never the function's buffer
 
     def predict(self, X, mask=None) -> np.ndarray:
@@ -357,16 +366,13 @@ class RnnRnade(_OneModel):
         cfg, n_samples, seed = self.cfg, _positive_int(n_samples, "n_samples"), _seed(seed)
         X_arr = np.asarray(X)
         Xc, maskc = check_data(X, mask, cfg, source="predict_by_sampling")
-        rngs = {}
 
         def make():
-            g, rngs["rng"], updates = build_sample_mean_predictor(cfg, self.shared, n_samples)
+            g, _, updates = build_sample_mean_predictor(cfg, self.shared, n_samples)
             return (g.X, g.mask), g.prediction, updates
 
-        fn = self.function(("predict_by_sampling", n_samples, None), make, backend=self._sampling_backend())
-        if "rng" in rngs:
-            self._mc_rngs[n_samples] = rngs["rng"]
-        self._mc_rngs[n_samples].set_value(np.random.default_rng(seed), borrow=True)
+        key = ("predict_by_sampling", n_samples, None)
+        fn = self._seeded(key, make, seed, backend=self._sampling_backend())
         out = np.array(fn(Xc.astype(cfg.dtype), maskc.astype(cfg.dtype)), dtype=cfg.dtype)
         return out.reshape(X_arr.shape) if X_arr.ndim == 2 else out
 
