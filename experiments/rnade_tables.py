@@ -281,7 +281,7 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
 
     best: dict = {}
     for r in records:
-        if "error" in r:
+        if "error" in r or "loglik" not in r:  # a failure, or a search rung's time
             continue
         key = (r["method"], r["dataset"], r["fold"])
         if key not in best or r["valid"] > best[key]["valid"]:
@@ -301,7 +301,8 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
             if vals and len(vals) < expected:
                 cell += f" ({len(vals)}/{expected} folds)"
             cells.append(cell)
-        rows.append([title, *cells, fmt_duration(sum(r.get("wall_seconds", 0.0) for r in mine))])
+        seconds = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in mine)
+        rows.append([title, *cells, fmt_duration(seconds)])
     for title, values in PUBLISHED:
         rows.append([title, *[f"{values[d]:.2f}" if d in values else None for d in datasets], None])
     header = ["method", *[TITLES[d] for d in datasets], "wall time"]
@@ -366,9 +367,11 @@ def validation_curves(jobs, summaries, out_dir: str) -> list[str]:
     return paths
 
 
-def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
+def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict], list[dict]]:
     """Successive halving of the jobs' grid per method, dataset and fold (:mod:`rnnrnade_pt.halving`): the
-    last rung's jobs and summaries, with the rungs' history written to ``<run_root>/halving.json``."""
+    last rung's jobs and summaries, and one record per earlier rung and group with the time its runs took
+    (``search_seconds``, for the table's wall time); the rungs' history goes to ``<run_root>/halving.json``.
+    """
     from rnnrnade_pt.halving import successive_halving
 
     groups: dict[str, list] = {}
@@ -381,7 +384,13 @@ def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict]]:
     with open(os.path.join(run_root, "halving.json"), "w", encoding="utf-8") as fh:
         json.dump({"eta": args.eta, "rungs": args.halving, "history": history}, fh, indent=2)
     pairs = [pair for g in groups for pair in final[g]]
-    return [j for j, _ in pairs], [s for _, s in pairs]
+    search = []
+    for entry in history[:-1]:  # the last rung's runs are the table's own records
+        for g, seconds in entry.get("run_seconds", {}).items():
+            method, dataset, fold = g.split("/")
+            search.append({"name": f"{g} rung {entry['rung']}", "method": method, "dataset": dataset,
+                           "fold": int(fold), "search_seconds": seconds})  # fmt: skip
+    return [j for j, _ in pairs], [s for _, s in pairs], search
 
 
 def chosen_points(jobs, summaries) -> dict:
@@ -469,18 +478,18 @@ def main(argv=None) -> int:
     run = dict(
         engine=args.engine, workers=args.workers, address=args.address, force=args.force, progress=True
     )
-    start = time.perf_counter()
+    start, search = time.perf_counter(), []
     if args.halving:
-        jobs, summaries = search_by_halving(jobs, run_root, args)
+        jobs, summaries, search = search_by_halving(jobs, run_root, args)
     else:
         summaries = run_jobs(jobs, **run)
+    chosen = {}
     if select is not None:
-        rest = apply_to_folds(
-            chosen_points(jobs, summaries), [f for f in all_folds if f not in select], run_root
-        )
+        chosen = chosen_points(jobs, summaries)
+        rest = apply_to_folds(chosen, [f for f in all_folds if f not in select], run_root)
         jobs, summaries = jobs + rest, summaries + run_jobs(rest, **run)
     wall = time.perf_counter() - start
-    records = run_records(jobs, summaries)
+    records = run_records(jobs, summaries) + search
     if not args.no_baselines:
         used = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
         records += baseline_records(datasets, used, run_root, args.data_root, args.quick)
@@ -499,12 +508,19 @@ def main(argv=None) -> int:
             where = (f"on folds {args.select_folds} (best mean validation score), then trained on the "
                      "others" if select is not None else "per fold on validation")  # fmt: skip
             proto += f", grid over {', '.join(sorted(grid))} chosen {where})"
-        note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}, K={c.model.K}"
+        searched = ("K, learning rate and weight decay from the grid" if grid else
+                    f"K={c.model.K}, lr {t.lr:g}, weight decay {t.weight_decay:g}")  # fmt: skip
+        picks = "; ".join(f"{TITLES[d]} {dict(ROWS).get(m, m)}: {label.lstrip('-')}"
+                          for (m, d), (label, _) in sorted(chosen.items()))  # fmt: skip
+        total = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in records)
+        picks = f" Chosen: {picks}." if picks else ""
+        note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}"
                 f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
-                f"{proto}; {t.optimizer} lr {t.lr:g}, "
-                f"weight decay {t.weight_decay:g}, batches of {t.batch_size}, up to {t.epochs} epochs, early "
-                f"stopping after {t.patience} epochs without a better validation score{budget}."
-                f"{halving} Wall time of the runs: {fmt_duration(wall)}.")  # fmt: skip
+                f"{proto}; {t.optimizer}, {searched} (on {t.weight_decay_on}), batches of "
+                f"{t.batch_size}, up to {t.epochs} epochs, early stopping after {t.patience} epochs without "
+                f"a better validation score{budget}.{halving}{picks} Time: the runs' own wall time "
+                f"{fmt_duration(total)} in all (the search included), this call's "
+                f"{fmt_duration(wall)}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)
     figures = args.figures or (None if args.quick or args.out else os.path.join(HERE, "figures"))
     if figures:

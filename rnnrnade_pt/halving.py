@@ -87,8 +87,9 @@ def successive_halving(
     final : dict
         Group -> ``[(job, summary), ...]`` of its last rung (the full-budget runs).
     history : list of dict
-        One entry per rung: ``rung``, ``runs``, ``trained`` (not reused), ``wall_seconds``, and per group
-        the names kept.
+        One entry per rung: ``rung``, ``runs``, ``trained`` (not reused), ``wall_seconds`` (this call's),
+        per group the names kept and ``run_seconds``, the rung's runs' own wall time (when they were
+        trained, reused ones included).
 
     Raises
     ------
@@ -120,6 +121,9 @@ def successive_halving(
         for (g, job, ran), s in zip(batch, summaries, strict=True):
             by_group.setdefault(g, []).append((job, ran, s))
         for g, results in by_group.items():
+            entry.setdefault("run_seconds", {})[g] = round(
+                sum(r[2].get("wall_seconds", 0.0) for r in results), 1
+            )
             if rung == rungs - 1:
                 final[g] = [(ran, s) for _, ran, s in results]
                 continue

@@ -28,7 +28,8 @@ def test_survivors_are_the_best_on_validation(monkeypatch, tmp_path):
             if j.cfg.train.lr == 0.5:
                 out.append({"name": j.name, "error": "diverged"})  # a failure scores -inf
             else:
-                out.append({"name": j.name, "best_valid_loglik_per_frame": -j.cfg.train.lr, "reused": False})
+                out.append({"name": j.name, "best_valid_loglik_per_frame": -j.cfg.train.lr, "reused": False,
+                            "wall_seconds": 2.0})  # fmt: skip
         return out
 
     monkeypatch.setattr(halving, "run_jobs", fake_run_jobs)
@@ -45,6 +46,7 @@ def test_survivors_are_the_best_on_validation(monkeypatch, tmp_path):
     assert {j.cfg.train.epochs for j in calls[1]} == {3}
     assert history[0]["kept"]["a"] == ["a-lr=0.05", "a-lr=0.1", "a-lr=0.2"]
     assert history[1]["kept"]["b"] == ["b-lr=0.05"] and history[0]["runs"] == 18
+    assert history[0]["run_seconds"] == {"a": 16.0, "b": 16.0}  # 8 runs of 2 s each; the failure took none
     ((job, summary),) = final["a"]
     assert job == groups["a"][4] and summary["best_valid_loglik_per_frame"] == -0.05  # the job's own run
     assert math.isinf(halving._score({"error": "x"}))
