@@ -145,6 +145,19 @@ def baseline_rows(jobs) -> dict:
     return {d: prediction_baselines(load_dataset(dcfg)) for d, dcfg in configs.items()}
 
 
+def _batches(cfg) -> str:
+    """How one row's runs are batched and started, for the table's settings note."""
+    t = cfg.train
+    text = (f"batches of {t.batch_size} windows of {t.window} frames" if cfg.model.recurrent
+            else f"batches of {t.batch_size} frames")  # fmt: skip
+    if cfg.model.model == "rnn-rnade" and t.pretrain_epochs:
+        text += (f", {cfg.model.rnn_activation} RNN; its RNADE pretrained on shuffled frames first (up to "
+                 f"{t.pretrain_epochs} epochs, lr {t.pretrain_lr or t.lr:g}, batches of "
+                 f"{t.pretrain_batch_size or t.batch_size}, patience {t.pretrain_patience})"
+                 + (", the RNN-to-bias maps from zero" if t.zero_bias_maps else ""))  # fmt: skip
+    return text
+
+
 def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
     """The markdown table of ``run_jobs``' summaries (named by :func:`job_name`): one row per model (or
     sweep grid point), per dataset the test log-likelihood per frame and the one-step squared prediction
@@ -204,15 +217,27 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
     if jobs:
         t = jobs[0].cfg.train
         budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
-        sizes = sorted({(j.cfg.data.dataset, j.cfg.model.H, j.cfg.model.K, j.cfg.model.R) for j in jobs})
+        sizes, per_row = {}, {}
+        for j in jobs:
+            row, dataset, _ = job_key(j.name)
+            per_row.setdefault(row, j.cfg)
+            m = j.cfg.model
+            used = {"rnade": f"H={m.H}, K={m.K}", "gaussian-rnn": f"R={m.R}"}.get(
+                m.model, f"H={m.H}, K={m.K}, R={m.R}"
+            )
+            sizes.setdefault(dataset, {}).setdefault(used, []).append(titles.get(row, row))
+        size_text = "; ".join(
+            f"{titles.get(d, d)}: "
+            + ", ".join(f"{u} ({' and '.join(dict.fromkeys(rows))})" for u, rows in us.items())
+            for d, us in sizes.items()
+        )
+        batches = "; ".join(f"{titles.get(row, row)}: {_batches(c)}" for row, c in per_row.items())
         text += (
-            f"\nSettings: {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} windows of {t.window} frames "
-            f"(RNADE: of frames), gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} epochs"
+            f"\nSettings: {t.optimizer} lr {t.lr:g}, gradient norm clipped at {t.clip_norm:g}, up to "
+            f"{t.epochs} epochs"
             + (f", early stopping after {t.patience} epochs without a better validation score" if t.patience
                else "")
-            + f"{budget}; sizes (dataset, H, K, R): "
-            + ", ".join(f"{d} {h}/{k}/{r}" for d, h, k, r in sizes)
-            + " (the Gaussian RNN uses R only, RNADE H and K)."
+            + f"{budget}. Sizes: {size_text}. {batches}."
         )  # fmt: skip
         if any(j.cfg.data.max_sequences for j in jobs):
             text += f" Quick run: the first {jobs[0].cfg.data.max_sequences} sequences of each split only."
