@@ -74,7 +74,7 @@ def test_data_root(monkeypatch, tmp_path):
     with pytest.raises(DataError) as e:
         data_root()
     msg = _one_line(e)
-    assert "--data-dir" in msg and DATA_ENV in msg
+    assert "--data.root" in msg and "--data-root" in msg and DATA_ENV in msg
     monkeypatch.setenv(DATA_ENV, "")
     with pytest.raises(DataError):
         data_root()

@@ -84,23 +84,24 @@ def test_clipping_and_schedules():
     assert learning_rate(t, 20, 100, 10) == pytest.approx(1 / (1 + 0.5 * 2))
 
 
-@pytest.mark.parametrize("on", ["weights", "W"])
-def test_weight_decay_moves_exactly_the_weights_it_names(on):
+def test_weight_decay_moves_exactly_the_weights_it_names():
     """One SGD step with decay minus one without is ``-2 lr wd W`` on the decayed weights, 0 elsewhere."""
     cfg = rp.ModelConfig(model="rnade", D=3, H=4, K=2)
     X = np.random.default_rng(0).normal(size=(5, 3))
+    values = rp.init_params(cfg, np.random.default_rng(1))
     after = {}
-    for wd in (0.0, 0.3):
-        values = rp.init_params(cfg, np.random.default_rng(1))
+    for wd, on in ((0.0, "weights"), (0.3, "weights"), (0.3, "W")):
         g = rp.models.build(cfg, rp.params.shared_params(cfg, values), graph="fast")
         tcfg = TrainConfig(optimizer="sgd", weight_decay=wd, weight_decay_on=on)
         build_train_step(g, tcfg).fn(X, np.float64(0.5))
-        after[wd] = {n: v.get_value() for n, v in g.params.items()}
-    decayed = rp.params.weight_names(cfg) if on == "weights" else ["W"]
-    assert "V_mu" in decayed or on == "W"
-    for n, v in after[0.3].items():
-        expected = -2 * 0.5 * 0.3 * values[n] if n in decayed else 0.0
-        np.testing.assert_allclose(v - after[0.0][n], expected, atol=1e-12, err_msg=n)
+        after[wd, on] = {n: v.get_value() for n, v in g.params.items()}
+    for on, decayed in (("weights", rp.params.weight_names(cfg)), ("W", ["W"])):
+        assert on == "W" or {"W", "V_mu", "V_sigma", "V_alpha"} <= set(decayed)
+        for n, v in after[0.3, on].items():
+            expected = -2 * 0.5 * 0.3 * values[n] if n in decayed else 0.0
+            np.testing.assert_allclose(
+                v - after[0.0, "weights"][n], expected, atol=1e-12, err_msg=f"{on} {n}"
+            )
 
 
 # -- runs -------------------------------------------------------------------------------------------------
