@@ -215,11 +215,11 @@ def _draw_skeleton(ax, joints: np.ndarray, parents, dx: float, primed: bool) -> 
     """One stick figure (``J x 3`` joints) seen from the side (x forward, z up), shifted by ``dx``: a frame of
     the prime in grey, one of the model's own in black."""
     x, z = joints[:, 0] + dx, joints[:, 2]
-    color = "0.6" if primed else "k"
+    bones, joints_color = ("0.6", "0.6") if primed else ("k", "tab:red")
     for j, p in enumerate(parents):
         if p >= 0:
-            ax.plot([x[p], x[j]], [z[p], z[j]], "-", color=color, lw=1.2)
-    ax.plot(x, z, "o", ms=1.5, color="0.6" if primed else "tab:red")
+            ax.plot([x[p], x[j]], [z[p], z[j]], "-", color=bones, lw=1.2)
+    ax.plot(x, z, "o", ms=1.5, color=joints_color)
 
 
 def stick_figure_strip(
@@ -271,13 +271,15 @@ def stick_figure_gif(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(2.2 * B, 2.6))
     lo, hi = P[..., 2].min(), P[..., 2].max()
+    xlim = (P[..., 0].min() - 0.1 * gap, P[..., 0].max() + (B - 0.9) * gap)
+    ylim = (lo - 0.05 * (hi - lo), hi + 0.15 * (hi - lo))
     images = []
     for t in range(T):
         ax.clear()
         for b in range(B):
             _draw_skeleton(ax, P[t, b], parents, b * gap, t < primed)
-        ax.set_xlim(P[..., 0].min() - 0.1 * gap, P[..., 0].max() + (B - 0.9) * gap)
-        ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.15 * (hi - lo))
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(f"frame {t}" + (" (prime)" if t < primed else ""), fontsize=8)

@@ -189,7 +189,7 @@ def _write_samples(run, out, n, steps, prime, seed) -> str:
     try:
         from .plots import sample_pictures
 
-        if S.ndim == 3 and not run.cfg.model.binary:  # piano rolls: cmd_sample draws them with their MIDI
+        if S.ndim == 3:
             return sample_pictures(S, run.cfg, os.path.splitext(out)[0])[0]  # the continuation alone
     except (ConfigError, DataError) as e:
         logging.getLogger(__name__).warning("no sample picture: %s", e)
@@ -237,19 +237,13 @@ def cmd_sample(args, extra=None) -> None:
         prime = unpad(X, mask)
     out = _write_samples(run, args.out, args.n, args.steps, prime, args.seed)
     result = {"run": args.run, "out": args.out, "picture": out if out.endswith(".png") else None}
-    if run.cfg.model.binary:  # piano rolls: one MIDI file per sequence, and the rolls as the picture
+    if run.cfg.model.binary:  # piano rolls: one MIDI file per sequence beside the rolls' picture
         from .midi import piano_roll_to_midi
         from .npz import read_npz
 
         S = read_npz(args.out, "samples", ConfigError)["X"]  # steps x n x 88
         stem = os.path.splitext(args.out)[0]
         result["midi"] = [piano_roll_to_midi(S[:, b], f"{stem}-{b}.mid") for b in range(S.shape[1])]
-        try:
-            from .plots import piano_roll
-
-            result["picture"] = piano_roll(S, stem + ".png")
-        except ConfigError as e:
-            logging.getLogger(__name__).warning("no piano-roll picture: %s", e)
     emit(result)
 
 
