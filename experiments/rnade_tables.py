@@ -425,6 +425,18 @@ def apply_to_folds(chosen: dict, folds, run_root: str) -> list:
     return jobs
 
 
+def fold_list(text: str) -> list[int]:
+    """``"0,3"`` -> ``[0, 3]``: the argument type of ``--folds`` and ``--select-folds`` (a bad one is
+    argparse's one-line usage error)."""
+    try:
+        folds = [int(f) for f in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"folds must be comma-separated integers, got {text!r}") from None
+    if any(not 0 <= f < N_FOLDS for f in folds):
+        raise argparse.ArgumentTypeError(f"folds must be in 0..{N_FOLDS - 1}, got {text!r}")
+    return folds
+
+
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
     from rnnrnade_pt.tables import fmt_duration, replace_block
@@ -442,13 +454,13 @@ def main(argv=None) -> int:
                         help="search each method, dataset and fold's grid by successive halving in RUNGS "
                         "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
     parser.add_argument("--eta", type=int, default=3, help="successive halving: keep the best 1/eta per rung")
-    parser.add_argument("--select-folds", metavar="FOLDS",
+    parser.add_argument("--select-folds", metavar="FOLDS", type=fold_list,
                         help="search the grid on these folds only (comma-separated), then train each "
                         "method and dataset's best point (mean validation) on the others")  # fmt: skip
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
-    parser.add_argument("--folds", help="comma-separated folds (default: all 10; quick: 0,1)")
+    parser.add_argument("--folds", type=fold_list, help="comma-separated folds (default: all 10; quick: 0,1)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and MoG baselines")
     parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
     parser.add_argument("--figures", metavar="DIR", help="write the validation curves here (default: "
@@ -458,7 +470,7 @@ def main(argv=None) -> int:
 
     run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
     datasets = args.datasets.split(",")
-    folds = [int(f) for f in args.folds.split(",")] if args.folds else None
+    folds = args.folds
     from rnnrnade_pt.errors import ConfigError
 
     if args.sweep and args.protocol:
@@ -469,7 +481,7 @@ def main(argv=None) -> int:
         raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
     fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
     grid = load_grid() if args.sweep else grid
-    select = [int(f) for f in args.select_folds.split(",")] if args.select_folds else None
+    select = args.select_folds
     if select is not None and grid is None:
         raise ConfigError("--select-folds chooses a grid point: pass --protocol or --sweep")
     all_folds = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
@@ -505,7 +517,8 @@ def main(argv=None) -> int:
         if args.protocol:
             variant = f" {args.variant}" if args.variant else ""
             proto = f" (protocol {os.path.basename(args.protocol)}{variant}"
-            where = (f"on folds {args.select_folds} (best mean validation score), then trained on the "
+            named = ",".join(map(str, select or []))
+            where = (f"on folds {named} (best mean validation score), then trained on the "
                      "others" if select is not None else "per fold on validation")  # fmt: skip
             proto += f", grid over {', '.join(sorted(grid))} chosen {where})"
         searched = ("K, learning rate and weight decay from the grid" if grid else

@@ -474,6 +474,10 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
     jobs = experiment.make_jobs("/r", ["redwine"], ["rnade-mog"], [0], grid={"train.lr": [1.0, 2.0]})
     bad = [{"best_valid_loglik_per_frame": float("nan")}, {"best_valid_loglik_per_frame": -3.0}]
     assert experiment.chosen_points(jobs, bad)[("rnade-mog", "redwine")][0] == "-lr=2"
+    for flag, bad in (("--select-folds", "x"), ("--folds", "0,10")):  # argparse's one-line error, status 2
+        with pytest.raises(SystemExit) as stop:
+            experiment.main(["--quick", flag, bad])
+        assert stop.value.code == 2
     with pytest.raises(ConfigError, match="--select-folds chooses a grid point"):
         experiment.main(["--quick", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
 
