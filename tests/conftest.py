@@ -2,15 +2,29 @@
 (``.eval()``), and OpenBLAS through :mod:`rnnrnade_pt`.
 
 Every compiled function is built once per session (session-scoped fixtures), so the suite compiles each
-graph once; the PyTensor compile cache (``~/.pytensor``) is kept between runs.
+graph once; the tests' PyTensor compile cache (``~/.pytensor/tests``, see :func:`_test_flags`) is kept
+between runs.
 """
 
 import os
 
-if "linker" not in os.environ.get("PYTENSOR_FLAGS", ""):
-    os.environ["PYTENSOR_FLAGS"] = ",".join(
-        filter(None, [os.environ.get("PYTENSOR_FLAGS", ""), "linker=cvm"])
-    )
+
+def _test_flags(flags: str) -> str:
+    """``flags`` plus the suite's own: ``linker=cvm``; GCC without ``-O3`` (``cmodule__remove_gxx_opt``:
+    a cold cache builds the suite's hundreds of small C modules a third faster, and tests time nothing);
+    and therefore a compile directory of the tests' own, ``~/.pytensor/tests`` (PyTensor's cache key does
+    not record the optimisation level, so a shared cache would serve unoptimised modules to user runs).
+    A flag the caller set is kept (a ``base_compiledir`` given there should be the tests' alone)."""
+    ours = {
+        "linker": "cvm",
+        "cmodule__remove_gxx_opt": "True",
+        "base_compiledir": os.path.join(os.path.expanduser("~"), ".pytensor", "tests"),
+    }
+    given = {item.split("=", 1)[0].strip() for item in flags.split(",") if "=" in item}
+    return ",".join(filter(None, [flags, *(f"{k}={v}" for k, v in ours.items() if k not in given)]))
+
+
+os.environ["PYTENSOR_FLAGS"] = _test_flags(os.environ.get("PYTENSOR_FLAGS", ""))
 
 import pathlib  # noqa: E402
 
