@@ -79,7 +79,9 @@ def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=Fal
               data_root=None):  # fmt: skip
     """One :class:`~rnnrnade_pt.sweep.Job` per (model, dataset, seed) from
     ``configs/sequences/<model>_<dataset>.json``, with the quick overrides, the training time budget
-    (seconds, ``train.max_seconds``) and the data root."""
+    (seconds, ``train.max_seconds``) and the data root. A config whose ``train.pretrained_rnade`` names a
+    row (``"rnade"``) starts from that row's run of the same dataset and seed (its ``best.npz``); that job
+    is added when ``models`` lacks it (see :func:`in_waves`)."""
     from rnnrnade_pt.config import RunConfig
     from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.sweep import Job
@@ -93,10 +95,25 @@ def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=Fal
             with open(path, encoding="utf-8") as fh:
                 cfg = RunConfig.from_json(fh.read())
             cfg = cfg.with_overrides(_overrides(quick, time_budget, data_root))
+            start = cfg.train.pretrained_rnade
             for seed in seeds:
                 name = job_name(model, dataset, seed)
-                jobs.append(Job(name, cfg.override("train.seed", int(seed)), os.path.join(run_root, name)))
-    return jobs
+                job_cfg = cfg.override("train.seed", int(seed))
+                if start in MODELS:
+                    if start not in models:
+                        jobs += make_jobs(run_root, [start], [dataset], [seed], quick, time_budget, data_root)
+                    best = os.path.join(run_root, job_name(start, dataset, seed), "best.npz")
+                    job_cfg = job_cfg.override("train.pretrained_rnade", best)
+                jobs.append(Job(name, job_cfg, os.path.join(run_root, name)))
+    return list({j.name: j for j in jobs}.values())
+
+
+def in_waves(jobs) -> list[list]:
+    """``jobs`` in two waves: the runs that others start from (``train.pretrained_rnade``), then the rest,
+    so that a parallel engine never starts a run before the one it starts from has finished."""
+    starts = {os.path.dirname(j.cfg.train.pretrained_rnade) for j in jobs if j.cfg.train.pretrained_rnade}
+    first = [j for j in jobs if j.run_dir in starts]
+    return [wave for wave in (first, [j for j in jobs if j not in first]) if wave]
 
 
 def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, data_root=None):
@@ -150,7 +167,10 @@ def _batches(cfg) -> str:
     t = cfg.train
     text = (f"batches of {t.batch_size} windows of {t.window} frames" if cfg.model.recurrent
             else f"batches of {t.batch_size} frames")  # fmt: skip
-    if cfg.model.model == "rnn-rnade" and t.pretrain_epochs:
+    if cfg.model.model == "rnn-rnade" and t.pretrained_rnade:
+        text += (f", {cfg.model.rnn_activation} RNN; its RNADE starts as the per-frame RNADE's run of the "
+                 "same seed (epoch 0, the score to beat), the RNN-to-bias maps from zero")  # fmt: skip
+    elif cfg.model.model == "rnn-rnade" and t.pretrain_epochs:
         text += (f", {cfg.model.rnn_activation} RNN; its RNADE pretrained on shuffled frames first (up to "
                  f"{t.pretrain_epochs} epochs, lr {t.pretrain_lr or t.lr:g}, batches of "
                  f"{t.pretrain_batch_size or t.batch_size}, patience {t.pretrain_patience})"
@@ -317,8 +337,12 @@ def main(argv=None) -> int:
     else:
         jobs = make_jobs(run_root, args.models.split(","), args.datasets.split(","), seeds, args.quick,
                          args.time_budget, args.data_root)  # fmt: skip
-    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                         force=args.force, progress=True)  # fmt: skip
+    done = {}
+    for wave in in_waves(jobs):
+        for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,
+                          force=args.force, progress=True):  # fmt: skip
+            done[s["name"]] = s
+    summaries = [done[j.name] for j in jobs]
     table = sequences_table(summaries, jobs, baselines=None if args.sweep else baseline_rows(jobs))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

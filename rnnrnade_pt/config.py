@@ -246,6 +246,9 @@ class TrainConfig:
         Move on from pretraining to training after this much training time (``max_seconds`` bounds both).
     pretrain_patience : int
         Stop pretraining after this many epochs without a better validation log-likelihood (0: never).
+    pretrained_rnade : str, optional
+        Instead of pretraining, start an RNN-RNADE's RNADE from this per-frame RNADE (a run's ``best.npz``),
+        with zero bias maps; that start is scored as epoch 0, the score to beat (:mod:`rnnrnade_pt.pretrain`).
     zero_bias_maps : bool
         Start the RNN-to-bias maps (``W_alpha``, ``W_mu``, ``W_sigma``, ``W_c``) at zero, so that the
         RNN-RNADE starts as its per-frame RNADE (after pretraining: as the pretrained RNADE).
@@ -297,6 +300,7 @@ class TrainConfig:
     pretrain_batch_size: int = 0
     pretrain_patience: int = 0
     pretrain_max_seconds: float | None = None
+    pretrained_rnade: str | None = None
     zero_bias_maps: bool = False
     nan_lr_factor: float = 0.5
     max_nan_failures: int = 10
@@ -326,19 +330,9 @@ class TrainConfig:
         for name in ("lr", "batch_size", "epochs"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"config {name} must be positive, got {getattr(self, name)!r}")
-        for name in (
-            "window",
-            "patience",
-            "pretrain_epochs",
-            "pretrain_patience",
-            "pretrain_lr",
-            "pretrain_batch_size",
-            "max_nan_failures",
-            "eval_sequences",
-            "clip_norm",
-            "weight_decay",
-            "checkpoint_seconds",
-        ):
+        for name in ("window", "patience", "pretrain_epochs", "pretrain_patience", "pretrain_lr",
+                     "pretrain_batch_size", "max_nan_failures", "eval_sequences", "clip_norm", "weight_decay",
+                     "checkpoint_seconds"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")
         limit = self.pretrain_max_seconds
@@ -346,6 +340,10 @@ class TrainConfig:
             raise ConfigError(f"config pretrain_max_seconds must be positive, got {limit!r}")
         if not 0 < self.nan_lr_factor < 1:
             raise ConfigError(f"config nan_lr_factor must be in (0, 1), got {self.nan_lr_factor!r}")
+        if self.pretrained_rnade and self.pretrain_epochs:
+            raise ConfigError(
+                "config pretrained_rnade starts from an RNADE trained elsewhere; pretrain_epochs must be 0"
+            )
         if self.gradient == "explicit" and self.graph == "scan":
             raise ConfigError("config gradient 'explicit' is written for graph 'fast'")
 

@@ -16,6 +16,11 @@ What this module holds (the trainer calls it at three points):
 * :func:`end_pretraining`: the run state of the training phase: the parameters go back to the best
   validation checkpoint of pretraining (``best.npz``), whose score the training phase must beat.
 
+Or the RNADE comes pretrained from elsewhere (``train.pretrained_rnade``: the per-frame RNADE run of the same
+data and seed, so that one RNADE run serves its own table row and every RNN-RNADE row):
+:func:`from_pretrained` puts its parameters in the initial ones, and :func:`score_start` scores that start
+as epoch 0 and saves it as ``best.npz``, the score training must beat.
+
 Pretraining is scored on the validation split every epoch (the RNN-RNADE's log-likelihood, which is the
 RNADE's when the maps are zero) and stops early after ``train.pretrain_patience`` epochs without a better
 score.
@@ -37,9 +42,14 @@ import numpy as np
 
 from .checkpoint import RunState, load_checkpoint
 from .config import ModelConfig
+from .errors import ConfigError, ParamsError
 from .models import build_rnade, param_shapes
+from .params import check_params, load_params
 
-__all__ = ["BIAS_MAPS", "zero_bias_maps", "phase_config", "pretrain_graph", "budget_spent", "end_pretraining"]
+__all__ = [
+    "BIAS_MAPS", "zero_bias_maps", "from_pretrained", "score_start", "phase_config", "pretrain_graph",
+    "budget_spent", "end_pretraining",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,42 @@ def zero_bias_maps(values: dict, cfg: ModelConfig) -> dict:
             out[name] = np.zeros_like(np.asarray(out[name]))
     logger.debug("RNN-to-bias maps start at zero: the RNN-RNADE starts as its per-frame RNADE")
     return out
+
+
+def from_pretrained(values: dict, path: str, cfg: ModelConfig) -> dict:
+    """A copy of an RNN-RNADE's ``values`` whose RNADE parameters are those of the per-frame RNADE saved at
+    ``path`` (a parameter file or a run's ``best.npz``: ``train.pretrained_rnade``).
+
+    Raises
+    ------
+    ConfigError
+        ``cfg`` is not an RNN-RNADE's, or the file holds another model, mixture or size of RNADE.
+    ParamsError
+        The file is missing, unreadable or not a parameter file.
+    """
+    if cfg.model != "rnn-rnade":
+        raise ConfigError(f"pretrained_rnade starts an RNN-RNADE's RNADE; model {cfg.model!r} has none")
+    saved, rnade = load_params(path)
+    rcfg = cfg.replace(model="rnade")
+    if saved.model != "rnade" or saved.mixture != cfg.mixture:
+        raise ConfigError(
+            f"pretrained_rnade {path} holds a {saved.model} ({saved.mixture}), not a {cfg.mixture} RNADE"
+        )
+    try:
+        rnade = check_params(rnade, rcfg, source=f"pretrained_rnade {path}")
+    except ParamsError as e:  # another size: a config mismatch, not a damaged file
+        raise ConfigError(str(e)) from None
+    logger.info("the RNADE starts from %s, the RNN-to-bias maps at zero", path)
+    return zero_bias_maps({**values, **rnade}, cfg)
+
+
+def score_start(trainer) -> None:
+    """Score a run's starting point (the pretrained RNADE of ``train.pretrained_rnade``) on the validation
+    split as epoch 0 and save it as ``best.npz``: the score training must beat."""
+    st = trainer.state
+    st.best_valid, st.best_epoch = trainer.evaluate("valid"), 0
+    trainer.save_checkpoint("best.npz")
+    logger.info("epoch 0, the pretrained RNADE: valid loglik %.4f nats/frame", st.best_valid)
 
 
 def phase_config(tcfg, phase: str):

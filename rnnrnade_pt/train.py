@@ -15,21 +15,18 @@ A run is a directory::
 
 Batches are a pure function of (seed, phase, epoch), and every random stream of a run (initialisation,
 shuffling, orderings, the RNN-RBM's CD chains) follows ``train.seed``, with every generator's state in the
-checkpoints: a run resumed from a checkpoint taken at any step, mid-epoch included, ends with the same
-parameters, bit for bit, as one that was never interrupted. (One exception: PyTensor's JAX linker draws
-from its own copy of a shared generator, whose advanced state a checkpoint cannot read, so an RNN-RBM
-trained on JAX, which needs NumPyro for its Bernoulli draws, resumes with each shape's generator as seeded.)
+checkpoints: a run resumed from a checkpoint taken at any step ends with the same parameters, bit for bit,
+as one never interrupted. (Except an RNN-RBM on JAX: PyTensor's JAX linker draws from its own copy of a
+shared generator, whose advanced state a checkpoint cannot read; it resumes with the generators as seeded.)
 
 Preemption: SIGTERM and SIGINT let the current step finish, write ``last.npz`` and raise
 :class:`~rnnrnade_pt.interrupts.TrainingInterrupted` (:mod:`rnnrnade_pt.interrupts`). ``last.npz`` is also
 written every ``train.checkpoint_seconds``, so SIGKILL loses at most that much training.
 
 Order-agnostic training (``ordering="orderless"``, RNADE only): every example of every step gets its own
-uniformly random ordering of the dimensions, fed to the graph as precedence masks ``M``
-(:mod:`rnnrnade_pt.orderings`); batch b's orderings are drawn from a generator seeded with
-(seed, phase, epoch, b), so they too are a pure function of the run's position and resume exactly. The
-validation score of such a run is the log-likelihood under the natural ordering (a density like any other
-ordering's; ensembles over orderings are :func:`~rnnrnade_pt.orderings.ensemble_loglik`).
+random ordering of the dimensions, fed to the graph as precedence masks ``M`` (:mod:`rnnrnade_pt.orderings`),
+drawn from a generator seeded with (seed, phase, epoch, batch), so they too resume exactly. Such a run is
+validated under the natural ordering (ensembles: :func:`~rnnrnade_pt.orderings.ensemble_loglik`).
 
 References
 ----------
@@ -50,6 +47,7 @@ import time
 
 import numpy as np
 
+from . import pretrain
 from .backend import needs_static_shapes, pad_to_buckets, training_threads
 from .checkpoint import (
     RunState,
@@ -68,7 +66,6 @@ from .npz import atomic_write_text
 from .optim import learning_rate
 from .orderings import precedence_masks, random_orderings
 from .params import check_params
-from .pretrain import budget_spent, end_pretraining, phase_config, pretrain_graph, zero_bias_maps
 from .step import TrainStep, build_train_step
 
 __all__ = ["TrainingStopped", "Trainer"]
@@ -177,7 +174,9 @@ class Trainer:
                 frames = np.concatenate(self.data["train"])  # N x D
                 values = model_module(mcfg).data_driven_init(values, frames, mcfg, rng)
             if tcfg.zero_bias_maps:
-                values = zero_bias_maps(values, mcfg)
+                values = pretrain.zero_bias_maps(values, mcfg)
+            if tcfg.pretrained_rnade:
+                values = pretrain.from_pretrained(values, tcfg.pretrained_rnade, mcfg)
             self.state = RunState(phase="pretrain" if self._pretraining() else "train")
         self.model: DensityModel = cls(mcfg, values, tcfg.backend)
         self.steps: dict[str, TrainStep] = {}
@@ -199,7 +198,7 @@ class Trainer:
         key = (phase, shape if needs_static_shapes(tcfg.backend) else None)
         if key not in self.steps:
             if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
-                g = pretrain_graph(mcfg, self.model.shared, tcfg.step_graph, key[1])
+                g = pretrain.pretrain_graph(mcfg, self.model.shared, tcfg.step_graph, key[1])
             elif tcfg.ordering == "orderless":
                 g = build_rnade(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1], orderings=True)
             else:
@@ -232,7 +231,7 @@ class Trainer:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
         self.state.rng = json.dumps(rng.bit_generator.state)
         recurrent = self.cfg.model.recurrent and phase == "train"
-        tcfg = phase_config(self.cfg.train, phase)
+        tcfg = pretrain.phase_config(self.cfg.train, phase)
         return _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
 
     def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
@@ -313,13 +312,15 @@ class Trainer:
             if self.state.phase == "pretrain" and not self._pretraining():
                 self.state.phase = "train"
             if self._ckpt is None:
+                if tcfg.pretrained_rnade and self.state.epoch == 0:
+                    pretrain.score_start(self)  # epoch 0: the pretrained RNADE, the score to beat
                 self.save_checkpoint("last.npz")
             try:
                 if self.state.phase == "pretrain":
                     reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
-                    if reason == "max_seconds" and budget_spent(self):
+                    if reason == "max_seconds" and pretrain.budget_spent(self):
                         return reason
-                    self.state = end_pretraining(self)  # from pretraining's best checkpoint
+                    self.state = pretrain.end_pretraining(self)  # from pretraining's best checkpoint
                 return self._run_phase("train", tcfg.epochs)
             finally:
                 self._ckpt = None
@@ -343,7 +344,7 @@ class Trainer:
         raise TrainingInterrupted(self._stop.signum, msg)
 
     def _run_phase(self, phase: str, n_epochs: int) -> str:
-        tcfg, st = phase_config(self.cfg.train, phase), self.state
+        tcfg, st = pretrain.phase_config(self.cfg.train, phase), self.state
         dtype = self.cfg.model.dtype
         static = needs_static_shapes(tcfg.backend)
         monitor = train_monitor(self.cfg.model.model)

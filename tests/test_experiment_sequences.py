@@ -33,7 +33,7 @@ def test_every_model_and_dataset_has_a_config():
             assert cfg.model.conditioned == (("mu", "sigma") if row.endswith("mu-sigma") else
                                              ("alpha", "mu", "sigma"))  # fmt: skip
     balls = next(j.cfg.data for j in jobs if j.cfg.data.dataset == "balls")
-    assert (balls.n_train, balls.length, balls.n_balls, balls.res) == (4000, 100, 3, 15)
+    assert (balls.n_train, balls.length, balls.n_balls, balls.res) == (1000, 100, 3, 15)
     quick = seq.make_jobs("tmp", ["rnn-rnade"], ["mocap"], [0], quick=True, time_budget=5)[0].cfg
     assert (quick.model.H, quick.train.epochs, quick.train.max_seconds, quick.data.max_sequences) == (
         4,
@@ -41,6 +41,29 @@ def test_every_model_and_dataset_has_a_config():
         5,
         4,
     )
+
+
+def test_balls_rnn_rnade_rows_start_from_the_rnade_run_of_their_seed():
+    jobs = seq.make_jobs("runs", ["rnn-rnade", "gaussian-rnn"], ["balls", "vowels"], [0, 1])
+    # the RNADE row's runs the balls RNN-RNADE starts from are added, and run in a first wave
+    first, then = seq.in_waves(jobs)
+    assert [j.name for j in first] == ["rnade_balls_seed0", "rnade_balls_seed1"]
+    assert len(then) == 2 * 2 * 2 and not set(first) & set(then)
+    for j in then:
+        row, dataset, seed = seq.job_key(j.name)
+        start = j.cfg.train.pretrained_rnade
+        if row == "rnn-rnade" and dataset == "balls":
+            assert start == os.path.join("runs", f"rnade_balls_seed{seed}", "best.npz")
+            assert j.cfg.train.pretrain_epochs == 0 and j.cfg.train.zero_bias_maps
+        else:  # vowels pretrains its own RNADE
+            assert start is None
+    rnade = {j.name: j.cfg for j in first}["rnade_balls_seed1"]
+    rnn = next(j.cfg for j in then if j.name == "rnn-rnade_balls_seed1")
+    assert (rnade.model.H, rnade.model.K, rnade.model.dtype) == (rnn.model.H, rnn.model.K, rnn.model.dtype)
+    assert rnade.data == rnn.data and rnade.train.seed == 1
+    assert seq.in_waves(seq.make_jobs("runs", ["gaussian-rnn"], ["balls"], [0])) == [
+        seq.make_jobs("runs", ["gaussian-rnn"], ["balls"], [0])
+    ]
 
 
 def test_the_mocap_sweep_expands_over_its_grid_and_the_seeds():

@@ -1,6 +1,6 @@
 """Pretraining (rnnrnade_pt.pretrain): zero RNN-to-bias maps make the RNN-RNADE its per-frame RNADE;
 pretraining moves only the RNADE's parameters, is scored on the validation split, stops early, and the
-training phase starts from its best checkpoint."""
+training phase starts from its best checkpoint; or an RNADE run's checkpoint is the RNN-RNADE's start."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rnnrnade_pt.checkpoint import load_checkpoint
 from rnnrnade_pt.config import ModelConfig
 from rnnrnade_pt.data.batching import pad_sequences
 from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.errors import ConfigError, ParamsError
 from rnnrnade_pt.models import param_shapes
 from rnnrnade_pt.pretrain import BIAS_MAPS, phase_config, zero_bias_maps
 from rnnrnade_pt.train import Trainer
@@ -154,3 +155,39 @@ def test_pretraining_time_budget_moves_on_to_training(splits, tmp_path):
     cfg = cfg.with_overrides([("train.max_seconds", 1e-9)])
     tr = Trainer(cfg, str(tmp_path / "run2"), splits)
     assert tr.fit() == "max_seconds" and tr.state.phase == "pretrain"
+
+
+def test_an_rnade_run_pretrains_the_rnn_rnade(splits, tmp_path):
+    """``train.pretrained_rnade``: the per-frame RNADE run's best checkpoint is the RNN-RNADE's start,
+    scored as epoch 0; the run ends at or above the RNADE's validation score."""
+    rnade_cfg = tiny(**{"model.model": "rnade", "train.batch_size": 20, "train.epochs": 2})
+    rnade = Trainer(rnade_cfg, str(tmp_path / "rnade"), splits)
+    rnade.fit()
+    path = str(tmp_path / "rnade" / "best.npz")
+    cfg = tiny(**{"train.pretrained_rnade": path, "train.epochs": 2, "train.lr": 0.2})
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    start, saved = tr.model.get_params(), load_checkpoint(path)
+    assert all(np.array_equal(start[n], saved[n]) for n in RNADE_NAMES)
+    assert all(not np.any(start[n]) for n in ("W_alpha", "W_mu", "W_sigma"))
+    tr.fit()
+    assert tr.state.best_valid >= rnade.state.best_valid - 1e-9 * abs(rnade.state.best_valid)
+    if tr.state.best_epoch == 0:  # training did not beat the start: best.npz is the pretrained RNADE
+        best = load_checkpoint(tmp_path / "run" / "best.npz")
+        assert all(np.array_equal(best[n], saved[n]) for n in RNADE_NAMES)
+
+
+def test_pretrained_rnade_must_match(splits, tmp_path):
+    rnade_cfg = tiny(**{"model.model": "rnade", "model.H": 5, "train.epochs": 1})
+    Trainer(rnade_cfg, str(tmp_path / "rnade"), splits).fit()
+    path = str(tmp_path / "rnade" / "best.npz")
+    with pytest.raises(ConfigError, match="W has shape"):
+        Trainer(tiny(**{"train.pretrained_rnade": path}), str(tmp_path / "a"), splits)
+    with pytest.raises(ConfigError, match="laplace RNADE"):
+        Trainer(tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.mixture": "laplace"}),
+                str(tmp_path / "b"), splits)  # fmt: skip
+    with pytest.raises(ParamsError, match="missing.npz"):
+        Trainer(
+            tiny(**{"train.pretrained_rnade": str(tmp_path / "missing.npz")}), str(tmp_path / "c"), splits
+        )
+    with pytest.raises(ConfigError, match="pretrain_epochs must be 0"):
+        tiny(**{"train.pretrained_rnade": path, "train.pretrain_epochs": 2})
