@@ -108,6 +108,22 @@ def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=Fal
     return list({j.name: j for j in jobs}.values())
 
 
+def own_pretraining(cfg):
+    """``cfg`` whose ``train.pretrained_rnade`` names a row, made to pretrain its own RNADE on shuffled frames
+    with that row's settings on the same dataset instead (epochs, lr, batch size, patience); other configs
+    as they are."""
+    from rnnrnade_pt.config import RunConfig
+
+    row = cfg.train.pretrained_rnade
+    if row not in MODELS:
+        return cfg
+    with open(os.path.join(CONFIG_DIR, f"{row}_{cfg.data.dataset}.json"), encoding="utf-8") as fh:
+        t = RunConfig.from_json(fh.read()).train
+    return cfg.with_overrides([("train.pretrained_rnade", None), ("train.pretrain_epochs", t.epochs),
+                               ("train.pretrain_lr", t.lr), ("train.pretrain_batch_size", t.batch_size),
+                               ("train.pretrain_patience", t.patience)])  # fmt: skip
+
+
 def in_waves(jobs) -> list[list]:
     """``jobs`` in two waves: the runs that others start from (``train.pretrained_rnade``), then the rest,
     so that a parallel engine never starts a run before the one it starts from has finished."""
@@ -118,7 +134,9 @@ def in_waves(jobs) -> list[list]:
 
 def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, data_root=None):
     """The jobs of a sweep file (:func:`rnnrnade_pt.sweep.load_sweep`), each grid point once per seed; with
-    ``quick`` the tiny sizes apply except to the keys the grid sets."""
+    ``quick`` the tiny sizes apply except to the keys the grid sets. A grid point cannot start from a row's
+    RNADE run (its sizes differ): where the base's ``train.pretrained_rnade`` names a row, each point
+    pretrains its own RNADE with that row's settings (:func:`own_pretraining`)."""
     from rnnrnade_pt.sweep import Job, load_sweep
 
     sweep_jobs = load_sweep(path, run_root)  # checks the file first: a one-line error if it is bad
@@ -126,7 +144,7 @@ def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, 
         keep = set(json.load(fh).get("grid", {}))
     jobs = []
     for job in sweep_jobs:
-        cfg = job.cfg.with_overrides(_overrides(quick, time_budget, data_root, keep))
+        cfg = own_pretraining(job.cfg.with_overrides(_overrides(quick, time_budget, data_root, keep)))
         for seed in seeds:
             name = job_name(job.name, cfg.data.dataset, seed)
             jobs.append(Job(name, cfg.override("train.seed", int(seed)), os.path.join(run_root, name)))

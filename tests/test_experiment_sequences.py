@@ -43,19 +43,19 @@ def test_every_model_and_dataset_has_a_config():
     )
 
 
-def test_balls_rnn_rnade_rows_start_from_the_rnade_run_of_their_seed():
+def test_rnn_rnade_rows_start_from_the_rnade_run_of_their_seed():
     jobs = seq.make_jobs("runs", ["rnn-rnade", "gaussian-rnn"], ["balls", "vowels"], [0, 1])
     # the RNADE row's runs the balls RNN-RNADE starts from are added, and run in a first wave
     first, then = seq.in_waves(jobs)
-    assert [j.name for j in first] == ["rnade_balls_seed0", "rnade_balls_seed1"]
+    assert [j.name for j in first] == [f"rnade_{d}_seed{k}" for d in ("balls", "vowels") for k in (0, 1)]
     assert len(then) == 2 * 2 * 2 and not set(first) & set(then)
     for j in then:
         row, dataset, seed = seq.job_key(j.name)
         start = j.cfg.train.pretrained_rnade
-        if row == "rnn-rnade" and dataset == "balls":
-            assert start == os.path.join("runs", f"rnade_balls_seed{seed}", "best.npz")
+        if row == "rnn-rnade":
+            assert start == os.path.join("runs", f"rnade_{dataset}_seed{seed}", "best.npz")
             assert j.cfg.train.pretrain_epochs == 0 and j.cfg.train.zero_bias_maps
-        else:  # vowels pretrains its own RNADE
+        else:
             assert start is None
     rnade = {j.name: j.cfg for j in first}["rnade_balls_seed1"]
     rnn = next(j.cfg for j in then if j.name == "rnn-rnade_balls_seed1")
@@ -76,6 +76,12 @@ def test_the_mocap_sweep_expands_over_its_grid_and_the_seeds():
     assert (dataset, seed) == ("mocap", 1) and row.startswith("sweep_mocap-H=100-R=100-K=10")
     assert {j.cfg.model.K for j in jobs} == set(grid["model.K"])  # the grid wins over the quick sizes
     assert {j.cfg.train.epochs for j in jobs} == {1} and len({j.name for j in jobs}) == len(jobs)
+    # grid points differ in size from the RNADE row's runs: each pretrains its own, with the row's settings
+    rnade = seq.make_jobs("runs", ["rnade"], ["mocap"], [0])[0].cfg.train
+    t = seq.make_sweep_jobs(path, "sw", seeds=[0])[0].cfg.train
+    assert t.pretrained_rnade is None
+    assert (t.pretrain_epochs, t.pretrain_lr, t.pretrain_batch_size, t.pretrain_patience) == (
+        rnade.epochs, rnade.lr, rnade.batch_size, rnade.patience)  # fmt: skip
 
 
 def test_table_is_mean_and_standard_error_over_seeds():
