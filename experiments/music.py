@@ -4,6 +4,7 @@
     python experiments/music.py --time-budget 1800    # each run stops training after 30 min
     python experiments/music.py --engine dask --workers 2
     python experiments/music.py --quick               # tiny sizes, 1 epoch, 4 sequences a split (CI)
+    python experiments/music.py --figures experiments/figures   # curves, MIDI samples and piano rolls
 
 Each run is ``experiments/configs/music/<model>_<dataset>.json`` trained and evaluated with
 :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/music/<model>_<dataset>`` (a finished run of the same config is
@@ -11,10 +12,12 @@ reused, not retrained). The table gives the test log-likelihood per time step (n
 annealed-importance-sampling estimate) and the frame-level accuracy of the one-step-ahead prediction,
 beside the values quoted for the paper.
 
-Choices (the configs): the tutorial's sizes (H=150, R=100) and 100-frame windows, but Adam (lr 0.001, batches
-of 16 windows, gradient norm clipped at 10) instead of its plain SGD at lr 0.001, which needed 200 epochs
-(about 24 h on Nottingham, by the tutorial's account); with a time budget per run on 2 cores, Adam gets much
-further, and the tutorial's own list of improvements names clipping and momentum methods. The RNN-RBM's
+Choices (the configs): the tutorial's sizes (H=150, R=100) and 100-frame windows; the paper's pretraining
+of the NADE or RBM on shuffled frames (:mod:`rnnrnade_pt.pretrain`), the RNN-to-bias maps from zero; but
+Adam (lr 0.001, batches of 16 windows, gradient norm clipped at 10) instead of its plain SGD at lr 0.001,
+which needed 200 epochs (about 24 h on Nottingham, by the tutorial's account); with a time budget per run
+on 2 cores, Adam gets much further, and the tutorial's own list of improvements names clipping and momentum
+methods. The RNN-RBM's
 log-likelihood uses AIS with 10 chains and 100 temperatures per frame, not the defaults' 100 x 1000: at H=150
 on this machine (2 shared cores) 10 x 100 evaluates about 7 frames/s and 20 x 200 about 2.5 frames/s, so the
 defaults would take days over the four test sets (132,563 frames). AIS with few temperatures underestimates
@@ -54,7 +57,8 @@ PUBLISHED = {
 # --quick: tiny models, one epoch on the first few sequences of each split
 QUICK = [
     ("model.H", 6), ("model.R", 5), ("model.cd_k", 2), ("model.gibbs_k", 2), ("model.ais_chains", 4),
-    ("model.ais_betas", 10), ("train.epochs", 1), ("train.window", 20), ("train.batch_size", 4),
+    ("model.ais_betas", 10), ("train.epochs", 1), ("train.pretrain_epochs", 1), ("train.window", 20),
+    ("train.batch_size", 4),
     ("train.patience", 0), ("data.max_sequences", 3),
 ]  # fmt: skip
 
@@ -95,7 +99,7 @@ def music_table(summaries, jobs=None) -> str:
     from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
     by_name = {s["name"]: s for s in summaries}
-    header = ["model", "dataset", "test log-lik / step", "published", "frame accuracy", "test frames",
+    header = ["model", "dataset", "test log-lik / step", "published", "gap", "frame accuracy", "test frames",
               "epochs", "wall time", "parameters", "stopped"]  # fmt: skip
     rows = []
     for model in MODELS:
@@ -105,14 +109,16 @@ def music_table(summaries, jobs=None) -> str:
                 continue
             pub = f"{PUBLISHED[model, dataset]:.2f}"
             if "error" in s:
-                rows.append([TITLES[model], TITLES[dataset], None, pub, None, None, None, None, None,
+                rows.append([TITLES[model], TITLES[dataset], None, pub, None, None, None, None, None, None,
                              f"failed: {s['error']}"])  # fmt: skip
                 continue
             test = s.get("test", {})
             ll = test.get("loglik_per_frame")
-            acc = test.get("frame_accuracy")
+            acc, se = test.get("frame_accuracy"), test.get("loglik_standard_error")
+            cell = None if ll is None else f"{ll:.2f} ± {se:.3f}" if se is not None else fmt_mean_stderr([ll])
+            gap = None if ll is None else f"{ll - PUBLISHED[model, dataset]:+.2f}"
             rows.append([
-                TITLES[model], TITLES[dataset], fmt_mean_stderr([ll]) if ll is not None else None, pub,
+                TITLES[model], TITLES[dataset], cell, pub, gap,
                 f"{100 * acc:.1f}%" if acc is not None else None, test.get("frames"), s.get("epochs"),
                 fmt_duration(s.get("wall_seconds")), f"{s['n_params']:,}" if "n_params" in s else None,
                 s.get("stopped"),
@@ -122,7 +128,9 @@ def music_table(summaries, jobs=None) -> str:
         "\nPublished: the test log-likelihoods per time step as commonly quoted for Boulanger-Lewandowski et "
         "al. (ICML 2012); the paper itself is not available here, nor its frame accuracies. Log-likelihoods "
         "are in nats per time step (frame); the RNN-RBM's are annealed-importance-sampling estimates of each "
-        "frame's partition function. Frame accuracy: TP / (TP + FP + FN) of the one-step-ahead prediction "
+        "frame's partition function, ± the estimate's standard error over the AIS chains "
+        "(rnnrnade_pt.models.rnn_rbm.ais_standard_error; not a spread over seeds). Gap: ours minus "
+        "published. Frame accuracy: TP / (TP + FP + FN) of the one-step-ahead prediction "
         "thresholded at 0.5 (Bay et al. 2009), over the test frames that have a past. Wall time includes "
         "compiling and the test evaluation.\n"
     )
@@ -142,6 +150,13 @@ def music_table(summaries, jobs=None) -> str:
             )
             + f"{budget}."
         )
+        if t.pretrain_epochs:
+            text += (
+                f" The NADE or RBM is first pretrained alone on shuffled frames (up to {t.pretrain_epochs} "
+                f"epochs, batches of {t.pretrain_batch_size or t.batch_size} frames, "
+                f"lr {t.pretrain_lr or t.lr:g}, patience {t.pretrain_patience}), then the RNN trained"
+                + (" from zero RNN-to-bias maps." if t.zero_bias_maps else ".")
+            )
         rbm = [cfg.model for cfg in cfgs.values() if cfg.model.model == "rnn-rbm"]
         if rbm:
             m = rbm[0]
@@ -164,6 +179,50 @@ def music_table(summaries, jobs=None) -> str:
     return text
 
 
+def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> list[str]:
+    """Per dataset, in ``out_dir``: ``music_<dataset>_curves.png``, the validation log-likelihood per epoch of
+    each model's run with its published test value dashed (did the runs converge?); and from the run with
+    the best test log-likelihood a sample of ``steps`` frames, ``music_<dataset>_<model>.mid`` (0.3 s a
+    frame, as the tutorial writes them) and ``.png`` (its piano roll). Returns the paths; the MIDI file is
+    left out, with a warning, without pretty_midi (the ``midi`` extra)."""
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.metrics import read_metrics
+    from rnnrnade_pt.plots import curves, piano_roll
+    from rnnrnade_pt.runs import load_run, sample_run
+
+    done = {s["name"]: s for s in summaries if "error" not in s and "test" in s}
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for dataset in DATASETS:
+        runs = [(j, done[j.name]) for j in jobs if j.cfg.data.name == dataset and j.name in done]
+        if not runs:
+            continue
+        series, lines = {}, {}
+        for j, _ in runs:
+            model = j.cfg.model.model
+            rows = [r for r in read_metrics(j.run_dir) if r["phase"] == "train"]
+            series[TITLES[model]] = (
+                [int(r["epoch"]) for r in rows],
+                [float(r["valid_loglik"]) for r in rows],
+            )
+            lines[f"{TITLES[model]} published (test)"] = PUBLISHED[model, dataset]
+        out = os.path.join(out_dir, f"music_{dataset}_curves.png")
+        paths.append(
+            curves(series, out, f"{TITLES[dataset]}: validation log-likelihood", "nats per step", lines)
+        )
+        j, _ = max(runs, key=lambda r: r[1]["test"]["loglik_per_frame"])
+        stem = os.path.join(out_dir, f"music_{dataset}_{j.cfg.model.model}")
+        roll = sample_run(load_run(j.run_dir, "best"), 1, steps=steps, seed=seed)[:, 0]  # steps x 88
+        paths.append(piano_roll([roll], stem + ".png"))
+        try:
+            from rnnrnade_pt.midi import piano_roll_to_midi
+
+            paths.append(piano_roll_to_midi(roll, stem + ".mid"))
+        except ConfigError as e:  # pretty_midi is not installed
+            logging.getLogger("music").warning("no MIDI file: %s", e)
+    return paths
+
+
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
     from rnnrnade_pt.tables import replace_block
@@ -177,6 +236,9 @@ def main(argv=None) -> int:
         "--out", help="write the table to this file (default: the README block; quick: stdout)"
     )
     parser.add_argument("--readme", help=f"regenerate the {BLOCK!r} block of this file (default: {README})")
+    parser.add_argument(
+        "--figures", metavar="DIR", help="validation curves; a MIDI sample and piano roll from each best run"
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, "music")
 
@@ -199,6 +261,9 @@ def main(argv=None) -> int:
         replace_block(args.readme or README, BLOCK, table)
     elif args.quick and not args.out:
         sys.stdout.write(table)
+    if args.figures:
+        for path in figures(jobs, summaries, args.figures):
+            logging.getLogger("music").warning("wrote %s", path)
     failed = [s["name"] for s in summaries if "error" in s]
     for s in summaries:
         if "error" in s:

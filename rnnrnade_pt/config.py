@@ -237,9 +237,9 @@ class TrainConfig:
         The original code's small Gaussian weights, or also the data-driven output biases (means spread over
         each dimension's range, ``rho = 1``).
     pretrain_epochs : int
-        Train the RNADE alone on shuffled frames for this many epochs before the RNN (RNN-RNADE only;
-        :mod:`rnnrnade_pt.pretrain`). Each pretraining epoch is scored on the validation split, and training
-        starts from the best pretraining checkpoint.
+        Train the frame model (RNADE, NADE, RBM) alone on shuffled frames for this many epochs before the RNN
+        (RNN-RNADE, RNN-NADE, RNN-RBM; :mod:`rnnrnade_pt.pretrain`). Each pretraining epoch is scored on the
+        validation split, and training starts from the best pretraining checkpoint.
     pretrain_lr, pretrain_batch_size : float, int
         Learning rate and minibatch size (frames) of pretraining; 0: ``lr``, ``batch_size``.
     pretrain_max_seconds : float, optional
@@ -250,8 +250,8 @@ class TrainConfig:
         Instead of pretraining, start an RNN-RNADE's RNADE from this per-frame RNADE (a run's ``best.npz``),
         with zero bias maps; that start is scored as epoch 0, the score to beat (:mod:`rnnrnade_pt.pretrain`).
     zero_bias_maps : bool
-        Start the RNN-to-bias maps (``W_alpha``, ``W_mu``, ``W_sigma``, ``W_c``) at zero, so that the
-        RNN-RNADE starts as its per-frame RNADE (after pretraining: as the pretrained RNADE).
+        Start the RNN-to-bias maps (``W_alpha``, ``W_mu``, ``W_sigma``, ``W_c``; ``Wuv``, ``Wuh``) at zero,
+        so that the model starts as its frame model (after pretraining: as the pretrained one).
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
     eval_sequences : int

@@ -56,6 +56,7 @@ class Loglik(NamedTuple):
     per_sequence: np.ndarray  # B (one per row for an RNADE)
     per_frame: np.ndarray  # T x B, 0 on padding (N for an RNADE)
     frames: int  # number of frames (rows) modelled
+    ais_log_w: np.ndarray | None = None  # RNN-RBM: M x T x B, the AIS chains' log importance weights
 
 
 class DensityModel:
@@ -126,8 +127,9 @@ class DensityModel:
         def make():
             g = build(self.cfg, self.shared, graph=graph, shape=static)
             inputs = [g.X, g.mask] if self.cfg.recurrent else [g.X]
-            if what == "loglik":
-                return inputs, [g.frame_loglik if self.cfg.recurrent else g.loglik], None
+            if what == "loglik":  # and the RNN-RBM's AIS weights, for the estimate's standard error
+                extra = [g.ais_log_w] if hasattr(g, "ais_log_w") else []
+                return inputs, [g.frame_loglik if self.cfg.recurrent else g.loglik, *extra], None
             grads = explicit_gradients(g) if what == "explicit" else symbolic_gradients(g)
             return inputs, [g.total] + [grads[n] for n in self.shared], None
 
@@ -155,12 +157,15 @@ class DensityModel:
         T, B = np.shape(X)[:2]
         inputs = self._inputs(X, mask)
         fn = self._density_function("loglik", graph, inputs[0].shape)
-        per_frame = np.asarray(fn(*inputs)[0], dtype=np.float64)
+        out = fn(*inputs)
+        per_frame = np.asarray(out[0], dtype=np.float64)
         if self.cfg.recurrent:
             if np.ndim(X) == 2:  # one sequence given as T x D
                 B = 1
             per_frame = per_frame[:T, :B]  # drop bucket padding (JAX)
-            ll = Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, int(inputs[1].sum()))
+            log_w = np.asarray(out[1], dtype=np.float64)[:, :T, :B] if len(out) > 1 else None
+            frames = int(inputs[1][:T, :B].sum())
+            ll = Loglik(float(per_frame.sum()), per_frame.sum(axis=0), per_frame, frames, log_w)
         else:
             ll = Loglik(float(per_frame.sum()), per_frame, per_frame, per_frame.shape[0])
         if finite:

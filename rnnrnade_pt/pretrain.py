@@ -1,29 +1,30 @@
-"""Pretraining an RNN-RNADE's RNADE on shuffled frames, then training the RNN from the per-frame model.
+"""Pretraining the frame model of an RNN-RNADE, RNN-NADE or RNN-RBM on shuffled frames, then training the
+RNN from it.
 
-The recipe of the original code and of the RNN-RBM tutorial: first fit the frame model alone to shuffled
-frames (no time), then train the whole RNN-RNADE starting from it. With the RNN-to-bias maps
-(``W_alpha``, ``W_mu``, ``W_sigma``, and ``W_c`` when ``condition_c``) at zero, the RNN-RNADE *is* the
-per-frame RNADE, whatever its RNN holds: ``b_* + hhat_{t-1} W_* = b_*``. Training therefore starts from the
-pretrained RNADE's log-likelihood, and (with the best validation checkpoint kept across both phases) the
-run can only end at or above it.
+The recipe of the original code and of the RNN-RBM tutorial: first fit the frame model (the RNADE, NADE or
+RBM) alone to shuffled frames (no time), then train the whole model starting from it. With the RNN-to-bias
+maps (the RNN-RNADE's ``W_alpha``, ``W_mu``, ``W_sigma``, and ``W_c`` when ``condition_c``; the others'
+``Wuv`` and ``Wuh``) at zero, the model *is* its frame model, whatever its RNN holds:
+``b_* + hhat_{t-1} W_* = b_*``. Training therefore starts from the pretrained frame model's log-likelihood,
+and (with the best validation checkpoint kept across both phases) the run can only end at or above it.
 
 What this module holds (the trainer calls it at three points):
 
 * :func:`zero_bias_maps`: the initial parameters with every RNN-to-bias map at zero
   (``train.zero_bias_maps``).
-* :func:`pretrain_graph`: the pretraining step's graph, an RNADE built on the RNN-RNADE's own RNADE
-  parameters (the shared variables themselves, so pretraining moves the RNN-RNADE's parameters).
+* :func:`pretrain_graph` and :func:`frame_batches`: the pretraining step's graph, built on the model's own
+  shared parameters (so pretraining moves the model's parameters), and its minibatches of frames.
 * :func:`end_pretraining`: the run state of the training phase: the parameters go back to the best
   validation checkpoint of pretraining (``best.npz``), whose score the training phase must beat.
 
-Or the RNADE comes pretrained from elsewhere (``train.pretrained_rnade``: the per-frame RNADE run of the same
-data and seed, so that one RNADE run serves its own table row and every RNN-RNADE row):
+Or an RNN-RNADE's RNADE comes pretrained from elsewhere (``train.pretrained_rnade``: the per-frame RNADE run
+of the same data and seed, so that one RNADE run serves its own table row and every RNN-RNADE row):
 :func:`from_pretrained` puts its parameters in the initial ones, and :func:`score_start` scores that start
 as epoch 0 and saves it as ``best.npz``, the score training must beat.
 
-Pretraining is scored on the validation split every epoch (the RNN-RNADE's log-likelihood, which is the
-RNADE's when the maps are zero) and stops early after ``train.pretrain_patience`` epochs without a better
-score.
+Pretraining is scored on the validation split every epoch (the whole model's log-likelihood, which is the
+frame model's when the maps are zero) and stops early after ``train.pretrain_patience`` epochs without a
+better score.
 
 References
 ----------
@@ -43,17 +44,19 @@ import numpy as np
 from .checkpoint import RunState, load_checkpoint
 from .config import ModelConfig
 from .errors import ConfigError, ParamsError
-from .models import build_rnade, param_shapes
+from .models import build, build_rnade, param_shapes
 from .params import check_params, load_params
 
 __all__ = [
-    "BIAS_MAPS", "zero_bias_maps", "from_pretrained", "score_start", "phase_config", "pretrain_graph",
-    "budget_spent", "end_pretraining",
+    "PRETRAINED", "BIAS_MAPS", "zero_bias_maps", "frame_batches", "from_pretrained", "score_start",
+    "phase_config", "pretrain_graph", "budget_spent", "end_pretraining",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
-BIAS_MAPS = ("W_alpha", "W_mu", "W_sigma", "W_c")  # RNN state -> frame t's RNADE biases
+PRETRAINED = ("rnn-rnade", "rnn-nade", "rnn-rbm")  # the models with a frame model to pretrain
+# RNN state -> frame t's biases: the RNN-RNADE's RNADE; the RNN-NADE's NADE and the RNN-RBM's RBM
+BIAS_MAPS = ("W_alpha", "W_mu", "W_sigma", "W_c", "Wuv", "Wuh")
 
 
 def zero_bias_maps(values: dict, cfg: ModelConfig) -> dict:
@@ -120,9 +123,23 @@ def phase_config(tcfg, phase: str):
 
 
 def pretrain_graph(mcfg: ModelConfig, shared: dict, graph: str, shape=None):
-    """The RNADE of an RNN-RNADE, built on the RNN-RNADE's own shared RNADE parameters."""
+    """The frame model's training graph, on the model's own shared parameters: for an RNN-RNADE its RNADE;
+    for an RNN-NADE or RNN-RBM the model's own graph, which :func:`frame_batches` feeds one-frame sequences:
+    with ``u_0 = 0`` the first frame's biases are ``bv`` and ``bh`` whatever the RNN holds, so that graph
+    is the NADE or RBM alone, and the RNN's parameters get zero gradients (so zero Adam or momentum steps;
+    but weight decay, where configured, shrinks the RNN's weights too)."""
+    if mcfg.model != "rnn-rnade":
+        return build(mcfg, shared, graph=graph, shape=shape)
     rcfg = mcfg.replace(model="rnade")
     return build_rnade(rcfg, {n: shared[n] for n in param_shapes(rcfg)}, graph=graph, shape=shape)
+
+
+def frame_batches(batches: list, cfg: ModelConfig) -> list:
+    """Pretraining's minibatches of shuffled frames (``N x D``), as the frame model's graph takes them: as
+    they are for an RNN-RNADE's RNADE, one-frame sequences ``(1 x N x D, mask 1 x N)`` for the others."""
+    if cfg.model == "rnn-rnade":
+        return batches
+    return [(X[None], np.ones((1, X.shape[0]))) for (X,) in batches]
 
 
 def budget_spent(trainer) -> bool:

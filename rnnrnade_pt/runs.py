@@ -19,6 +19,7 @@ from .config import DataConfig, RunConfig, TrainConfig
 from .density_model import DensityModel, load_model
 from .errors import ConfigError
 from .models import param_shapes
+from .models.rnn_rbm import ais_standard_error
 
 __all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_model", "train_and_evaluate"]
 
@@ -67,6 +68,9 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     models (piano rolls) the frame-level accuracy of Bay et al. (2009), ``TP / (TP + FP + FN)`` summed over
     those frames with the prediction thresholded at 0.5, is reported too.
 
+    For an RNN-RBM, ``loglik_standard_error`` is the standard error of its AIS estimate of
+    ``loglik_per_frame`` over the chains (:func:`~rnnrnade_pt.models.rnn_rbm.ais_standard_error`).
+
     For an RNADE, ``orderings`` (ensemble sizes, e.g. ``(1, 2, 4, 8, 16)``) adds
     ``loglik_per_frame_ensemble``: ``{N: mean log-likelihood per frame}`` of the uniform mixture over the
     first N orderings of :func:`~rnnrnade_pt.orderings.ensemble_orderings` (``orderings_seed``; N = 1 is
@@ -86,9 +90,12 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     counts = np.zeros(3)  # TP, FP, FN
+    ais = 0.0  # RNN-RBM: per chain, the summed normalised AIS weights (ais_standard_error)
     for X, mask in eval_batches(z, batch_size):  # T x B x D, T x B
         if cfg.recurrent:
             ll = run.model.loglik(X, mask)
+            if ll.ais_log_w is not None:
+                ais = ais + ais_standard_error(ll.ais_log_w, mask)
             pred = run.model.predict(X, mask)  # T x B x D
         else:
             ll = run.model.loglik(X[mask > 0])
@@ -104,6 +111,8 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
             on, truth = (P[1:] >= 0.5) * m[..., None], (Xo[1:] > 0.5) * m[..., None]
             counts += [np.sum(on * truth), np.sum(on * (1 - truth)), np.sum((1 - on) * truth)]
     out = {"loglik_per_frame": total / frames + run.log_jacobian, "frames": frames, "sequences": len(seqs)}
+    if np.ndim(ais) and len(ais) > 1:  # the AIS estimate's standard error (common random numbers included)
+        out["loglik_standard_error"] = float(np.std(ais / frames, ddof=1) / np.sqrt(len(ais)))
     if orderings is not None:
         one = isinstance(orderings, numbers.Integral)
         ens = _ensemble_logliks(run, z, [orderings] if one else orderings, orderings_seed)

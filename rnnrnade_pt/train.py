@@ -127,10 +127,8 @@ class Trainer:
             raise ConfigError("the training split holds no sequence")
         if not splits.get("valid"):
             raise ConfigError("the validation split holds no sequence")
-        if tcfg.pretrain_epochs and mcfg.model != "rnn-rnade":
-            raise ConfigError(
-                f"pretrain_epochs pretrains the RNADE of an RNN-RNADE; model {mcfg.model!r} has none"
-            )
+        if tcfg.pretrain_epochs and mcfg.model not in pretrain.PRETRAINED:
+            raise ConfigError(f"pretrain_epochs pretrains a frame model; model {mcfg.model!r} has none")
         if tcfg.ordering == "orderless":
             if mcfg.model != "rnade":
                 raise ConfigError(
@@ -190,14 +188,14 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------------
     def _pretraining(self) -> bool:
-        return self.cfg.model.model == "rnn-rnade" and self.cfg.train.pretrain_epochs > 0
+        return self.cfg.model.model in pretrain.PRETRAINED and self.cfg.train.pretrain_epochs > 0
 
     def _step_fn(self, phase: str, shape: tuple | None = None) -> TrainStep:
         """The compiled step of ``phase`` (one per static batch shape for JAX, sharing one optimiser)."""
         mcfg, tcfg = self.cfg.model, self.cfg.train
         key = (phase, shape if needs_static_shapes(tcfg.backend) else None)
         if key not in self.steps:
-            if phase == "pretrain":  # the RNADE alone, on the RNN-RNADE's own RNADE parameters
+            if phase == "pretrain":  # the frame model alone, on the model's own parameters
                 g = pretrain.pretrain_graph(mcfg, self.model.shared, tcfg.step_graph, key[1])
             elif tcfg.ordering == "orderless":
                 g = build_rnade(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1], orderings=True)
@@ -230,9 +228,10 @@ class Trainer:
     def _epoch_batches(self, phase: str, epoch: int) -> list:
         rng = np.random.default_rng([self.cfg.train.seed, PHASES.index(phase), epoch])
         self.state.rng = json.dumps(rng.bit_generator.state)
-        recurrent = self.cfg.model.recurrent and phase == "train"
         tcfg = pretrain.phase_config(self.cfg.train, phase)
-        return _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
+        recurrent = self.cfg.model.recurrent and phase == "train"  # pretraining: batches of shuffled frames
+        batches = _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
+        return batches if recurrent else pretrain.frame_batches(batches, self.cfg.model)
 
     def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
         """Precedence masks (n x D x D) of batch ``batch``'s random orderings, one per example, seeded by

@@ -1,6 +1,7 @@
 """The music table script (experiments/music.py): its jobs, its table, and its quick mode end to end."""
 
 import importlib.util
+import json
 import os
 import re
 
@@ -50,15 +51,18 @@ def test_table_rows_in_the_papers_order_beside_the_published_values(music, tmp_p
         {"name": "rnn-rbm_Nottingham", "error": "DataError: no such file"},
         _summary("rnn-rbm_Piano_midi", -9.5, 0.1),
     ]
+    summaries[2]["test"]["loglik_standard_error"] = 0.0123
     jobs = music.make_jobs(tmp_path, ["rnn-rbm"], ["Piano_midi"])
     text = music.music_table(summaries, jobs)
     rows = [line for line in text.splitlines() if line.startswith("| RNN")]
     assert len(rows) == 3
     assert rows[0].startswith(
-        "| RNN-RBM | Piano-midi.de | -9.50 | -7.09 | 10.0% | 4725 | 7 | 1 h 02 min | 123,456 |"
+        "| RNN-RBM | Piano-midi.de | -9.50 ± 0.012 | -7.09 | -2.41 | 10.0% | 4725 | 7 | 1 h 02 min |"
     )
-    assert rows[1].startswith("| RNN-RBM | Nottingham | — | -2.39 | — |") and "failed: DataError" in rows[1]
-    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | -5.56 | 25.1% |")
+    assert (
+        rows[1].startswith("| RNN-RBM | Nottingham | — | -2.39 | — | — |") and "failed: DataError" in rows[1]
+    )
+    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | -5.56 | -2.56 | 25.1% |")
     assert "as commonly quoted" in text and "the paper itself is not available here" in text
     assert re.search(r"AIS with \d+ chains and \d+ temperatures", text)
 
@@ -74,7 +78,9 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     for model in ("RNN-RBM", "RNN-NADE"):
         (row,) = [r for r in text.splitlines() if r.startswith(f"| {model} | JSB Chorales |")]
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert float(cells[2]) < 0 and cells[4].endswith("%") and int(cells[5]) > 0 and cells[6] == "1", row
+        ll, se = (cells[2].split(" ± ") + [None])[:2]
+        assert float(ll) < 0 and cells[5].endswith("%") and int(cells[6]) > 0 and cells[7] == "1", row
+        assert (se is not None and float(se) > 0) == (model == "RNN-RBM"), row  # AIS: its standard error
     for name in ("rnn-rbm_JSB_Chorales", "rnn-nade_JSB_Chorales"):
         run = tmp_path / "runs" / name
         assert (run / "results.json").is_file() and (run / "best.npz").is_file()
@@ -82,7 +88,15 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     # a second call reuses the finished runs (no retraining) and regenerates a README block
     readme.write_text("intro\n<!-- BEGIN music -->\nold\n<!-- END music -->\nend\n")
     mtime = (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns
-    assert music.main(argv + ["--readme", str(readme)]) == 0
+    figs = tmp_path / "figs"
+    assert music.main(argv + ["--readme", str(readme), "--figures", str(figs)]) == 0
+    assert (figs / "music_JSB_Chorales_curves.png").read_bytes()[:4] == b"\x89PNG"
+    scores = {m: json.loads((tmp_path / "runs" / f"{m}_JSB_Chorales" / "results.json").read_text())["test"]
+              for m in ("rnn-rbm", "rnn-nade")}  # fmt: skip
+    best = max(scores, key=lambda m: scores[m]["loglik_per_frame"])
+    assert (figs / f"music_JSB_Chorales_{best}.png").read_bytes()[:4] == b"\x89PNG"
+    midi = importlib.util.find_spec("pretty_midi") is not None
+    assert (figs / f"music_JSB_Chorales_{best}.mid").is_file() == midi
     doc = readme.read_text()
     assert doc.startswith("intro\n<!-- BEGIN music -->\n| model |") and doc.endswith(
         "<!-- END music -->\nend\n"

@@ -13,10 +13,11 @@ from tiny import tiny
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.checkpoint import load_checkpoint
-from rnnrnade_pt.config import ModelConfig
+from rnnrnade_pt.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from rnnrnade_pt.data.batching import pad_sequences
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.errors import ConfigError, ParamsError
+from rnnrnade_pt.metrics import read_metrics
 from rnnrnade_pt.models import param_shapes
 from rnnrnade_pt.pretrain import BIAS_MAPS, phase_config, zero_bias_maps
 from rnnrnade_pt.train import Trainer
@@ -191,3 +192,29 @@ def test_pretrained_rnade_must_match(splits, tmp_path):
         )
     with pytest.raises(ConfigError, match="pretrain_epochs must be 0"):
         tiny(**{"train.pretrained_rnade": path, "train.pretrain_epochs": 2})
+
+
+@pytest.mark.parametrize("model", ["rnn-nade", "rnn-rbm"])
+def test_rnn_nade_and_rnn_rbm_pretrain_their_frame_model(tmp_path, model):
+    """One-frame sequences with ``u_0 = 0``: pretraining moves exactly the NADE's or RBM's parameters; the
+    run is scored through it, then trains the whole model from its best checkpoint."""
+    rng = np.random.default_rng(0)
+    seqs = [(rng.random((int(n), 6)) < 0.3).astype(float) for n in rng.integers(5, 12, 14)]
+    splits = {"train": seqs[:10], "valid": seqs[10:]}
+    mcfg = ModelConfig(model=model, D=6, H=4, R=3, cd_k=2, gibbs_k=2, ais_chains=10, ais_betas=10)
+    tcfg = TrainConfig(epochs=1, pretrain_epochs=2, pretrain_batch_size=8, pretrain_lr=0.05, batch_size=4,
+                       window=5, zero_bias_maps=True, init="gaussian", seed=1)  # fmt: skip
+    cfg = RunConfig(mcfg, tcfg, DataConfig(dataset="memory"))
+    tr = Trainer(cfg, str(tmp_path / "run"), splits)
+    os.makedirs(tr.run_dir)
+    start = tr.model.get_params()
+    assert not np.any(start["Wuv"]) and not np.any(start["Wuh"]) and np.any(start["Wvu"])
+    tr._run_phase("pretrain", 2)
+    after = tr.model.get_params()
+    moved = {n for n in start if not np.array_equal(start[n], after[n])}
+    assert moved == {"W", "V", "bv", "bh"} & set(start)  # the frame model, every parameter of it
+    tr = Trainer(cfg, str(tmp_path / "run2"), splits)
+    assert tr.fit() == "epochs"
+    rows = read_metrics(str(tmp_path / "run2"))
+    assert [r["phase"] for r in rows] == ["pretrain", "pretrain", "train"]
+    assert tr.state.best_valid >= max(float(r["valid_loglik"]) for r in rows[:2])

@@ -173,6 +173,33 @@ def test_ais_log_z_matches_exact_enumeration(model_fn, w_scale):
     assert np.all(np.abs(out["log_z"].ravel() - exact) < 4 * se + 1e-3), (out["log_z"].ravel() - exact, se)
 
 
+def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(model_fn):
+    """The mean AIS log-likelihood over every frame of a batch lies within 4 of its standard errors
+    (``rnn_rbm.ais_standard_error``, what ``evaluate_run`` reports) of exact enumeration, and that standard
+    error is the spread of the mean over independent AIS streams (frames share each stream's uniforms, so
+    the frames' errors are correlated: the per-frame errors' root-sum-square would understate it)."""
+    _, g, call = model_fn
+    values = random_params(21, w_scale=3.0, rnn_scale=1.0)  # large weights: AIS errors worth measuring
+    X, mask = binary_batch(2, [6, 4, 5])
+    n = mask.sum()
+    exact = np_frame_loglik(X, mask, values).sum() / n
+    means, ses = [], []
+    try:
+        for seed in range(16):
+            g.ais_rng.set_value(np.random.default_rng(seed), borrow=True)
+            out = call(X, mask, values=values)
+            u = rnn_rbm.ais_standard_error(out["ais_log_w"], mask) / n  # M
+            means.append(out["loglik"].sum() / n)
+            ses.append(np.std(u, ddof=1) / np.sqrt(len(u)))
+    finally:
+        g.ais_rng.set_value(np.random.default_rng(rnn_rbm.AIS_SEED), borrow=True)
+    means, ses = np.array(means), np.array(ses)
+    assert np.all(np.abs(means - exact) < 4 * ses), (means - exact, ses)
+    spread = means.std(ddof=1)
+    assert 0.5 < spread / ses.mean() < 2.0, (spread, ses.mean())
+    assert spread > 1e-4  # the check can fail: the streams do differ
+
+
 def test_free_energy_conditional_biases_and_exact_frame_loglik(model_fn):
     p, _, call = model_fn
     X, mask = binary_batch(0, [5, 3])

@@ -107,10 +107,47 @@ __all__ = [
     "data_driven_init",
     "CD_SEED",
     "AIS_SEED",
+    "ais_standard_error",
 ]
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
+
+
+def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """What the standard error of a mean AIS log-likelihood needs from one batch: per chain, the sum over the
+    batch's frames of its normalised importance weight ``w_mt / mean_m' w_m't``.
+
+    Parameters
+    ----------
+    log_w : ndarray
+        M x T x B, the chains' log importance weights (``RnnRbmGraph.ais_log_w``).
+    mask : ndarray
+        T x B.
+
+    Returns
+    -------
+    sums : ndarray
+        M; added over batches and divided by the number of frames they give ``u``, and
+        ``std(u, ddof=1) / sqrt(M)`` is the standard error of the mean log-likelihood per frame.
+
+    Notes
+    -----
+    By the delta method, ``log mean_m w_mt - log Z_t ~ mean_m (w_mt / Z_t) - 1``, so the error of the mean
+    over N frames is ``mean_m u_m - 1`` with ``u_m = mean_t w_mt / Z_t``: a mean of M independent chains'
+    values, whose standard error is ``std(u) / sqrt(M)``. Averaging over frames *inside* each chain is what
+    makes it right under common random numbers (chain m of every frame draws the same uniforms, so the
+    frames' errors are correlated and adding per-frame variances would be wrong). ``Z_t`` is replaced by its
+    estimate ``mean_m w_mt``.
+
+    References
+    ----------
+    .. [1] R. Salakhutdinov, I. Murray. "On the quantitative analysis of deep belief networks." ICML 2008.
+    """
+    log_w = np.asarray(log_w, dtype=np.float64)
+    w = np.exp(log_w - log_w.max(axis=0))  # M x T x B, scaled per frame
+    ratio = w / w.mean(axis=0)  # w_mt / Z_t-hat
+    return np.sum(ratio * mask, axis=(1, 2))
 
 
 # --------------------------------------------------------------------------------------------------------
