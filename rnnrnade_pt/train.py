@@ -231,7 +231,7 @@ class Trainer:
         tcfg = pretrain.phase_config(self.cfg.train, phase)
         recurrent = self.cfg.model.recurrent and phase == "train"  # pretraining: batches of shuffled frames
         batches = _batches(self.data["train"], tcfg.batch_size, tcfg.window, rng, recurrent)
-        return batches if recurrent else pretrain.frame_batches(batches, self.cfg.model)
+        return batches if phase == "train" else pretrain.frame_batches(batches, self.cfg.model)
 
     def _ordering_masks(self, phase: str, epoch: int, batch: int, n: int) -> np.ndarray:
         """Precedence masks (n x D x D) of batch ``batch``'s random orderings, one per example, seeded by
