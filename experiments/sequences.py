@@ -270,13 +270,16 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
             for d, us in sizes.items()
         )
         batches = "; ".join(f"{titles.get(row, row)}: {_batches(c)}" for row, c in per_row.items())
-        text += (
-            f"\nSettings: {t.optimizer} lr {t.lr:g}, gradient norm clipped at {t.clip_norm:g}, up to "
-            f"{t.epochs} epochs"
-            + (f", early stopping after {t.patience} epochs without a better validation score" if t.patience
-               else "")
-            + f"{budget}. Sizes: {size_text}. {batches}."
-        )  # fmt: skip
+        rules = {}  # dataset -> (epochs, patience): every model of a dataset under one budget rule
+        for j in jobs:
+            rules.setdefault(job_key(j.name)[1], (j.cfg.train.epochs, j.cfg.train.patience))
+        rule_text = "; ".join(
+            f"{titles.get(d, d)}: up to {e} epochs"
+            + (f", early stopping after {p} epochs without a better validation score" if p else "")
+            for d, (e, p) in rules.items()
+        )
+        text += (f"\nSettings: {t.optimizer} lr {t.lr:g}, gradient norm clipped at {t.clip_norm:g}; "
+                 f"{rule_text}{budget}. Sizes: {size_text}. {batches}.")  # fmt: skip
         if any(j.cfg.data.max_sequences for j in jobs):
             text += f" Quick run: the first {jobs[0].cfg.data.max_sequences} sequences of each split only."
         text += "\n"
