@@ -75,6 +75,18 @@ def _overrides(quick: bool, time_budget, data_root, keep=()) -> list:
     return out
 
 
+def row_config(row: str, dataset: str):
+    """The committed config of a row on a dataset, ``configs/sequences/<row>_<dataset>.json``."""
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.errors import ConfigError
+
+    path = os.path.join(CONFIG_DIR, f"{row}_{dataset}.json")
+    if not os.path.exists(path):
+        raise ConfigError(f"no config {path} (models: {list(MODELS)}, datasets: {list(DATASETS)})")
+    with open(path, encoding="utf-8") as fh:
+        return RunConfig.from_json(fh.read())
+
+
 def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=False, time_budget=None,
               data_root=None):  # fmt: skip
     """One :class:`~rnnrnade_pt.sweep.Job` per (model, dataset, seed) from
@@ -82,19 +94,12 @@ def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=Fal
     (seconds, ``train.max_seconds``) and the data root. A config whose ``train.pretrained_rnade`` names a
     row (``"rnade"``) starts from that row's run of the same dataset and seed (its ``best.npz``); that job
     is added when ``models`` lacks it (see :func:`in_waves`)."""
-    from rnnrnade_pt.config import RunConfig
-    from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.sweep import Job
 
     jobs = []
     for model in models:
         for dataset in datasets:
-            path = os.path.join(CONFIG_DIR, f"{model}_{dataset}.json")
-            if not os.path.exists(path):
-                raise ConfigError(f"no config {path} (models: {list(MODELS)}, datasets: {list(DATASETS)})")
-            with open(path, encoding="utf-8") as fh:
-                cfg = RunConfig.from_json(fh.read())
-            cfg = cfg.with_overrides(_overrides(quick, time_budget, data_root))
+            cfg = row_config(model, dataset).with_overrides(_overrides(quick, time_budget, data_root))
             start = cfg.train.pretrained_rnade
             for seed in seeds:
                 name = job_name(model, dataset, seed)
@@ -112,13 +117,10 @@ def own_pretraining(cfg):
     """``cfg`` whose ``train.pretrained_rnade`` names a row, made to pretrain its own RNADE on shuffled frames
     with that row's settings on the same dataset instead (epochs, lr, batch size, patience); other configs
     as they are."""
-    from rnnrnade_pt.config import RunConfig
-
     row = cfg.train.pretrained_rnade
     if row not in MODELS:
         return cfg
-    with open(os.path.join(CONFIG_DIR, f"{row}_{cfg.data.dataset}.json"), encoding="utf-8") as fh:
-        t = RunConfig.from_json(fh.read()).train
+    t = row_config(row, cfg.data.dataset).train
     return cfg.with_overrides([("train.pretrained_rnade", None), ("train.pretrain_epochs", t.epochs),
                                ("train.pretrain_lr", t.lr), ("train.pretrain_batch_size", t.batch_size),
                                ("train.pretrain_patience", t.patience)])  # fmt: skip
