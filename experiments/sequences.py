@@ -182,14 +182,21 @@ def baseline_rows(jobs) -> dict:
     return {d: prediction_baselines(load_dataset(dcfg)) for d, dcfg in configs.items()}
 
 
-def _batches(cfg) -> str:
-    """How one row's runs are batched and started, for the table's settings note."""
+def _either(values) -> str:
+    """``{40, 200}`` -> ``"40 or 200"``."""
+    return " or ".join(map(str, sorted(values)))
+
+
+def _row_settings(cfg) -> str:
+    """How one row's runs are trained, batched and started, for the table's settings note."""
     t = cfg.train
-    text = (f"batches of {t.batch_size} windows of {t.window} frames" if cfg.model.recurrent
-            else f"batches of {t.batch_size} frames")  # fmt: skip
+    decay = {"linear": f" decaying linearly to 0 over {t.epochs} epochs",
+             "inverse": f" / (1 + {t.decay:g} epoch)"}  # fmt: skip
+    text = f"lr {t.lr:g}{decay.get(t.schedule, '')}, "
+    text += (f"batches of {t.batch_size} windows of {t.window} frames" if cfg.model.recurrent
+             else f"batches of {t.batch_size} frames")  # fmt: skip
     if cfg.model.model == "rnn-rnade" and t.pretrained_rnade:
-        text += (f", {cfg.model.rnn_activation} RNN; its RNADE starts as the per-frame RNADE's run of the "
-                 "same seed (epoch 0, the score to beat), the RNN-to-bias maps from zero")  # fmt: skip
+        text += f", {cfg.model.rnn_activation} RNN, starting from its seed's RNADE run, zero RNN-to-bias maps"
     elif cfg.model.model == "rnn-rnade" and t.pretrain_epochs:
         text += (f", {cfg.model.rnn_activation} RNN; its RNADE pretrained on shuffled frames first (up to "
                  f"{t.pretrain_epochs} epochs, lr {t.pretrain_lr or t.lr:g}, batches of "
@@ -260,7 +267,8 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
         sizes, per_row = {}, {}
         for j in jobs:
             row, dataset, _ = job_key(j.name)
-            per_row.setdefault(row, j.cfg)
+            settings = per_row.setdefault(row, {})  # settings text -> the datasets it holds for
+            settings.setdefault(_row_settings(j.cfg), []).append(titles.get(dataset, dataset))
             m = j.cfg.model
             used = {"rnade": f"H={m.H}, K={m.K}", "gaussian-rnn": f"R={m.R}"}.get(
                 m.model, f"H={m.H}, K={m.K}, R={m.R}"
@@ -271,17 +279,26 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
             + ", ".join(f"{u} ({' and '.join(dict.fromkeys(rows))})" for u, rows in us.items())
             for d, us in sizes.items()
         )
-        batches = "; ".join(f"{titles.get(row, row)}: {_batches(c)}" for row, c in per_row.items())
-        rules = {}  # dataset -> (epochs, patience): every model of a dataset under one budget rule
+        rows_text = "; ".join(
+            f"{titles.get(row, row)}: "
+            + " | ".join(
+                text + (f" ({', '.join(dict.fromkeys(ds))})" if len(settings) > 1 else "")
+                for text, ds in settings.items()
+            )
+            for row, settings in per_row.items()
+        )
+        rules: dict = {}  # dataset -> ({epochs}, {patience}): one early-stopping rule per dataset
         for j in jobs:
-            rules.setdefault(job_key(j.name)[1], (j.cfg.train.epochs, j.cfg.train.patience))
+            epochs, patience = rules.setdefault(job_key(j.name)[1], (set(), set()))
+            epochs.add(j.cfg.train.epochs)
+            patience.add(j.cfg.train.patience)
         rule_text = "; ".join(
-            f"{titles.get(d, d)}: up to {e} epochs"
-            + (f", early stopping after {p} epochs without a better validation score" if p else "")
+            f"{titles.get(d, d)}: up to {_either(e)} epochs"
+            + (f", early stopping after {_either(p)} epochs without a better validation score" * any(p))
             for d, (e, p) in rules.items()
         )
-        text += (f"\nSettings: {t.optimizer} lr {t.lr:g}, gradient norm clipped at {t.clip_norm:g}; "
-                 f"{rule_text}{budget}. Sizes: {size_text}. {batches}.")  # fmt: skip
+        text += (f"\nSettings: {t.optimizer}, gradient norm clipped at {t.clip_norm:g}; "
+                 f"{rule_text}{budget}. Sizes: {size_text}. {rows_text}.")  # fmt: skip
         if any(j.cfg.data.max_sequences for j in jobs):
             text += f" Quick run: the first {jobs[0].cfg.data.max_sequences} sequences of each split only."
         text += "\n"

@@ -110,6 +110,20 @@ def test_table_is_mean_and_standard_error_over_seeds():
     assert "| previous frame (prediction baseline) | — | 1.50 | — | — | 0 | — | — |" in with_baselines
 
 
+def test_settings_note_gives_each_rows_schedule_per_dataset_where_they_differ(tmp_path):
+    jobs = seq.make_jobs(str(tmp_path), ["rnade", "gaussian-rnn"], ["balls", "mocap"], [0])
+    summaries = [{"name": j.name, "n_params": 1, "test": {"loglik_per_frame": 0.0}} for j in jobs]
+    cfgs = {seq.job_key(j.name)[:2]: j.cfg.train for j in jobs}
+    note = seq.sequences_table(summaries, jobs).split("Settings: ")[1]
+    rnade = note.split("RNADE per frame (no RNN): ")[1].split(";")[0]
+    balls, mocap = cfgs["rnade", "balls"], cfgs["rnade", "mocap"]
+    assert (balls.lr, balls.schedule) != (mocap.lr, mocap.schedule)  # else the note has one text for both
+    assert f"lr {balls.lr:g} decaying linearly to 0 over {balls.epochs} epochs" in rnade.split(" | ")[0]
+    assert rnade.split(" | ")[0].endswith("(balls)") and rnade.split(" | ")[1].endswith("(mocap)")
+    epochs = sorted({balls.epochs, cfgs["gaussian-rnn", "balls"].epochs})
+    assert f"balls: up to {epochs[0]} or {epochs[1]} epochs" in note
+
+
 def test_prediction_baselines_on_frames_with_a_past():
     train = [np.array([[0.0, 0.0], [2.0, 4.0]])]  # mean frame (1, 2)
     test = [np.array([[1.0, 1.0], [1.0, 3.0], [4.0, 3.0]]), np.array([[9.0, 9.0]])]  # one frame: no past
