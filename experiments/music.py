@@ -19,10 +19,12 @@ which needed 200 epochs (about 24 h on Nottingham, by the tutorial's account); w
 on 2 cores, Adam gets much further, and the tutorial's own list of improvements names clipping and momentum
 methods. The RNN-RBM's
 log-likelihood uses AIS with 10 chains and 100 temperatures per frame, not the defaults' 100 x 1000: at H=150
-on this machine (2 shared cores) 10 x 100 evaluates about 7 frames/s and 20 x 200 about 2.5 frames/s, so the
-defaults would take days over the four test sets (132,563 frames). AIS with few temperatures underestimates
-``log Z`` on average, so these RNN-RBM figures lean optimistic. The training's validation score of an RNN-RBM
-is the same AIS estimate on the whole validation split, every epoch.
+10 x 100 evaluates about 30 frames/s on one core of this machine shared with another run (2026-12-03), so
+the four whole test sets (132,563 frames) take about 75 minutes and the defaults would take days. AIS with
+few temperatures underestimates ``log Z`` on average, so these RNN-RBM figures lean optimistic; each comes
+with the standard error of its estimate over the chains. The training's validation score of an RNN-RBM is the
+same AIS estimate on the first ``train.eval_sequences`` validation sequences, every epoch; the test score is
+of every test frame.
 
 References
 ----------
@@ -168,10 +170,9 @@ def music_table(summaries, jobs=None) -> str:
                               if c.model.model == "rnn-rbm" and c.train.eval_sequences})  # fmt: skip
             if subsets:
                 text += (
-                    " Its validation and test scores are over the first "
+                    " Its validation scores (early stopping) are over the first "
                     + ", ".join(f"{k} ({TITLES[name]})" for name, k in subsets)
-                    + " sequences of each split (train.eval_sequences; AIS of every frame of the whole test "
-                    "sets takes hours here): see the test frames column."
+                    + " validation sequences (train.eval_sequences); its test scores over every test frame."
                 )
         if any(cfg.data.max_sequences for cfg in cfgs.values()):
             text += f" Quick run: the first {c.data.max_sequences} sequences of each split only."

@@ -255,9 +255,9 @@ class TrainConfig:
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
     eval_sequences : int
-        Score validation (every epoch) and test (after training) on the first this many sequences of each
-        split (0: all). For a model whose log-likelihood is expensive to estimate (the RNN-RBM's annealed
-        importance sampling of every frame's partition function); the results record it.
+        Score validation (every epoch) on the first this many sequences of the split (0: all); the test
+        score after training is always of the whole split. For a model whose log-likelihood is expensive
+        to estimate (the RNN-RBM's annealed importance sampling of every frame's partition function).
     log_grad_norms : bool
         Log each parameter's mean gradient norm every epoch and write them to ``grad_norms.csv``.
     ordering : {"fixed", "orderless"}

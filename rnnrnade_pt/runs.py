@@ -226,8 +226,7 @@ def train_and_evaluate(
         if os.path.exists(os.path.join(run_dir, "best.npz")):
             run = load_run(run_dir, "best")
             if splits.get("test"):
-                test = splits["test"][: cfg.train.eval_sequences or None]
-                summary["test"] = evaluate_run(run, test, orderings=orderings)
+                summary["test"] = evaluate_run(run, splits["test"], orderings=orderings)  # the whole split
             if samples and cfg.model.recurrent:
                 out = os.path.join(run_dir, "samples.npz")
                 S = sample_run(run, samples, steps=sample_steps, seed=seed)

@@ -241,8 +241,8 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------------
     def evaluate(self, split: str, batch_size: int = 64) -> float:
-        """Mean log-likelihood per frame of a split (its first ``eval_sequences`` sequences when set), in the
-        data's own units (nats)."""
+        """Mean log-likelihood per frame of a split (its first ``eval_sequences`` sequences when set: this
+        scores validation), in the data's own units (nats)."""
         seqs = self.data[split][: self.cfg.train.eval_sequences or None]
         total, frames = 0.0, 0
         if self.cfg.model.recurrent:

@@ -141,10 +141,14 @@ def test_data_driven_init_is_the_static_gaussian():
 def test_tiny_training_run_improves(tmp_path):
     from tiny import tiny
 
+    from rnnrnade_pt.data.datasets import load_dataset
     from rnnrnade_pt.runs import train_and_evaluate
 
-    cfg = tiny(**{"model.model": "gaussian-rnn", "model.D": 9, "train.epochs": 4, "train.lr": 0.03})
+    cfg = tiny(**{"model.model": "gaussian-rnn", "model.D": 9, "train.epochs": 4, "train.lr": 0.03,
+                  "train.eval_sequences": 1})  # fmt: skip
     out = train_and_evaluate(cfg, str(tmp_path / "run"), samples=2, sample_steps=5)
+    n_test = len(load_dataset(cfg.data)["test"])
+    assert n_test > 1 and out["test"]["sequences"] == n_test  # eval_sequences subsets validation only
     curve = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
     assert curve["valid_loglik"][-1] > curve["valid_loglik"][0]
     assert np.isfinite(out["test"]["loglik_per_frame"]) and out["test"]["sq_pred_error_per_frame"] > 0
