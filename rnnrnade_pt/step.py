@@ -90,6 +90,7 @@ def build_train_step(
     lr = pt.scalar("lr", dtype=cfg.dtype)
     new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
     updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
+    updates += list((getattr(g, "rng_updates", None) or {}).items())  # e.g. the RNN-RBM's CD chain
     inputs = [g.X, g.mask] if cfg.recurrent else [g.X]
     if getattr(g, "M", None) is not None:  # an RNADE under per-example orderings
         inputs.append(g.M)

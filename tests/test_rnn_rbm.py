@@ -143,7 +143,7 @@ def model_fn():
     ]
     outs = [g.frame_loglik, g.log_z, g.ais_log_w, g.free_energy, g.bv_t, g.bh_t, g.u, g.v_sample]
     outs += [g.train_cost, g.total, g.cost]
-    fn = compile_function([g.X, g.mask], outs + grads, name="rnnrbm_test")
+    fn = compile_function([g.X, g.mask], outs + grads, updates=g.rng_updates, name="rnnrbm_test")
 
     def call(X, mask, reset=True, values=None):
         for n in NAMES:
@@ -253,7 +253,7 @@ def test_cd_chain_monitor_and_gradient_against_numpy(model_fn):
     for name in NAMES:
         np.testing.assert_allclose(out["total_grads"][name], -n * out["grads"][name], rtol=1e-12,
                                    err_msg=name)  # fmt: skip
-    # the default update advances the chain's generator: a second call draws a new chain
+    # the graph's rng_updates advance the chain's generator: a second call draws a new chain
     assert not np.array_equal(call(X, mask, reset=False)["v_sample"], vs)
 
 

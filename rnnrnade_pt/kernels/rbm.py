@@ -61,7 +61,7 @@ def _bernoulli(rng, p: TensorVariable):
 
     The sample is a constant for gradients (no gradient flows through a random draw).
     """
-    next_rng, x = pt.random.binomial(1, p, rng=rng).owner.outputs
+    next_rng, x = pt.random.binomial(1, p, rng=rng, return_next_rng=True)
     return next_rng, disconnected_grad(x.astype(p.dtype))
 
 
@@ -70,7 +70,7 @@ def _shared_bernoulli(rng, a: TensorVariable, shape):
     row is a deterministic function of the same random numbers and its own ``a``. ``u < sigm(a)`` is tested
     as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the M x n uniforms. Returns
     ``(next_rng, sample)``."""
-    next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng).owner.outputs
+    next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng, return_next_rng=True)
     u = u.astype(a.dtype)
     return next_rng, pt.lt(pt.log(u) - pt.log1p(-u), a).astype(a.dtype)
 

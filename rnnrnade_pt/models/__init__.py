@@ -15,8 +15,9 @@ the quantity its training monitors), ``n_frames``, ``cost`` (mean negative log-l
 ``loglik`` (N) or ``frame_loglik`` (T x B, 0 on padding). Optional: ``train_cost`` (the scalar whose gradient
 is the training direction, e.g. the RNN-RBM's contrastive-divergence free-energy difference; default
 ``cost``), ``consider_constant`` (variables the gradient treats as constants, e.g. the Gibbs chain's end) and
-``rngs`` (name -> shared random generator whose state the training checkpoints must carry; give each a
-``default_update`` so that every compiled function that draws from it advances it).
+``rngs`` (name -> shared random generator whose state the training checkpoints must carry) with
+``rng_updates`` (generator -> its next state: every compiled function that draws from one lists these
+updates, so that it advances; ``default_update`` is deprecated).
 """
 
 from __future__ import annotations

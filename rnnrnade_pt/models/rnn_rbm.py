@@ -187,6 +187,7 @@ class RnnRbmGraph(NamedTuple):
     train_cost: TensorVariable  # scalar, mean over frames of F_t(v_t) - F_t(v_sample_t)
     consider_constant: list  # [v_sample]
     rngs: dict  # {"cd": the CD chain's shared generator}
+    rng_updates: dict  # {cd generator: its state after the chain}: the update of functions drawing from it
     monitor: TensorVariable  # T x B, the reconstruction cross-entropy (0 on padding)
     total: TensorVariable  # scalar: the summed monitor (what training reports); gradient: CD-k's
     n_frames: TensorVariable  # scalar, number of unmasked frames
@@ -232,7 +233,6 @@ def build_rnnrbm(
     m = mask.reshape((T * B,))  # TB
     cd_rng = pytensor.shared(np.random.default_rng(CD_SEED), name="cd_rng")
     rbm = build_rbm(v, p["W"], bv_t, bh_t, cfg.cd_k, cd_rng, mask=m)
-    cd_rng.default_update = rbm.next_rng
     ais_rng = pytensor.shared(np.random.default_rng(AIS_SEED), name="ais_rng")
     ais = ais_log_z(p["W"], bv_t, bh_t, cfg.ais_chains, cfg.ais_betas, ais_rng)
     free = rbm.free_energy.reshape((T, B)) * mask  # T x B
@@ -260,6 +260,7 @@ def build_rnnrbm(
         train_cost=rbm.cost,
         consider_constant=[rbm.v_sample],
         rngs={"cd": cd_rng},
+        rng_updates={cd_rng: rbm.next_rng},
         monitor=monitor,
         total=total,
         n_frames=n_frames,
