@@ -413,9 +413,10 @@ class Trainer:
         return "epochs"
 
     def _best_of_first_epoch(self, phase: str) -> None:
-        """A time budget that ends inside the first epoch still leaves a usable ``best.npz``: the parameters
-        reached so far, scored on the validation split (as the epochs' end would)."""
-        if phase != "train" or os.path.exists(os.path.join(self.run_dir, "best.npz")):
+        """A time budget that ends inside the first epoch (of training, or of pretraining ending the run)
+        still leaves a usable ``best.npz``: the parameters so far, scored on validation (as an epoch)."""
+        done = os.path.exists(os.path.join(self.run_dir, "best.npz"))
+        if done or (phase == "pretrain" and not pretrain.budget_spent(self)):  # end_pretraining scores it
             return
         st = self.state
         valid_ll = self.evaluate("valid")

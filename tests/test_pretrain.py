@@ -156,6 +156,10 @@ def test_pretraining_time_budget_moves_on_to_training(splits, tmp_path):
     cfg = cfg.with_overrides([("train.max_seconds", 1e-9)])
     tr = Trainer(cfg, str(tmp_path / "run2"), splits)
     assert tr.fit() == "max_seconds" and tr.state.phase == "pretrain"
+    # ... inside its first epoch, and still leaves a scored best.npz (the model as pretraining left it)
+    assert np.isfinite(tr.state.best_valid) and os.path.exists(tmp_path / "run2" / "best.npz")
+    best = load_checkpoint(os.path.join(tr.run_dir, "best.npz"))
+    assert all(np.array_equal(v, best[n]) for n, v in tr.model.get_params().items())
 
 
 def test_an_rnade_run_pretrains_the_rnn_rnade(splits, tmp_path):
