@@ -193,7 +193,7 @@ def train_and_evaluate(
     -------
     dict
         ``run``, ``stopped``, ``epochs``, ``seconds`` (training), ``wall_seconds`` (this call, compiling and
-        evaluating included), ``best_valid_loglik_per_frame``, ``n_params``, ``test`` (see
+        evaluating included, plus a resumed run's training time before it), ``best_valid_loglik_per_frame``, ``n_params``, ``test`` (see
         :func:`evaluate_run`, when there is a test split) and ``samples`` (a path); also written to
         ``run_dir/results.json``. ``announce()``, if given, is called once the data and checkpoint
         are checked, before training. SIGTERM and SIGINT end it with
@@ -216,6 +216,7 @@ def train_and_evaluate(
     # training, evaluation and results.json: one process at a time, and a signal ends them cleanly
     with run_lock(run_dir), stop_signals(run_dir):
         trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
+        earlier = trainer.state.seconds  # a resumed run's training time in its earlier sessions
         if announce is not None:
             announce()
         reason = trainer.fit()
@@ -232,7 +233,7 @@ def train_and_evaluate(
                 S = sample_run(run, samples, steps=sample_steps, seed=seed)
                 atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
                 summary["samples"] = out
-    summary["wall_seconds"] = round(time.perf_counter() - start, 1)
+    summary["wall_seconds"] = round(time.perf_counter() - start + earlier, 1)
     atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
     return summary
 

@@ -154,3 +154,8 @@ def test_tiny_training_run_improves(tmp_path):
     assert np.isfinite(out["test"]["loglik_per_frame"]) and out["test"]["sq_pred_error_per_frame"] > 0
     assert out["n_params"] == sum(int(np.prod(s)) for s in param_shapes(cfg.model).values())
     assert np.load(out["samples"])["X"].shape == (5, 2, 9)
+    # resumed for 2 more epochs: wall_seconds counts the training time of the earlier session too
+    ckpt = dict(np.load(tmp_path / "run" / "last.npz", allow_pickle=False))
+    np.savez(tmp_path / "run" / "last.npz", **{**ckpt, "state/seconds": np.float64(1000.0)})
+    more = train_and_evaluate(cfg.with_overrides([("train.epochs", 6)]), str(tmp_path / "run"), resume=True)
+    assert more["epochs"] == 6 and more["seconds"] > 1000 and more["wall_seconds"] > more["seconds"]
