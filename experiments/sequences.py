@@ -6,6 +6,7 @@ code's setting) and with all three (the supplement's).
     python experiments/sequences.py --time-budget 600      # each run stops training after 10 min
     python experiments/sequences.py --engine dask --workers 2
     python experiments/sequences.py --render               # also sample and draw each model's best run
+    python experiments/sequences.py --table-only           # train nothing: the table of the finished runs
     python experiments/sequences.py --quick                # tiny sizes, 1 epoch, 4 sequences a split (CI)
     python experiments/sequences.py --sweep experiments/configs/sequences/sweep_mocap.json \\
         --engine dask --workers 2 [--address tcp://host:8786] --out sweep_mocap.md
@@ -344,7 +345,7 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, prime: int = 30
 
 
 def main(argv=None) -> int:
-    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_results
     from rnnrnade_pt.tables import replace_block
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -361,6 +362,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--out", help="write the table here (default: the README block; quick, sweep: stdout)"
     )
+    parser.add_argument("--table-only", action="store_true",
+                        help="train nothing: the table of the runs that already have results")  # fmt: skip
     args = parser.parse_args(argv)
     setup_logging(args.verbose, logger.name)
 
@@ -378,12 +381,17 @@ def main(argv=None) -> int:
         jobs = make_jobs(run_root, args.models.split(","), args.datasets.split(","), seeds, args.quick,
                          args.time_budget, args.data_root)  # fmt: skip
     done = {}
-    for wave in in_waves(jobs):
-        for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,
-                          force=args.force, progress=True):  # fmt: skip
-            done[s["name"]] = s
-    summaries = [done[j.name] for j in jobs]
+    if args.table_only:
+        done = {j.name: s for j in jobs if (s := stored_results(j)) is not None}
+    else:
+        for wave in in_waves(jobs):
+            for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,
+                              force=args.force, progress=True):  # fmt: skip
+                done[s["name"]] = s
+    summaries = [done[j.name] for j in jobs if j.name in done]
     table = sequences_table(summaries, jobs, baselines=None if args.sweep else baseline_rows(jobs))
+    if missing := [j.name for j in jobs if j.name not in done]:
+        table += f"\nNot run yet (no results): {', '.join(missing)}.\n"
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

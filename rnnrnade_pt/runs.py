@@ -193,10 +193,10 @@ def train_and_evaluate(
     -------
     dict
         ``run``, ``stopped``, ``epochs``, ``seconds`` (training), ``wall_seconds`` (this call, compiling and
-        evaluating included, plus a resumed run's training time before it), ``best_valid_loglik_per_frame``, ``n_params``, ``test`` (see
-        :func:`evaluate_run`, when there is a test split) and ``samples`` (a path); also written to
-        ``run_dir/results.json``. ``announce()``, if given, is called once the data and checkpoint
-        are checked, before training. SIGTERM and SIGINT end it with
+        evaluating included, plus a resumed run's training time before it), ``best_valid_loglik_per_frame``,
+        ``n_params``, ``test`` (see :func:`evaluate_run`, when there is a test split) and ``samples`` (a
+        path); also written to ``run_dir/results.json``. ``announce()``, if given, is called once the data
+        and checkpoint are checked, before training. SIGTERM and SIGINT end it with
         :class:`~rnnrnade_pt.interrupts.TrainingInterrupted`: during training after the current step and a
         saved ``last.npz``, outside training at once (logging what ``last.npz`` holds). The run directory is
         locked throughout (:func:`~rnnrnade_pt.interrupts.run_lock`).

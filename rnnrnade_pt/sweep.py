@@ -38,7 +38,8 @@ from .config import RunConfig
 from .errors import ConfigError, RnnRnadeError
 from .npz import read_json
 
-__all__ = ["Job", "expand_grid", "load_sweep", "run_job", "run_jobs", "add_run_arguments", "setup_logging"]
+__all__ = ["Job", "expand_grid", "load_sweep", "stored_results", "run_job", "run_jobs", "add_run_arguments",
+           "setup_logging"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,15 @@ def _same_config(run_dir: str, cfg: RunConfig) -> bool:
         return False
 
 
+def stored_results(job: Job) -> dict | None:
+    """The results the job's run directory already holds for the job's config (``reused: True``), or None."""
+    results = os.path.join(job.run_dir, "results.json")
+    if not (os.path.exists(results) and _same_config(job.run_dir, job.cfg)):
+        return None
+    with open(results, encoding="utf-8") as fh:
+        return {**json.load(fh), "name": job.name, "reused": True}
+
+
 def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict:
     """Train and evaluate one job (what every engine runs, in this process or a Dask worker).
 
@@ -131,9 +141,8 @@ def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict
     cfg = RunConfig.from_json(cfg_json)
     results = os.path.join(run_dir, "results.json")
     try:
-        if not force and os.path.exists(results) and _same_config(run_dir, cfg):
-            with open(results, encoding="utf-8") as fh:
-                return {**json.load(fh), "name": name, "reused": True}
+        if not force and (stored := stored_results(Job(name, cfg, run_dir))) is not None:
+            return stored
         if os.path.isdir(run_dir) and os.listdir(run_dir) and not _same_config(run_dir, cfg):
             if not force:
                 raise ConfigError(f"{run_dir} holds a run of another config; remove it or pass force")

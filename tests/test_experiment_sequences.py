@@ -146,6 +146,12 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
     assert np.isfinite(results["test"]["loglik_per_frame"]) and results["test"]["sq_pred_error_per_frame"] > 0
     assert (figures / "gaussian-rnn_balls.png").stat().st_size > 1000
     assert seq.main(argv) == 0 and out.read_text() == table  # finished runs are reused, not retrained
+    # --table-only trains nothing: a run without results is named as missing, the rest tabled
+    os.remove(tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json")
+    assert seq.main([*argv[:-2], "--table-only"]) == 0
+    partial = out.read_text()
+    assert "| 1 |" in partial and "Not run yet (no results): gaussian-rnn_balls_seed1." in partial
+    assert not (tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json").exists()
 
     sweep = tmp_path / "sweep.json"
     base = os.path.join(seq.CONFIG_DIR, "gaussian-rnn_balls.json")
