@@ -227,10 +227,11 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
     header = ["model"]
     for d in datasets:
         header += [f"{titles.get(d, d)}: log-lik / frame", f"{titles.get(d, d)}: sq. error / frame"]
-    header += ["parameters (" + " / ".join(titles.get(d, d) for d in datasets) + ")", "seeds", "wall time"]
+    per_dataset = " / ".join(titles.get(d, d) for d in datasets)
+    header += [f"parameters ({per_dataset})", "seeds", "wall time"]
     table = []
     for row in rows:
-        line, n_params, seeds, wall = [titles.get(row, row)], [], 0, 0.0
+        line, n_params, seeds, wall = [titles.get(row, row)], [], [], 0.0
         for d in datasets:
             runs = cells.get((row, d), [])
             ok = [s for s in runs if "error" not in s and "test" in s]
@@ -242,9 +243,10 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
                     text = f"{text or '—'} ({failed} failed)"
                 line.append(text)
             n_params.append(f"{ok[0]['n_params']:,}" if ok else "—")
-            seeds = max(seeds, len(ok))
+            seeds.append(len(ok))
             wall += sum(s.get("wall_seconds", 0.0) for s in ok)
-        table.append(line + [" / ".join(n_params), seeds, fmt_duration(wall)])
+        seeds_text = str(seeds[0]) if len(set(seeds)) == 1 else " / ".join(map(str, seeds))  # per dataset
+        table.append(line + [" / ".join(n_params), seeds_text, fmt_duration(wall)])
     for name in BASELINES if baselines else ():
         line = [f"{name} (prediction baseline)"]
         for d in datasets:

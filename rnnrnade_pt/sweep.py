@@ -109,9 +109,16 @@ def load_sweep(path: str | os.PathLike, run_root: str | os.PathLike) -> list[Job
 
 
 def _same_config(run_dir: str, cfg: RunConfig) -> bool:
+    """Whether ``run_dir`` holds a run of ``cfg``; a pretrained RNADE's path counts by the file it names, so
+    a run root of symbolic links to runs trained elsewhere still matches."""
+
+    def canonical(c: RunConfig) -> RunConfig:
+        path = c.train.pretrained_rnade
+        return c.with_overrides([("train.pretrained_rnade", os.path.realpath(path))]) if path else c
+
     try:
         with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as fh:
-            return RunConfig.from_json(fh.read()) == cfg
+            return canonical(RunConfig.from_json(fh.read())) == canonical(cfg)
     except (OSError, RnnRnadeError):
         return False
 

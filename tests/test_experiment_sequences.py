@@ -33,7 +33,11 @@ def test_every_model_and_dataset_has_a_config():
             assert cfg.model.conditioned == (("mu", "sigma") if row.endswith("mu-sigma") else
                                              ("alpha", "mu", "sigma"))  # fmt: skip
     balls = next(j.cfg.data for j in jobs if j.cfg.data.dataset == "balls")
-    assert (balls.n_train, balls.length, balls.n_balls, balls.res) == (1000, 100, 3, 15)
+    with open(os.path.join(ROOT, "experiments", "configs", "balls.json"), encoding="utf-8") as fh:
+        main_job = RunConfig.from_json(fh.read()).data  # the table's balls: the main job's 500 sequences
+    keys = ("n_train", "length", "n_balls", "res", "jitter", "seed")
+    table_balls = [getattr(balls, k) for k in keys]
+    assert table_balls == [getattr(main_job, k) for k in keys] == [500, 100, 3, 15, 0.01, 0]
     quick = seq.make_jobs("tmp", ["rnn-rnade"], ["mocap"], [0], quick=True, time_budget=5)[0].cfg
     assert (quick.model.H, quick.train.epochs, quick.train.max_seconds, quick.data.max_sequences) == (
         4,
@@ -100,10 +104,11 @@ def test_table_is_mean_and_standard_error_over_seeds():
     lines = table.splitlines()
     assert lines[0].startswith("| model | mocap: log-lik / frame | mocap: sq. error / frame | vowels:")
     assert lines[2].startswith(
-        "| RNN-RNADE, all three | -11.00 ± 1.00 | 3.00 ± 1.00 | 3.00 | 0.50 | 1,234 / 1,234"
+        "| RNN-RNADE, all three | -11.00 ± 1.00 | 3.00 ± 1.00 | 3.00 | 0.50 | 1,234 / 1,234 | 2 / 1 |"
     )
     assert (
-        "| Gaussian RNN | -20.00 (1 failed) | 5.00 (1 failed) | — | — | 1,234 / — | 1 | 1 min 10 s |" in table
+        "| Gaussian RNN | -20.00 (1 failed) | 5.00 (1 failed) | — | — | 1,234 / — | 1 / 0 | 1 min 10 s |"
+        in table
     )
     assert "gaussian-rnn_mocap_seed1: DataError: boom" in table
     with_baselines = seq.sequences_table(summaries, baselines={"mocap": {"previous frame": 1.5}})

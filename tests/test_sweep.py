@@ -8,7 +8,7 @@ import pytest
 from tiny import tiny
 
 from rnnrnade_pt.errors import ConfigError
-from rnnrnade_pt.sweep import Job, expand_grid, load_sweep, run_jobs
+from rnnrnade_pt.sweep import Job, expand_grid, load_sweep, run_jobs, stored_results
 
 
 def test_expand_grid_is_the_cartesian_product():
@@ -112,3 +112,26 @@ def test_expected_failures_are_rows_not_cached_and_bugs_stop_the_sweep(tmp_path,
     good = Job("good", tiny(), str(tmp_path / "good"))
     with pytest.raises(ZeroDivisionError, match="a bug"):
         run_jobs([good, bad])
+
+
+def test_stored_results_follow_a_run_root_of_links(tmp_path):
+    """A run's results count for its config, its pretrained RNADE's path compared by the file it names:
+    a table's run root of symbolic links to runs trained under other roots finds them."""
+    trained, linked = tmp_path / "trained", tmp_path / "linked"
+    (trained / "rnade").mkdir(parents=True)
+    (trained / "rnade" / "best.npz").write_bytes(b"")
+    cfg = tiny(**{"train.pretrained_rnade": str(trained / "rnade" / "best.npz")})
+    run = trained / "rnn"
+    run.mkdir()
+    (run / "config.json").write_text(cfg.to_json())
+    (run / "results.json").write_text(json.dumps({"test": {"loglik_per_frame": 1.5}}))
+    linked.mkdir()
+    for name in ("rnade", "rnn"):
+        os.symlink(trained / name, linked / name)
+    job = Job("rnn", cfg.with_overrides([("train.pretrained_rnade", str(linked / "rnade" / "best.npz"))]),
+              str(linked / "rnn"))  # fmt: skip
+    assert stored_results(job) == {"test": {"loglik_per_frame": 1.5}, "name": "rnn", "reused": True}
+    other = tmp_path / "other.npz"
+    other.write_bytes(b"")
+    for key, value in (("train.pretrained_rnade", str(other)), ("train.lr", 0.5)):
+        assert stored_results(job._replace(cfg=cfg.with_overrides([(key, value)]))) is None
