@@ -295,9 +295,9 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
             epochs, patience = rules.setdefault(job_key(j.name)[1], (set(), set()))
             epochs.add(j.cfg.train.epochs)
             patience.add(j.cfg.train.patience)
+        stopping = ", early stopping after {} epochs without a better validation score"
         rule_text = "; ".join(
-            f"{titles.get(d, d)}: up to {_either(e)} epochs"
-            + (f", early stopping after {_either(p)} epochs without a better validation score" * any(p))
+            f"{titles.get(d, d)}: up to {_either(e)} epochs" + (stopping.format(_either(p)) if any(p) else "")
             for d, (e, p) in rules.items()
         )
         text += (f"\nSettings: {t.optimizer}, gradient norm clipped at {t.clip_norm:g}; "
@@ -384,7 +384,11 @@ def main(argv=None) -> int:
                          args.time_budget, args.data_root)  # fmt: skip
     done = {}
     if args.table_only:
+        from rnnrnade_pt.errors import ConfigError
+
         done = {j.name: s for j in jobs if (s := stored_results(j)) is not None}
+        if not done:
+            raise ConfigError(f"no run under {run_root} has results for these configs; train them first")
     else:
         for wave in in_waves(jobs):
             for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rnnrnade_pt.config import RunConfig
+from rnnrnade_pt.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = importlib.util.spec_from_file_location("sequences_experiment", os.path.join(ROOT, "experiments",
@@ -157,6 +158,8 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
     partial = out.read_text()
     assert "| 1 |" in partial and "Not run yet (no results): gaussian-rnn_balls_seed1." in partial
     assert not (tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json").exists()
+    with pytest.raises(ConfigError, match="has results for these configs; train them first"):
+        seq.main(["--quick", "--table-only", "--datasets", "balls", "--run-root", str(tmp_path / "none")])
 
     sweep = tmp_path / "sweep.json"
     base = os.path.join(seq.CONFIG_DIR, "gaussian-rnn_balls.json")
