@@ -39,6 +39,30 @@ def test_configs_are_the_tutorials_sizes(music, tmp_path):
     assert j.cfg.model.H < 150 and j.cfg.model.ais_chains < jobs[0].cfg.model.ais_chains
 
 
+def test_pretraining_is_the_same_number_of_updates_on_every_set(music, tmp_path, shared_data):
+    """The NADE or RBM pretrains for about as many updates on every set as JSB's 100 epochs (139 batches of
+    100 frames each): a fixed epoch count would make pretraining on MuseData (18x JSB's frames) alone
+    outlast a run's 2-hour budget."""
+    from rnnrnade_pt.data.datasets import load_dataset
+
+    reference = 139 * 100  # JSB: 13,807 frames in batches of 100, 100 epochs
+    for j in music.make_jobs(tmp_path, ["rnn-nade"], music.DATASETS, data_root=str(shared_data)):
+        path = os.path.join(str(shared_data), "polyphonic", f"{j.cfg.data.name}.mat")
+        if not os.path.exists(path):
+            pytest.skip(f"{path} is missing")
+        frames = sum(len(s) for s in load_dataset(j.cfg.data, 88)["train"])
+        steps = -(-frames // j.cfg.train.pretrain_batch_size)
+        if j.cfg.data.name == "JSB_Chorales":
+            assert j.cfg.train.pretrain_epochs == 100
+        updates = steps * j.cfg.train.pretrain_epochs
+        assert abs(updates - reference) <= steps / 2 + 1, (j.name, updates)
+    rbm = {j.cfg.data.name: j.cfg.train.pretrain_epochs for j in music.make_jobs(tmp_path, ["rnn-rbm"])}
+    nade = {j.cfg.data.name: j.cfg.train.pretrain_epochs for j in music.make_jobs(tmp_path, ["rnn-nade"])}
+    assert rbm == nade
+    text = music.music_table([], music.make_jobs(tmp_path))
+    assert "up to 18 (Piano-midi.de) / 8 (Nottingham) / 6 (MuseData) / 100 (JSB Chorales) epochs" in text
+
+
 def _summary(name, ll, acc, **kw):
     test = {"loglik_per_frame": ll, "frame_accuracy": acc, "frames": 4725}
     return {"name": name, "model": name.split("_")[0], "stopped": "time_budget", "epochs": 7,
