@@ -406,6 +406,8 @@ def test_protocol_file_says_where_every_value_comes_from(experiment):
     assert {j.cfg.train.ordering for j in jobs if j.name.startswith("rnade-mog-orderless")} == {"orderless"}
     adam_fixed, adam_grid = experiment.load_protocol(variant="adam")
     assert dict(adam_fixed)["train.optimizer"] == "adam" and adam_grid["model.K"] == grid["model.K"]
+    stop_fixed, _ = experiment.load_protocol(variant="original-code-stopping")
+    assert dict(fixed)["train.patience"] > 0 and dict(stop_fixed)["train.patience"] == 0
 
 
 def test_protocol_file_bad_input(experiment, tmp_path):
