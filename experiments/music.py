@@ -5,6 +5,7 @@
     python experiments/music.py --engine dask --workers 2
     python experiments/music.py --quick               # tiny sizes, 1 epoch, 4 sequences a split (CI)
     python experiments/music.py --figures experiments/figures   # curves, MIDI samples and piano rolls
+    python experiments/music.py --table-only          # train nothing: the table of the finished runs
 
 Each run is ``experiments/configs/music/<model>_<dataset>.json`` trained and evaluated with
 :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/music/<model>_<dataset>`` (a finished run of the same config is
@@ -233,7 +234,7 @@ def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> l
 
 
 def main(argv=None) -> int:
-    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
     from rnnrnade_pt.tables import replace_block
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -248,6 +249,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--figures", metavar="DIR", help="validation curves; a MIDI sample and piano roll from each best run"
     )
+    parser.add_argument(
+        "--table-only", action="store_true", help="train nothing: the table of the runs that have results"
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, "music")
 
@@ -260,9 +264,16 @@ def main(argv=None) -> int:
         args.time_budget,
         args.data_root,
     )
-    summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                         force=args.force, progress=True)  # fmt: skip
+    missing = []
+    if args.table_only:
+        done, missing = stored_summaries(jobs)
+        summaries = [done[j.name] for j in jobs if j.name in done]
+    else:
+        summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
+                             force=args.force, progress=True)  # fmt: skip
     table = music_table(summaries, jobs)
+    if missing:
+        table += f"\nNot run yet (no results): {', '.join(missing)}.\n"
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

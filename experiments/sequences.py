@@ -347,7 +347,7 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, prime: int = 30
 
 
 def main(argv=None) -> int:
-    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_results
+    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
     from rnnrnade_pt.tables import replace_block
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -384,11 +384,7 @@ def main(argv=None) -> int:
                          args.time_budget, args.data_root)  # fmt: skip
     done = {}
     if args.table_only:
-        from rnnrnade_pt.errors import ConfigError
-
-        done = {j.name: s for j in jobs if (s := stored_results(j)) is not None}
-        if not done:
-            raise ConfigError(f"no run under {run_root} has results for these configs; train them first")
+        done, _ = stored_summaries(jobs)
     else:
         for wave in in_waves(jobs):
             for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,

@@ -38,8 +38,8 @@ from .config import RunConfig
 from .errors import ConfigError, RnnRnadeError
 from .npz import read_json
 
-__all__ = ["Job", "expand_grid", "load_sweep", "stored_results", "run_job", "run_jobs", "add_run_arguments",
-           "setup_logging"]  # fmt: skip
+__all__ = ["Job", "expand_grid", "load_sweep", "stored_results", "stored_summaries", "run_job", "run_jobs",
+           "add_run_arguments", "setup_logging"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,22 @@ def stored_results(job: Job) -> dict | None:
         return None
     with open(results, encoding="utf-8") as fh:
         return {**json.load(fh), "name": job.name, "reused": True}
+
+
+def stored_summaries(jobs: Sequence[Job]) -> tuple[dict, list[str]]:
+    """What an experiment script's ``--table-only`` shows: the jobs' stored results (name -> summary, see
+    :func:`stored_results`) and the names of the jobs without any; trains nothing.
+
+    Raises
+    ------
+    ConfigError
+        No job has results (one line: the table would be empty).
+    """
+    done = {j.name: s for j in jobs if (s := stored_results(j)) is not None}
+    if jobs and not done:
+        root = os.path.dirname(os.path.normpath(jobs[0].run_dir))
+        raise ConfigError(f"no run under {root} has results for these configs; train them first")
+    return done, [j.name for j in jobs if j.name not in done]
 
 
 def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict:

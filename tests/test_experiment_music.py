@@ -127,6 +127,17 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     )
     assert "\nold\n" not in doc and text.split("\n\n")[0] in doc  # the same rows: the stored results
     assert (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns == mtime
+    # --table-only trains nothing: the finished run tabled, the unfinished one named; no results: one line
+    both = [*argv, "--datasets", "JSB_Chorales,Nottingham", "--table-only", "--out", str(out)]
+    assert music.main(both) == 0
+    only = out.read_text()
+    assert "| RNN-NADE | JSB Chorales |" in only and "| RNN-NADE | Nottingham |" not in only
+    assert "Not run yet (no results): rnn-rbm_Nottingham, rnn-nade_Nottingham." in only
+    assert not (tmp_path / "runs" / "rnn-nade_Nottingham").exists()
+    from rnnrnade_pt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no run under .* has results"):
+        music.main(["--quick", "--table-only", "--run-root", str(tmp_path / "none"), "--out", str(out)])
     # sampling from a binary run writes MIDI files and the piano-roll picture
     pytest.importorskip("pretty_midi", reason="MIDI output needs pretty_midi (the midi extra)")
     from rnnrnade_pt.cli import main as cli
