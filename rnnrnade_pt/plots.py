@@ -183,7 +183,9 @@ def sample_gif(
 def piano_roll(rolls, out: str, lowest: int = 21, max_sequences: int = 4) -> str:
     """Draw piano rolls (``T x B x P`` of 0/1, or a list of ``T_i x P``) one above the other: time along x,
     MIDI note ``lowest + j`` along y, on-notes dark."""
-    seqs = [np.asarray(r) for r in (np.moveaxis(rolls, 1, 0) if np.ndim(rolls) == 3 else rolls)]
+    if isinstance(rolls, np.ndarray) and rolls.ndim == 3:  # T x B x P; a list is of whole rolls, even of one
+        rolls = np.moveaxis(rolls, 1, 0)
+    seqs = [np.asarray(r) for r in rolls]
     if not seqs or any(r.ndim != 2 for r in seqs):
         raise ConfigError("piano_roll needs T x B x P rolls or a non-empty list of T x P rolls")
     seqs = seqs[:max_sequences]

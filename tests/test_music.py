@@ -231,5 +231,15 @@ def test_piano_roll_picture(tmp_path):
     pytest.importorskip("matplotlib")
     from rnnrnade_pt.plots import piano_roll
 
-    out = piano_roll(np.zeros((12, 2, 88)), str(tmp_path / "roll.png"))
-    assert open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    def panels(path):  # the picture's height in pixels / one panel's (2.2 in at 100 dpi)
+        data = open(path, "rb").read(24)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        return int.from_bytes(data[20:24], "big") / 220
+
+    assert panels(piano_roll(np.zeros((12, 2, 88)), str(tmp_path / "roll.png"))) == 2  # T x B x P
+    # a list holds whole rolls: one 100-frame roll is one panel, not 100 panels of one frame (the bug
+    # that drew the music table's samples as 4 single-frame panels)
+    roll = np.zeros((100, 88))
+    roll[:, 40] = 1
+    assert panels(piano_roll([roll], str(tmp_path / "one.png"))) == 1
+    assert panels(piano_roll([roll, roll[:50]], str(tmp_path / "two.png"))) == 2
