@@ -235,7 +235,7 @@ def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> l
 
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
-    from rnnrnade_pt.tables import replace_block
+    from rnnrnade_pt.tables import not_run_note, replace_block
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
@@ -264,16 +264,14 @@ def main(argv=None) -> int:
         args.time_budget,
         args.data_root,
     )
-    missing = []
     if args.table_only:
-        done, missing = stored_summaries(jobs)
+        done = stored_summaries(jobs)
         summaries = [done[j.name] for j in jobs if j.name in done]
     else:
         summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
                              force=args.force, progress=True)  # fmt: skip
     table = music_table(summaries, jobs)
-    if missing:
-        table += f"\nNot run yet (no results): {', '.join(missing)}.\n"
+    table += not_run_note([j.name for j in jobs], {s["name"] for s in summaries})
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

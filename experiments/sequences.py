@@ -348,7 +348,7 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, prime: int = 30
 
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
-    from rnnrnade_pt.tables import replace_block
+    from rnnrnade_pt.tables import not_run_note, replace_block
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
@@ -384,7 +384,7 @@ def main(argv=None) -> int:
                          args.time_budget, args.data_root)  # fmt: skip
     done = {}
     if args.table_only:
-        done, _ = stored_summaries(jobs)
+        done = stored_summaries(jobs)
     else:
         for wave in in_waves(jobs):
             for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,
@@ -392,8 +392,7 @@ def main(argv=None) -> int:
                 done[s["name"]] = s
     summaries = [done[j.name] for j in jobs if j.name in done]
     table = sequences_table(summaries, jobs, baselines=None if args.sweep else baseline_rows(jobs))
-    if missing := [j.name for j in jobs if j.name not in done]:
-        table += f"\nNot run yet (no results): {', '.join(missing)}.\n"
+    table += not_run_note([j.name for j in jobs], done)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(table)

@@ -132,9 +132,9 @@ def stored_results(job: Job) -> dict | None:
         return {**json.load(fh), "name": job.name, "reused": True}
 
 
-def stored_summaries(jobs: Sequence[Job]) -> tuple[dict, list[str]]:
+def stored_summaries(jobs: Sequence[Job]) -> dict:
     """What an experiment script's ``--table-only`` shows: the jobs' stored results (name -> summary, see
-    :func:`stored_results`) and the names of the jobs without any; trains nothing.
+    :func:`stored_results`; :func:`~rnnrnade_pt.tables.not_run_note` names the others); trains nothing.
 
     Raises
     ------
@@ -145,7 +145,7 @@ def stored_summaries(jobs: Sequence[Job]) -> tuple[dict, list[str]]:
     if jobs and not done:
         root = os.path.dirname(os.path.normpath(jobs[0].run_dir))
         raise ConfigError(f"no run under {root} has results for these configs; train them first")
-    return done, [j.name for j in jobs if j.name not in done]
+    return done
 
 
 def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict:

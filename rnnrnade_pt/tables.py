@@ -13,7 +13,8 @@ import numpy as np
 from .errors import ConfigError
 from .npz import atomic_write_text
 
-__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "replace_block"]
+__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "not_run_note",
+           "replace_block"]  # fmt: skip
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
@@ -56,6 +57,12 @@ def fmt_duration(seconds) -> str | None:
     m, s = divmod(int(round(seconds)), 60)
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
+
+
+def not_run_note(names: Sequence[str], done) -> str:
+    """The line a table ends with when some of its runs (``names``) have no results in ``done``; else ""."""
+    missing = [n for n in names if n not in done]
+    return f"\nNot run yet (no results): {', '.join(missing)}.\n" if missing else ""
 
 
 def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
