@@ -75,6 +75,7 @@ PUBLISHED = [
     ("EoRNADE, best ensemble (published)", {"redwine": -8.76, "whitewine": -9.67, "parkinsons": -0.90,
                                             "bsds300": 157.0}),
 ]  # fmt: skip
+GAPS = [("gaussian", 0), ("rnade-mog", 1), ("rnade-laplace", 2), (f"{ORDERLESS}/16", 3)]  # row, PUBLISHED
 QUICK = [("model.H", 4), ("model.K", 2), ("train.epochs", 2), ("train.patience", 0), ("data.n_train", 4),
          ("data.n_valid", 4), ("data.n_test", 4)]  # fmt: skip
 QUICK_FOLDS = (0, 1)
@@ -88,8 +89,9 @@ def load_grid(path: str = os.path.join(CONFIG_DIR, "sweep.json")) -> dict:
         return json.load(fh)["grid"]
 
 
-PROTOCOL_KEYS = {"name", "description", "fixed", "grid", "variants", "provenance"}
+PROTOCOL_KEYS = {"name", "description", "fixed", "grid", "variants", "chosen", "provenance"}
 PROVENANCE = ("paper:", "original code:", "guess:")
+SEARCHED = "searched:"  # the provenance of a chosen point: this project's own search, where and how
 
 
 def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant: str | None = None):
@@ -132,6 +134,43 @@ def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant
     return list(fixed.items()), grid
 
 
+def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json")) -> dict:
+    """The grid points a search has chosen (the protocol file's ``chosen``: dataset -> method -> {grid key:
+    value}), as ``{(method, dataset): {key: [value]}}``, a one-point grid in the grid's key order, so that
+    its runs are named, and cached, as the search's own. Each point says where it comes from (provenance
+    ``chosen.<dataset>.<method>``, starting ``searched:``: which folds, which search, its validation score).
+
+    Raises
+    ------
+    ConfigError
+        A point for an unknown dataset or method, a key that is not the grid's, or no provenance (one line).
+    """
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.npz import read_json
+
+    spec = read_json(path, "protocol file")
+    _, grid = load_protocol(path)
+    prov = spec.get("provenance", {})
+    out = {}
+    for dataset, by_method in spec.get("chosen", {}).items():
+        if dataset == "description":
+            continue
+        if dataset not in DATASETS or not isinstance(by_method, dict):
+            raise ConfigError(f"protocol file {path}: chosen: unknown dataset {dataset!r}")
+        for method, point in by_method.items():
+            where = f"chosen.{dataset}.{method}"
+            if method not in METHODS or not isinstance(point, dict) or set(point) != set(grid):
+                raise ConfigError(
+                    f"protocol file {path}: {where} must be a known method's value of every grid key"
+                )
+            if not str(prov.get(where, "")).startswith(SEARCHED):
+                raise ConfigError(
+                    f"protocol file {path}: the provenance of {where} must start with {SEARCHED!r}"
+                )
+            out[(method, dataset)] = {k: [point[k]] for k in grid if k in point}
+    return out
+
+
 def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, quick=False, time_budget=None,
               data_root=None, grid=None, fixed=()) -> list:  # fmt: skip
     """The :class:`~rnnrnade_pt.sweep.Job` list: every method x dataset x fold (BSDS300: one split) x grid
@@ -168,6 +207,12 @@ def make_jobs(run_root, datasets=DATASETS, methods=tuple(METHODS), folds=None, q
 def _job_key(job) -> tuple[str, str, int]:
     method = next(m for m, over in METHODS.items() if job.name.startswith(f"{m}_"))
     return method, job.cfg.data.name or job.cfg.data.dataset, job.cfg.data.fold
+
+
+def _point_label(job) -> str:
+    """The grid point's part of a job's name: ``-K=5-lr=0.05`` (empty without a grid)."""
+    method, dataset, fold = _job_key(job)
+    return job.name[len(f"{method}_{dataset}" + ("" if dataset == BSDS else f"_fold{fold}")) :]
 
 
 def _log_jacobian(run_dir: str) -> float:
@@ -305,6 +350,17 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
         rows.append([title, *cells, fmt_duration(seconds)])
     for title, values in PUBLISHED:
         rows.append([title, *[f"{values[d]:.2f}" if d in values else None for d in datasets], None])
+    for method, index in GAPS:  # ours minus published, where both exist
+        values = {
+            d: [r["loglik"] for (m, dd, _), r in best.items() if m == method and dd == d] for d in datasets
+        }
+        means = {d: sum(v) / len(v) for d, v in values.items() if v}
+        published = PUBLISHED[index][1]
+        cells = [
+            f"{means[d] - published[d]:+.2f}" if d in means and d in published else None for d in datasets
+        ]
+        if any(cells):
+            rows.append([f"gap: {dict(ROWS)[method]} minus {PUBLISHED[index][0]}", *cells, None])
     header = ["method", *[TITLES[d] for d in datasets], "wall time"]
     text = markdown_table(header, rows)
     text += (
@@ -317,7 +373,9 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
         "the best validation log-likelihood counts. Wall time: all that method's runs together (training, "
         "compiling, evaluating; the ensembles' evaluation is not included). The published rows are as "
         "commonly quoted (NIPS 2013 Table 1; the ICML 2014 paper's best ensembles over orderings); the "
-        "papers are not available here. Data and folds: rnnrnade_pt/data/uci.py (red wine on Uria's own "
+        "papers are not available here. Gap rows: our mean minus the published value (positive: ours is "
+        "higher); the ensemble's is of 16 orderings against the published best ensemble. Data and folds: "
+        "rnnrnade_pt/data/uci.py (red wine on Uria's own "
         "folds; Parkinsons is the Telemonitoring set; the Gaussian row pins the preprocessing).\n"
     )
     if failed:
@@ -402,7 +460,7 @@ def chosen_points(jobs, summaries) -> dict:
     points: dict = {}  # (method, dataset) -> label -> (config, validation scores)
     for job, s in zip(jobs, summaries, strict=True):
         method, dataset, fold = _job_key(job)
-        label = job.name[len(f"{method}_{dataset}_fold{fold}") :]
+        label = _point_label(job)
         value = s.get("best_valid_loglik_per_frame")
         value = value if "error" not in s and value is not None and math.isfinite(value) else -math.inf
         points.setdefault((method, dataset), {}).setdefault(label, (job.cfg, []))[1].append(value)
@@ -454,6 +512,9 @@ def main(argv=None) -> int:
                         help="search each method, dataset and fold's grid by successive halving in RUNGS "
                         "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
     parser.add_argument("--eta", type=int, default=3, help="successive halving: keep the best 1/eta per rung")
+    parser.add_argument("--chosen", action="store_true",
+                        help="no search: train the grid points that the protocol file's 'chosen' holds (an "
+                        "earlier search's choice) on every fold")  # fmt: skip
     parser.add_argument("--select-folds", metavar="FOLDS", type=fold_list,
                         help="search the grid on these folds only (comma-separated), then train each "
                         "method and dataset's best point (mean validation) on the others")  # fmt: skip
@@ -485,8 +546,25 @@ def main(argv=None) -> int:
     if select is not None and grid is None:
         raise ConfigError("--select-folds chooses a grid point: pass --protocol or --sweep")
     all_folds = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
-    jobs = make_jobs(run_root, datasets, args.methods.split(","), select or folds, args.quick,
-                     args.time_budget, args.data_root, grid, fixed)  # fmt: skip
+    unchosen, chosen = [], {}
+    if args.chosen:
+        if not args.protocol or args.halving or select is not None:
+            raise ConfigError("--chosen trains the protocol file's chosen points: pass --protocol, no search")
+        points, jobs = load_chosen(args.protocol), []
+        for dataset in datasets:
+            for method in args.methods.split(","):
+                if (method, dataset) not in points:
+                    unchosen.append(f"{method}_{dataset}")
+                    continue
+                mine = make_jobs(run_root, [dataset], [method], folds, args.quick, args.time_budget,
+                                 args.data_root, points[(method, dataset)], fixed)  # fmt: skip
+                jobs += mine
+                chosen[(method, dataset)] = (_point_label(mine[0]), mine[0].cfg)
+        if not jobs:
+            raise ConfigError(f"{args.protocol} has no chosen point for {', '.join(unchosen)}")
+    else:
+        jobs = make_jobs(run_root, datasets, args.methods.split(","), select or folds, args.quick,
+                         args.time_budget, args.data_root, grid, fixed)  # fmt: skip
     run = dict(
         engine=args.engine, workers=args.workers, address=args.address, force=args.force, progress=True
     )
@@ -495,7 +573,6 @@ def main(argv=None) -> int:
         jobs, summaries, search = search_by_halving(jobs, run_root, args)
     else:
         summaries = run_jobs(jobs, **run)
-    chosen = {}
     if select is not None:
         chosen = chosen_points(jobs, summaries)
         rest = apply_to_folds(chosen, [f for f in all_folds if f not in select], run_root)
@@ -520,6 +597,7 @@ def main(argv=None) -> int:
             named = ",".join(map(str, select or []))
             where = (f"on folds {named} (best mean validation score), then trained on the "
                      "others" if select is not None else "per fold on validation")  # fmt: skip
+            where = "earlier, as the file's 'chosen' records" if args.chosen else where
             proto += f", grid over {', '.join(sorted(grid))} chosen {where})"
         searched = ("K, learning rate and weight decay from the grid" if grid else
                     f"K={c.model.K}, lr {t.lr:g}, weight decay {t.weight_decay:g}")  # fmt: skip
@@ -527,6 +605,7 @@ def main(argv=None) -> int:
                           for (m, d), (label, _) in sorted(chosen.items()))  # fmt: skip
         total = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in records)
         picks = f" Chosen: {picks}." if picks else ""
+        picks += f" No chosen point (not run): {', '.join(unchosen)}." if unchosen else ""
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}"
                 f"{' (grid: configs/rnade/sweep.json)' if args.sweep else ''}"
                 f"{proto}; {t.optimizer}, {searched} (on {t.weight_decay_on}), batches of "

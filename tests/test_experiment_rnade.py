@@ -332,6 +332,8 @@ def test_table_selects_on_validation(experiment):
     row = next(ln for ln in text.splitlines() if ln.startswith("| RNADE-MoG |"))
     assert "-10.00 ± 1.00 (2/3 folds)" in row and "1 min 30 s" in row
     assert "| RNADE-MoG (published) | -9.36 |" in text and "Failed or unevaluated: d" in text
+    # the gap row: our mean (-10.00) minus the published -9.36; no row where we have no value
+    assert "| gap: RNADE-MoG minus RNADE-MoG (published) | -0.64 |" in text and "gap: Gaussian" not in text
 
 
 def test_quick_run(experiment, shared_data, tmp_path):
@@ -492,3 +494,45 @@ def test_dataset_configs_match_the_data(shared_data, name):
     root = _need(shared_data, uci.UCI_SETS[name].file)
     cfg = RunConfig.from_json((ROOT / "experiments" / "configs" / "rnade" / f"{name}.json").read_text())
     assert cfg.data.name == name and cfg.model.D == uci.load_uci(name, root).X.shape[1]
+
+
+def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data, tmp_path):
+    """``--protocol FILE --chosen``: the point the file's ``chosen`` holds is trained on every fold, under
+    the name the search gave it (so the search's runs are reused); a method without one is named, not run;
+    a point without provenance or with a key that is not the grid's is a one-line ConfigError."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    spec["grid"] = {"train.lr": [1e-12, 0.05]}
+    spec["chosen"] = {"redwine": {"rnade-mog": {"train.lr": 0.05}}}
+    spec["provenance"]["chosen.redwine.rnade-mog"] = "searched: a test"
+    proto = tmp_path / "protocol.json"
+    proto.write_text(json.dumps(spec))
+    assert experiment.load_chosen(str(proto)) == {("rnade-mog", "redwine"): {"train.lr": [0.05]}}
+    out = tmp_path / "table.md"
+    argv = ["--quick", "--protocol", str(proto), "--chosen", "--datasets", "redwine", "--methods",
+            "rnade-mog,rnade-laplace", "--folds", "0,1", "--no-baselines", "--run-root",
+            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    assert experiment.main(argv) == 0
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold1-lr=0.05"]
+    text = out.read_text()
+    assert "Chosen: Red wine RNADE-MoG: lr=0.05." in text and "(not run): rnade-laplace_redwine" in text
+    assert "| gap: RNADE-MoG minus RNADE-MoG (published) |" in text
+    bad = {
+        "no provenance": {
+            **spec,
+            "provenance": {**spec["provenance"], "chosen.redwine.rnade-mog": "guess: x"},
+        },
+        "not the grid": {**spec, "chosen": {"redwine": {"rnade-mog": {"model.K": 5}}}},
+        "unknown set": {**spec, "chosen": {"redwines": {}}},
+    }
+    for name, wrong in bad.items():
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(wrong))
+        with pytest.raises(ConfigError, match="chosen") as e:
+            experiment.load_chosen(str(p))
+        assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="no chosen point for rnade-laplace_redwine"):
+        experiment.main([*argv[:7], "rnade-laplace", *argv[8:]])
+    with pytest.raises(ConfigError, match="pass --protocol, no search"):
+        experiment.main(["--quick", "--chosen", "--run-root", str(tmp_path / "x")])
