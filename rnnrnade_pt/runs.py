@@ -19,7 +19,7 @@ from .config import DataConfig, RunConfig, TrainConfig
 from .density_model import DensityModel, load_model
 from .errors import ConfigError
 from .models import param_shapes
-from .models.rnn_rbm import ais_standard_error
+from .models.rnn_rbm import ais_mean_standard_error, ais_standard_error
 
 __all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_model", "train_and_evaluate"]
 
@@ -90,7 +90,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     z = run.to_model_units(seqs)
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     counts = np.zeros(3)  # TP, FP, FN
-    ais = 0.0  # RNN-RBM: per chain, the summed normalised AIS weights (ais_standard_error)
+    ais = 0.0  # RNN-RBM: per chain and noise group, the summed normalised AIS weights (ais_standard_error)
     for X, mask in eval_batches(z, batch_size):  # T x B x D, T x B
         if cfg.recurrent:
             ll = run.model.loglik(X, mask)
@@ -112,7 +112,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
             counts += [np.sum(on * truth), np.sum(on * (1 - truth)), np.sum((1 - on) * truth)]
     out = {"loglik_per_frame": total / frames + run.log_jacobian, "frames": frames, "sequences": len(seqs)}
     if np.ndim(ais) and len(ais) > 1:  # the AIS estimate's standard error (common random numbers included)
-        out["loglik_standard_error"] = float(np.std(ais / frames, ddof=1) / np.sqrt(len(ais)))
+        out["loglik_standard_error"] = ais_mean_standard_error(ais, frames)
     if orderings is not None:
         one = isinstance(orderings, numbers.Integral)
         ens = _ensemble_logliks(run, z, [orderings] if one else orderings, orderings_seed)

@@ -175,9 +175,10 @@ def test_ais_log_z_matches_exact_enumeration(model_fn, w_scale):
 
 def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(model_fn):
     """The mean AIS log-likelihood over every frame of a batch lies within 4 of its standard errors
-    (``rnn_rbm.ais_standard_error``, what ``evaluate_run`` reports) of exact enumeration, and that standard
-    error is the spread of the mean over independent AIS streams (frames share each stream's uniforms, so
-    the frames' errors are correlated: the per-frame errors' root-sum-square would understate it)."""
+    (``rnn_rbm.ais_mean_standard_error``, what ``evaluate_run`` reports) of exact enumeration, and that
+    standard error is the spread of the mean over independent AIS streams (the frames of a time step share
+    each stream's uniforms, so their errors are correlated: the per-frame errors' root-sum-square would
+    understate it, and the chains' spread alone, as if every frame shared them, would overstate it)."""
     _, g, call = model_fn
     values = random_params(21, w_scale=3.0, rnn_scale=1.0)  # large weights: AIS errors worth measuring
     X, mask = binary_batch(2, [6, 4, 5])
@@ -188,9 +189,10 @@ def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(mod
         for seed in range(16):
             g.ais_rng.set_value(np.random.default_rng(seed), borrow=True)
             out = call(X, mask, values=values)
-            u = rnn_rbm.ais_standard_error(out["ais_log_w"], mask) / n  # M
+            sums = rnn_rbm.ais_standard_error(out["ais_log_w"], mask)  # M x G
+            assert sums.shape == (CHAINS, rnn_rbm.AIS_GROUPS) and not sums[:, X.shape[0] :].any()
             means.append(out["loglik"].sum() / n)
-            ses.append(np.std(u, ddof=1) / np.sqrt(len(u)))
+            ses.append(rnn_rbm.ais_mean_standard_error(sums, n))
     finally:
         g.ais_rng.set_value(np.random.default_rng(rnn_rbm.AIS_SEED), borrow=True)
     means, ses = np.array(means), np.array(ses)
@@ -198,6 +200,27 @@ def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(mod
     spread = means.std(ddof=1)
     assert 0.5 < spread / ses.mean() < 2.0, (spread, ses.mean())
     assert spread > 1e-4  # the check can fail: the streams do differ
+    with pytest.raises(ValueError, match="M >= 2"):
+        rnn_rbm.ais_mean_standard_error(sums[:1], n)
+
+
+def test_frames_of_one_time_step_share_the_ais_noise_and_other_steps_do_not(model_fn):
+    """Two sequences whose every frame has the same RBM (zero RNN-to-bias maps): at one time step their
+    estimates are equal (shared uniforms); across time steps of one sequence they differ (own uniforms)."""
+    _, _, call = model_fn
+    values = random_params(5, w_scale=2.0)
+    values["Wuv"], values["Wuh"] = np.zeros_like(values["Wuv"]), np.zeros_like(values["Wuh"])
+    X, mask = binary_batch(7, [4, 4])
+    out = call(X, mask, values=values)
+    log_z = out["log_z"]  # T x B, every frame the same RBM
+    np.testing.assert_array_equal(log_z[:, 0], log_z[:, 1])
+    assert len(np.unique(log_z[:, 0])) == 4
+    # the standard error counts the 4 time steps' errors as independent, each step's 2 frames as one
+    sums = rnn_rbm.ais_standard_error(out["ais_log_w"], mask)
+    per_step = [rnn_rbm.ais_mean_standard_error(sums[:, [t]], 2) for t in range(4)]
+    se = rnn_rbm.ais_mean_standard_error(sums, 8)
+    np.testing.assert_allclose(se, np.sqrt(np.sum(np.square(per_step))) / 4, rtol=1e-12)
+    assert se < 0.75 * np.mean(per_step)
 
 
 def test_free_energy_conditional_biases_and_exact_frame_loglik(model_fn):

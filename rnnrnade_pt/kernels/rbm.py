@@ -65,14 +65,17 @@ def _bernoulli(rng, p: TensorVariable):
     return next_rng, disconnected_grad(x.astype(p.dtype))
 
 
-def _shared_bernoulli(rng, a: TensorVariable, shape):
-    """Bernoulli(sigm(a)) units (a: M x N x n) from ``shape = (M, 1, n)`` uniforms shared by the N rows: each
-    row is a deterministic function of the same random numbers and its own ``a``. ``u < sigm(a)`` is tested
-    as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the M x n uniforms. Returns
-    ``(next_rng, sample)``."""
+def _shared_bernoulli(rng, a: TensorVariable, shape, groups=None):
+    """Bernoulli(sigm(a)) units (a: M x N x n) from ``shape = (M, G, n)`` uniforms that the N rows share:
+    row i uses group ``groups[i]``'s (``groups``: N integers in ``[0, G)``; omitted: G = 1, every row the
+    same), so each row is a deterministic function of its group's random numbers and its own ``a``.
+    ``u < sigm(a)`` is tested as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the
+    M x G x n uniforms. Returns ``(next_rng, sample)``."""
     next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng, return_next_rng=True)
     u = u.astype(a.dtype)
-    return next_rng, pt.lt(pt.log(u) - pt.log1p(-u), a).astype(a.dtype)
+    logit = pt.log(u) - pt.log1p(-u)  # M x G x n
+    logit = logit if groups is None else logit[:, groups, :]  # M x N x n
+    return next_rng, pt.lt(logit, a).astype(a.dtype)
 
 
 def gibbs_step(v, W, bv, bh, rng):
@@ -183,7 +186,7 @@ class AisEstimate(NamedTuple):
     next_rng: TensorVariable
 
 
-def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
+def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups: int = 1) -> AisEstimate:
     """``log Z`` of N RBMs sharing ``W`` (with their own biases) by AIS from the zero-weight RBMs.
 
     Parameters
@@ -198,6 +201,11 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
         K temperatures ``beta_k = k / K`` after ``beta_0 = 0``: K weight updates and Gibbs sweeps.
     rng : shared Generator or generator variable
         Threaded through the scan over temperatures.
+    groups : TensorVariable, optional
+        N integers in ``[0, n_groups)``: the RBMs of one group share their chains' random numbers, those of
+        different groups draw their own (omitted: one group, all RBMs share them).
+    n_groups : int
+        The number of groups G (static: the random draws' shape does not depend on N).
 
     Returns
     -------
@@ -210,13 +218,13 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
     are independent Bernoulli(sigm(bv)) (drawn exactly) and the hidden ones uniform. The weight update of
     step k uses the state reached at ``beta_{k-1}``; the state then moves by one Gibbs sweep at ``beta_k``.
 
-    Every unit is drawn as ``u < sigm(a)`` from uniforms ``u`` of shape M x 1 x D (visible) or M x 1 x H
-    (hidden) that the N RBMs share: chain m of every RBM uses the same random numbers. Each RBM's estimate
-    is then a deterministic function of its own parameters and the stream, whatever the other rows are (a
-    sequence's estimated log-likelihood does not depend on the batch it is evaluated in, nor on its
-    padding), and each is still an unbiased estimate of its Z. The price: the errors of different RBMs are
-    correlated, so the error of an average over frames shrinks less than 1/sqrt(N); the chain count sets
-    it.
+    Every unit is drawn as ``u < sigm(a)`` from uniforms ``u`` of shape M x G x D (visible) or M x G x H
+    (hidden) that the RBMs of a group share: chain m of every RBM in group g uses the same random numbers.
+    Each RBM's estimate is then a deterministic function of its own parameters, its group and the stream,
+    whatever the other rows are (a sequence's estimated log-likelihood does not depend on the batch it is
+    evaluated in, nor on its padding, when the group is a function of the time step), and each is still an
+    unbiased estimate of its Z. The price: the errors of RBMs in one group are correlated, so the error of
+    an average over frames shrinks like 1/sqrt(chains x groups), not 1/sqrt(chains x frames).
     """
     for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -225,21 +233,26 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng) -> AisEstimate:
     D, H = W.shape[0], W.shape[1]
     betas = np.linspace(0.0, 1.0, n_betas + 1).astype(dtype)
     log_z0 = pt.softplus(bv).sum(axis=-1) + H.astype(dtype) * np.asarray(math.log(2.0), dtype)  # N
-    rng, v0 = _shared_bernoulli(rng, pt.shape_padleft(bv), (n_chains, 1, D))  # M x N x D, from beta = 0
+    if not isinstance(n_groups, int) or isinstance(n_groups, bool) or n_groups < 1:
+        raise ConfigError(f"AIS n_groups must be a positive integer, got {n_groups!r}")
+    if groups is None and n_groups != 1:
+        raise ConfigError(f"AIS with n_groups={n_groups} needs each RBM's group (groups)")
+    rng, v0 = _shared_bernoulli(rng, pt.shape_padleft(bv), (n_chains, n_groups, D), groups)  # M x N x D
     log_w0 = pt.zeros((n_chains, bv.shape[0]), dtype=dtype)  # M x N
 
-    def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh):
+    def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh, *group):
+        g = group[0] if group else None  # N, each RBM's noise group
         a_h = pt.dot(v_km1, W) + bh  # M x N x H
         log_w_k = log_w_km1 + (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
-        rng_k, h = _shared_bernoulli(rng_km1, beta_k * a_h, (n_chains, 1, H))  # M x N x H
-        rng_k, v_k = _shared_bernoulli(rng_k, beta_k * pt.dot(h, W.T) + bv, (n_chains, 1, D))  # M x N x D
+        rng_k, h = _shared_bernoulli(rng_km1, beta_k * a_h, (n_chains, n_groups, H), g)  # M x N x H
+        rng_k, v_k = _shared_bernoulli(rng_k, beta_k * pt.dot(h, W.T) + bv, (n_chains, n_groups, D), g)
         return v_k, log_w_k, rng_k
 
     _, log_w, next_rng = pytensor.scan(
         ais_temperature_step,
         sequences=[pt.constant(betas[1:], name="beta"), pt.constant(betas[:-1], name="beta_prev")],
         outputs_info=[v0, log_w0, rng],
-        non_sequences=[W, bv, bh],
+        non_sequences=[W, bv, bh] + ([] if groups is None else [groups]),
         strict=True,
         return_updates=False,
         name="ais_temperatures",

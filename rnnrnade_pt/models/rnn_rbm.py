@@ -40,13 +40,15 @@ temperatures.
 
 Evaluation uses common random numbers. The AIS generator is a shared variable *without* an update, so every
 call of a compiled log-likelihood draws the same numbers (comparisons between epochs are not blurred by fresh
-noise), and all frames share them (chain m of every frame uses the same uniforms, see :func:`ais_log_z`), so
-a frame's estimate depends on its own RBM only: ``loglik(X)`` is a deterministic function of the parameters
-and each sequence, whatever batch or padding it comes in. The CD chain's generator is advanced by every
-training step and listed in ``rngs`` so that checkpoints carry it; a training run seeds it from
-``train.seed`` (:class:`~rnnrnade_pt.train.Trainer`; ``CD_SEED``, the tutorial's, is only the graph's
-default). Gibbs samples are constants for
-gradients (no gradient flows through a random draw).
+noise), and the frames of one time step share them: chain m of frame t uses the uniforms of group
+``t mod AIS_GROUPS`` (see :func:`ais_log_z`), so a frame's estimate depends on its own RBM and time step
+only: ``loglik(X)`` is a deterministic function of the parameters and each sequence, whatever batch or
+padding it comes in. Frames in different groups have independent errors, so the error of a mean over
+frames shrinks with the number of time steps too, not with the chains alone (:func:`ais_standard_error`).
+The CD chain's generator is advanced by every training step and listed in ``rngs`` so that checkpoints
+carry it; a training run seeds it from ``train.seed`` (:class:`~rnnrnade_pt.train.Trainer`; ``CD_SEED``,
+the tutorial's, is only the graph's default). Gibbs samples are constants for gradients (no gradient flows
+through a random draw).
 
 Padded frames (``mask == 0``) are zeroed before use and weighted by 0 in ``train_cost``, the monitor and the
 log-likelihood; the RNN state passes over them unchanged.
@@ -107,16 +109,19 @@ __all__ = [
     "data_driven_init",
     "CD_SEED",
     "AIS_SEED",
+    "AIS_GROUPS",
     "ais_standard_error",
+    "ais_mean_standard_error",
 ]
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
+AIS_GROUPS = 256  # frame t draws the AIS uniforms of group t mod AIS_GROUPS (see ais_log_z)
 
 
 def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """What the standard error of a mean AIS log-likelihood needs from one batch: per chain, the sum over the
-    batch's frames of its normalised importance weight ``w_mt / mean_m' w_m't``.
+    """What the standard error of a mean AIS log-likelihood needs from one batch: per chain and noise
+    group, the sum over the batch's frames of its normalised importance weight ``w_mt / mean_m' w_m't``.
 
     Parameters
     ----------
@@ -128,17 +133,16 @@ def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns
     -------
     sums : ndarray
-        M; added over batches and divided by the number of frames they give ``u``, and
-        ``std(u, ddof=1) / sqrt(M)`` is the standard error of the mean log-likelihood per frame.
+        M x G (``AIS_GROUPS``; frame t is in group ``t mod G``): added over batches, they give
+        :func:`ais_mean_standard_error`.
 
     Notes
     -----
     By the delta method, ``log mean_m w_mt - log Z_t ~ mean_m (w_mt / Z_t) - 1``, so the error of the mean
-    over N frames is ``mean_m u_m - 1`` with ``u_m = mean_t w_mt / Z_t``: a mean of M independent chains'
-    values, whose standard error is ``std(u) / sqrt(M)``. Averaging over frames *inside* each chain is what
-    makes it right under common random numbers (chain m of every frame draws the same uniforms, so the
-    frames' errors are correlated and adding per-frame variances would be wrong). ``Z_t`` is replaced by its
-    estimate ``mean_m w_mt``.
+    over N frames is ``(1 / NM) sum_g sum_m S_mg - 1`` with ``S_mg = sum_{t in g} w_mt / Z_t``. Chain m of
+    every frame in group g draws the same uniforms (common random numbers), so the frames' errors within a
+    group are correlated and must be added inside each chain first; different chains and groups are
+    independent. ``Z_t`` is replaced by its estimate ``mean_m w_mt``.
 
     References
     ----------
@@ -146,8 +150,20 @@ def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     log_w = np.asarray(log_w, dtype=np.float64)
     w = np.exp(log_w - log_w.max(axis=0))  # M x T x B, scaled per frame
-    ratio = w / w.mean(axis=0)  # w_mt / Z_t-hat
-    return np.sum(ratio * mask, axis=(1, 2))
+    per_step = np.sum(w / w.mean(axis=0) * mask, axis=2)  # M x T: w_mt / Z_t-hat, summed over the batch
+    M, T = per_step.shape
+    padded = np.zeros((M, -(-T // AIS_GROUPS) * AIS_GROUPS))
+    padded[:, :T] = per_step
+    return padded.reshape(M, -1, AIS_GROUPS).sum(axis=1)  # M x G, frame t in group t mod G
+
+
+def ais_mean_standard_error(sums: np.ndarray, n_frames: int) -> float:
+    """The standard error of the mean AIS log-likelihood per frame over ``n_frames`` frames, from the
+    summed :func:`ais_standard_error` of their batches (M x G): ``sqrt(sum_g var_m(S_mg) / M) / N``."""
+    sums = np.asarray(sums, dtype=np.float64)
+    if sums.ndim != 2 or sums.shape[0] < 2 or n_frames < 1:
+        raise ValueError(f"need M x G sums with M >= 2 chains and frames, got {sums.shape}, {n_frames}")
+    return float(np.sqrt(np.sum(np.var(sums, axis=0, ddof=1)) / sums.shape[0]) / n_frames)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -234,7 +250,8 @@ def build_rnnrbm(
     cd_rng = pytensor.shared(np.random.default_rng(CD_SEED), name="cd_rng")
     rbm = build_rbm(v, p["W"], bv_t, bh_t, cfg.cd_k, cd_rng, mask=m)
     ais_rng = pytensor.shared(np.random.default_rng(AIS_SEED), name="ais_rng")
-    ais = ais_log_z(p["W"], bv_t, bh_t, cfg.ais_chains, cfg.ais_betas, ais_rng)
+    groups = pt.repeat(pt.arange(T) % AIS_GROUPS, B)  # TB, frame t's noise group
+    ais = ais_log_z(p["W"], bv_t, bh_t, cfg.ais_chains, cfg.ais_betas, ais_rng, groups, AIS_GROUPS)
     free = rbm.free_energy.reshape((T, B)) * mask  # T x B
     log_z = ais.log_z.reshape((T, B))  # T x B
     frame_loglik = (-free - log_z) * mask  # T x B
