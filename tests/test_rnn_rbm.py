@@ -190,7 +190,8 @@ def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(mod
             g.ais_rng.set_value(np.random.default_rng(seed), borrow=True)
             out = call(X, mask, values=values)
             sums = rnn_rbm.ais_standard_error(out["ais_log_w"], mask)  # M x G
-            assert sums.shape == (CHAINS, rnn_rbm.AIS_GROUPS) and not sums[:, X.shape[0] :].any()
+            assert sums.shape == (CHAINS, rnn_rbm.AIS_GROUPS)
+            assert np.count_nonzero(sums.any(axis=0)) == len(np.unique(rnn_rbm.ais_groups(mask)[mask > 0]))
             means.append(out["loglik"].sum() / n)
             ses.append(rnn_rbm.ais_mean_standard_error(sums, n))
     finally:
@@ -204,20 +205,26 @@ def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(mod
         rnn_rbm.ais_mean_standard_error(sums[:1], n)
 
 
-def test_frames_of_one_time_step_share_the_ais_noise_and_other_steps_do_not(model_fn):
-    """Two sequences whose every frame has the same RBM (zero RNN-to-bias maps): at one time step their
-    estimates are equal (shared uniforms); across time steps of one sequence they differ (own uniforms)."""
+def test_frames_share_the_ais_noise_of_their_group_only(model_fn):
+    """Sequences whose every frame has the same RBM (zero RNN-to-bias maps): two of one length have equal
+    estimates at each time step (one group, shared uniforms); across the time steps of a sequence, and
+    between sequences of different lengths, they differ (own groups)."""
     _, _, call = model_fn
     values = random_params(5, w_scale=2.0)
     values["Wuv"], values["Wuh"] = np.zeros_like(values["Wuv"]), np.zeros_like(values["Wuh"])
-    X, mask = binary_batch(7, [4, 4])
+    X, mask = binary_batch(7, [4, 4, 3])
+    groups = rnn_rbm.ais_groups(mask)
+    assert groups[0, 0] == groups[0, 1] == (rnn_rbm.AIS_GROUP_STRIDE * 4) % rnn_rbm.AIS_GROUPS
+    assert len(np.unique(groups[mask > 0])) == 4 + 3
     out = call(X, mask, values=values)
     log_z = out["log_z"]  # T x B, every frame the same RBM
     np.testing.assert_array_equal(log_z[:, 0], log_z[:, 1])
-    assert len(np.unique(log_z[:, 0])) == 4
+    assert len(np.unique(log_z[:, 0])) == 4 and not np.any(np.isin(log_z[:3, 2], log_z[:, 0]))
+    X, mask = X[:, :2], mask[:, :2]
+    out = call(X, mask, values=values)
     # the standard error counts the 4 time steps' errors as independent, each step's 2 frames as one
     sums = rnn_rbm.ais_standard_error(out["ais_log_w"], mask)
-    per_step = [rnn_rbm.ais_mean_standard_error(sums[:, [t]], 2) for t in range(4)]
+    per_step = [rnn_rbm.ais_mean_standard_error(sums[:, [g]], 2) for g in rnn_rbm.ais_groups(mask)[:, 0]]
     se = rnn_rbm.ais_mean_standard_error(sums, 8)
     np.testing.assert_allclose(se, np.sqrt(np.sum(np.square(per_step))) / 4, rtol=1e-12)
     assert se < 0.75 * np.mean(per_step)

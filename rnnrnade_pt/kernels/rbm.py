@@ -222,9 +222,10 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups
     (hidden) that the RBMs of a group share: chain m of every RBM in group g uses the same random numbers.
     Each RBM's estimate is then a deterministic function of its own parameters, its group and the stream,
     whatever the other rows are (a sequence's estimated log-likelihood does not depend on the batch it is
-    evaluated in, nor on its padding, when the group is a function of the time step), and each is still an
-    unbiased estimate of its Z. The price: the errors of RBMs in one group are correlated, so the error of
-    an average over frames shrinks like 1/sqrt(chains x groups), not 1/sqrt(chains x frames).
+    evaluated in, nor on its padding, when the group is a function of the frame's time step and sequence),
+    and each is still an unbiased estimate of its Z. The price: the errors of RBMs in one group are
+    correlated, so the error of an average over frames shrinks like 1/sqrt(chains x groups), not
+    1/sqrt(chains x frames).
     """
     for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -40,11 +40,12 @@ temperatures.
 
 Evaluation uses common random numbers. The AIS generator is a shared variable *without* an update, so every
 call of a compiled log-likelihood draws the same numbers (comparisons between epochs are not blurred by fresh
-noise), and the frames of one time step share them: chain m of frame t uses the uniforms of group
-``t mod AIS_GROUPS`` (see :func:`ais_log_z`), so a frame's estimate depends on its own RBM and time step
-only: ``loglik(X)`` is a deterministic function of the parameters and each sequence, whatever batch or
-padding it comes in. Frames in different groups have independent errors, so the error of a mean over
-frames shrinks with the number of time steps too, not with the chains alone (:func:`ais_standard_error`).
+noise), and chain m of frame t of a sequence of length L uses the uniforms of group
+``(t + AIS_GROUP_STRIDE L) mod AIS_GROUPS`` (:func:`ais_groups`, :func:`ais_log_z`), so a frame's estimate
+depends on its own RBM, time step and sequence length only: ``loglik(X)`` is a deterministic function of the
+parameters and each sequence, whatever batch or padding it comes in. Frames in different groups have
+independent errors, so the error of a mean over frames shrinks with the number of groups it spans, not
+with the chains alone (:func:`ais_standard_error`).
 The CD chain's generator is advanced by every training step and listed in ``rngs`` so that checkpoints
 carry it; a training run seeds it from ``train.seed`` (:class:`~rnnrnade_pt.train.Trainer`; ``CD_SEED``,
 the tutorial's, is only the graph's default). Gibbs samples are constants for gradients (no gradient flows
@@ -110,13 +111,29 @@ __all__ = [
     "CD_SEED",
     "AIS_SEED",
     "AIS_GROUPS",
+    "AIS_GROUP_STRIDE",
+    "ais_groups",
     "ais_standard_error",
     "ais_mean_standard_error",
 ]
 
 CD_SEED = 0xBEEF  # the tutorial's numpy.random.seed(0xbeef)
 AIS_SEED = 0xA15  # the fixed stream of the AIS estimate (common random numbers)
-AIS_GROUPS = 256  # frame t draws the AIS uniforms of group t mod AIS_GROUPS (see ais_log_z)
+AIS_GROUPS = 1024  # the AIS noise groups (ais_groups)
+AIS_GROUP_STRIDE = 97  # odd: sequences of different lengths go through the groups in different places
+
+
+def ais_groups(mask):
+    """Each frame's AIS noise group, ``(t + AIS_GROUP_STRIDE L) mod AIS_GROUPS`` for frame t of a sequence of
+    length L (the mask's column sum): T x B integers, of a NumPy mask or a symbolic one (the same formula in
+    the graph and in :func:`ais_standard_error`). The frames of a group share their chains' uniforms; frames
+    of one sequence never do (up to AIS_GROUPS frames apart), nor, mostly, frames of sequences of different
+    lengths."""
+    if isinstance(mask, np.ndarray):
+        t, lengths = np.arange(mask.shape[0])[:, None], np.rint(mask.sum(axis=0)).astype(np.int64)[None, :]
+    else:
+        t, lengths = pt.arange(mask.shape[0])[:, None], pt.round(mask.sum(axis=0)).astype("int64")[None, :]
+    return (t + AIS_GROUP_STRIDE * lengths) % AIS_GROUPS
 
 
 def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -133,8 +150,8 @@ def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns
     -------
     sums : ndarray
-        M x G (``AIS_GROUPS``; frame t is in group ``t mod G``): added over batches, they give
-        :func:`ais_mean_standard_error`.
+        M x G (``AIS_GROUPS``; each frame in its :func:`ais_groups` group): added over batches, they
+        give :func:`ais_mean_standard_error`.
 
     Notes
     -----
@@ -150,11 +167,9 @@ def ais_standard_error(log_w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     log_w = np.asarray(log_w, dtype=np.float64)
     w = np.exp(log_w - log_w.max(axis=0))  # M x T x B, scaled per frame
-    per_step = np.sum(w / w.mean(axis=0) * mask, axis=2)  # M x T: w_mt / Z_t-hat, summed over the batch
-    M, T = per_step.shape
-    padded = np.zeros((M, -(-T // AIS_GROUPS) * AIS_GROUPS))
-    padded[:, :T] = per_step
-    return padded.reshape(M, -1, AIS_GROUPS).sum(axis=1)  # M x G, frame t in group t mod G
+    ratio = (w / w.mean(axis=0) * mask).reshape(w.shape[0], -1)  # M x TB: w_mt / Z_t-hat
+    groups = ais_groups(np.asarray(mask)).ravel()  # TB
+    return np.stack([np.bincount(groups, r, minlength=AIS_GROUPS) for r in ratio])  # M x G
 
 
 def ais_mean_standard_error(sums: np.ndarray, n_frames: int) -> float:
@@ -250,7 +265,7 @@ def build_rnnrbm(
     cd_rng = pytensor.shared(np.random.default_rng(CD_SEED), name="cd_rng")
     rbm = build_rbm(v, p["W"], bv_t, bh_t, cfg.cd_k, cd_rng, mask=m)
     ais_rng = pytensor.shared(np.random.default_rng(AIS_SEED), name="ais_rng")
-    groups = pt.repeat(pt.arange(T) % AIS_GROUPS, B)  # TB, frame t's noise group
+    groups = ais_groups(mask).reshape((T * B,))  # TB, each frame's noise group
     ais = ais_log_z(p["W"], bv_t, bh_t, cfg.ais_chains, cfg.ais_betas, ais_rng, groups, AIS_GROUPS)
     free = rbm.free_energy.reshape((T, B)) * mask  # T x B
     log_z = ais.log_z.reshape((T, B))  # T x B
