@@ -133,12 +133,17 @@ def music_table(summaries, jobs=None) -> str:
         "\nPublished: the test log-likelihoods per time step as commonly quoted for Boulanger-Lewandowski et "
         "al. (ICML 2012); the paper itself is not available here, nor its frame accuracies. Log-likelihoods "
         "are in nats per time step (frame); the RNN-RBM's are annealed-importance-sampling estimates of each "
-        "frame's partition function, ± the estimate's standard error over the AIS chains "
-        "(rnnrnade_pt.models.rnn_rbm.ais_standard_error; not a spread over seeds). Gap: ours minus "
+        "frame's partition function, ± the estimate's standard error over the AIS chains and noise groups "
+        "(rnnrnade_pt.models.rnn_rbm.ais_mean_standard_error; not a spread over seeds). Gap: ours minus "
         "published. Frame accuracy: TP / (TP + FP + FN) of the one-step-ahead prediction "
         "thresholded at 0.5 (Bay et al. 2009), over the test frames that have a past. Wall time includes "
         "compiling and the test evaluation.\n"
     )
+    if any(s.get("stopped") == "interrupted" for s in summaries):
+        text += (
+            '\nStopped "interrupted": the run was stopped before early stopping ended it (it can resume '
+            "from last.npz); the row is its best checkpoint so far, its wall time the training time alone.\n"
+        )
     if jobs:
         cfgs = {j.name: j.cfg for j in jobs}
         c = next(iter(cfgs.values()))
@@ -252,6 +257,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--table-only", action="store_true", help="train nothing: the table of the runs that have results"
     )
+    parser.add_argument(
+        "--with-interrupted",
+        action="store_true",
+        help="with --table-only: also the runs stopped before their end, their best checkpoint as it stands",
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, "music")
 
@@ -265,7 +275,7 @@ def main(argv=None) -> int:
         args.data_root,
     )
     if args.table_only:
-        done = stored_summaries(jobs)
+        done = stored_summaries(jobs, interrupted=args.with_interrupted)
         summaries = [done[j.name] for j in jobs if j.name in done]
     else:
         summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,

@@ -132,9 +132,39 @@ def stored_results(job: Job) -> dict | None:
         return {**json.load(fh), "name": job.name, "reused": True}
 
 
-def stored_summaries(jobs: Sequence[Job]) -> dict:
+def interrupted_results(job: Job) -> dict | None:
+    """The results of a run that stopped before its end (a signal, a session's end: ``best.npz`` and
+    ``metrics.csv``, no ``results.json``, the job's config): its best checkpoint evaluated on the whole test
+    split as it stands, with ``stopped: "interrupted"``, its epochs, training seconds and best validation
+    score from ``metrics.csv``; None for any other run directory. Writes nothing: the run can still resume.
+    """
+    from .data.datasets import load_dataset
+    from .metrics import read_metrics
+    from .runs import evaluate_run, load_run, n_params
+
+    run_dir = job.run_dir
+    if os.path.exists(os.path.join(run_dir, "results.json")) or not _same_config(run_dir, job.cfg):
+        return None
+    if not os.path.exists(os.path.join(run_dir, "best.npz")):
+        return None
+    rows = [r for r in read_metrics(run_dir) if r["phase"] == "train"]
+    if not rows:
+        return None
+    test = load_dataset(job.cfg.data).get("test")
+    seconds = float(rows[-1]["seconds"])
+    out = {"name": job.name, "run": run_dir, "model": job.cfg.model.model, "stopped": "interrupted",
+           "epochs": int(rows[-1]["epoch"]), "seconds": seconds, "wall_seconds": seconds,
+           "best_valid_loglik_per_frame": max(float(r["valid_loglik"]) for r in rows),
+           "n_params": n_params(job.cfg.model), "reused": True}  # fmt: skip
+    if test:
+        out["test"] = evaluate_run(load_run(run_dir, "best"), test)
+    return out
+
+
+def stored_summaries(jobs: Sequence[Job], interrupted: bool = False) -> dict:
     """What an experiment script's ``--table-only`` shows: the jobs' stored results (name -> summary, see
     :func:`stored_results`; :func:`~rnnrnade_pt.tables.not_run_note` names the others); trains nothing.
+    ``interrupted``: runs that stopped before their end count too (:func:`interrupted_results`).
 
     Raises
     ------
@@ -142,6 +172,8 @@ def stored_summaries(jobs: Sequence[Job]) -> dict:
         No job has results (one line: the table would be empty).
     """
     done = {j.name: s for j in jobs if (s := stored_results(j)) is not None}
+    if interrupted:
+        done.update({j.name: s for j in jobs if j.name not in done and (s := interrupted_results(j))})
     if jobs and not done:
         root = os.path.dirname(os.path.normpath(jobs[0].run_dir))
         raise ConfigError(f"no run under {root} has results for these configs; train them first")

@@ -136,6 +136,19 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     assert not (tmp_path / "runs" / "rnn-nade_Nottingham").exists()
     from rnnrnade_pt.errors import ConfigError
 
+    # a run stopped before its end (no results.json): named unless --with-interrupted, which evaluates its
+    # best checkpoint as it stands and writes nothing
+    results = tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "results.json"
+    kept = results.read_text()
+    results.unlink()
+    nade = [*argv, "--models", "rnn-nade", "--table-only", "--out", str(out)]
+    with pytest.raises(ConfigError, match="no run under .* has results"):
+        music.main(nade)
+    assert music.main([*nade, "--with-interrupted"]) == 0
+    (row,) = [r for r in out.read_text().splitlines() if r.startswith("| RNN-NADE | JSB Chorales |")]
+    assert row.endswith("| interrupted |") and f"{json.loads(kept)['test']['loglik_per_frame']:.2f}" in row
+    assert 'Stopped "interrupted"' in out.read_text() and not results.exists()
+    results.write_text(kept)
     with pytest.raises(ConfigError, match="no run under .* has results"):
         music.main(["--quick", "--table-only", "--run-root", str(tmp_path / "none"), "--out", str(out)])
     # sampling from a binary run writes MIDI files and the piano-roll picture
