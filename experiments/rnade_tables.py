@@ -167,7 +167,7 @@ def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json")) -> dict:
                 raise ConfigError(
                     f"protocol file {path}: the provenance of {where} must start with {SEARCHED!r}"
                 )
-            out[(method, dataset)] = {k: [point[k]] for k in grid if k in point}
+            out[(method, dataset)] = {k: [point[k]] for k in grid}
     return out
 
 
@@ -333,7 +333,7 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
             best[key] = r
     datasets = [d for d in DATASETS if any(r["dataset"] == d for r in records)]
     failed = sorted(r["name"] for r in records if "error" in r)
-    rows = []
+    rows, means = [], {}
     for method, title in ROWS:
         mine = [r for r in records if r["method"] == method]
         if not mine:
@@ -343,6 +343,8 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
             vals = [r["loglik"] for (m, dd, _), r in sorted(best.items()) if m == method and dd == d]
             expected = 1 if d == BSDS else n_folds
             cell = fmt_mean_stderr(vals) if vals else None
+            if vals:
+                means[method, d] = sum(vals) / len(vals)  # for the gap rows
             if vals and len(vals) < expected:
                 cell += f" ({len(vals)}/{expected} folds)"
             cells.append(cell)
@@ -351,13 +353,10 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
     for title, values in PUBLISHED:
         rows.append([title, *[f"{values[d]:.2f}" if d in values else None for d in datasets], None])
     for method, index in GAPS:  # ours minus published, where both exist
-        values = {
-            d: [r["loglik"] for (m, dd, _), r in best.items() if m == method and dd == d] for d in datasets
-        }
-        means = {d: sum(v) / len(v) for d, v in values.items() if v}
         published = PUBLISHED[index][1]
         cells = [
-            f"{means[d] - published[d]:+.2f}" if d in means and d in published else None for d in datasets
+            f"{means[method, d] - published[d]:+.2f}" if (method, d) in means and d in published else None
+            for d in datasets
         ]
         if any(cells):
             rows.append([f"gap: {dict(ROWS)[method]} minus {PUBLISHED[index][0]}", *cells, None])

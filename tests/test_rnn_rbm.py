@@ -176,7 +176,7 @@ def test_ais_log_z_matches_exact_enumeration(model_fn, w_scale):
 def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(model_fn):
     """The mean AIS log-likelihood over every frame of a batch lies within 4 of its standard errors
     (``rnn_rbm.ais_mean_standard_error``, what ``evaluate_run`` reports) of exact enumeration, and that
-    standard error is the spread of the mean over independent AIS streams (the frames of a time step share
+    standard error is the spread of the mean over independent AIS streams (the frames of a noise group share
     each stream's uniforms, so their errors are correlated: the per-frame errors' root-sum-square would
     understate it, and the chains' spread alone, as if every frame shared them, would overstate it)."""
     _, g, call = model_fn
