@@ -89,11 +89,16 @@ def np_train_cost(p, X, mask, v_sample):
 
 
 def np_cd_chain(v, W, bv, bh, k, rng):
-    """The tutorial's chain and monitor with NumPy's binomial draws, in the graph's order (h, then v)."""
+    """The tutorial's chain and monitor with NumPy's draws (``u < p``, u uniform), in the graph's order (h,
+    then v)."""
+
+    def bernoulli(p):
+        return (rng.uniform(0.0, 1.0, p.shape) < p).astype(float)
+
     for _ in range(k):
-        h = rng.binomial(1, sigmoid(v @ W + bh)).astype(float)
-        v = rng.binomial(1, sigmoid(h @ W.T + bv)).astype(float)
-    h = rng.binomial(1, sigmoid(v @ W + bh)).astype(float)
+        h = bernoulli(sigmoid(v @ W + bh))
+        v = bernoulli(sigmoid(h @ W.T + bv))
+    h = bernoulli(sigmoid(v @ W + bh))
     mean_v = sigmoid(h @ W.T + bv)
     return v, mean_v
 
