@@ -212,12 +212,18 @@ def _eval_sequences(args, run):
 
 
 def cmd_eval(args, extra=None) -> None:
-    from .runs import evaluate_run, load_run
+    from .runs import evaluate_run, load_run, with_ais
 
     run = load_run(args.run, args.checkpoint, args.backend)
+    ais = {k: v for k, v in (("ais_chains", args.ais_chains), ("ais_betas", args.ais_betas)) if v is not None}
+    run = with_ais(run, **ais) if ais else run
     seqs = _eval_sequences(args, run)
+    if args.sequences is not None:
+        if args.sequences < 1:
+            raise ConfigError(f"--sequences must be at least 1, got {args.sequences}")
+        seqs = seqs[: args.sequences]
     res = evaluate_run(run, seqs)
-    emit({"run": args.run, "checkpoint": args.checkpoint, "data": args.data or args.split, **res})
+    emit({"run": args.run, "checkpoint": args.checkpoint, "data": args.data or args.split, **ais, **res})
 
 
 def cmd_sample(args, extra=None) -> None:
@@ -277,6 +283,9 @@ def add_run_commands(sub) -> None:
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--sequences", type=int, help="only the first N sequences")
+    p.add_argument("--ais-chains", type=int, help="RNN-RBM: AIS chains per frame (default: the run's)")
+    p.add_argument("--ais-betas", type=int, help="RNN-RBM: AIS temperatures (default: the run's)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="draw sequences from a run (an .npz and a PNG beside it)")

@@ -8,6 +8,7 @@ Log-likelihoods of standardised models are reported for the original data:
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 from typing import NamedTuple
@@ -16,12 +17,13 @@ import numpy as np
 
 from .checkpoint import checkpoint_standardizer, load_checkpoint
 from .config import DataConfig, RunConfig, TrainConfig
-from .density_model import DensityModel, load_model
+from .density_model import DensityModel, load_model, model_class
 from .errors import ConfigError
 from .models import param_shapes
 from .models.rnn_rbm import ais_mean_standard_error, ais_standard_error
 
-__all__ = ["Run", "load_run", "evaluate_run", "sample_run", "n_params", "train_model", "train_and_evaluate"]
+__all__ = ["Run", "load_run", "with_ais", "evaluate_run", "sample_run", "n_params", "train_model",
+           "train_and_evaluate"]  # fmt: skip
 
 
 class Run(NamedTuple):
@@ -55,6 +57,17 @@ def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None)
         raise ConfigError(f"{path} holds a model that differs from {cfg_path}")
     standardizer = checkpoint_standardizer(load_checkpoint(path)) if cfg.data.standardize else None
     return Run(run_dir, cfg, model, standardizer)
+
+
+def with_ais(run: Run, **ais) -> Run:
+    """An RNN-RBM run whose log-likelihood estimate uses other AIS settings (``ais_chains``,
+    ``ais_betas``): the same parameters, a model built with ``cfg.model.replace(**ais)``. More
+    temperatures shrink AIS's downward bias in ``log Z``; comparing the two estimates measures it."""
+    if run.cfg.model.model != "rnn-rbm":
+        raise ConfigError(f"AIS settings apply to an rnn-rbm run; {run.run_dir} is a {run.cfg.model.model}")
+    mcfg = run.cfg.model.replace(**ais)  # ModelConfig checks the values
+    model = model_class(mcfg)(mcfg, run.model.get_params(), run.model.backend)
+    return run._replace(cfg=dataclasses.replace(run.cfg, model=mcfg), model=model)
 
 
 def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, orderings_seed: int = 0) -> dict:

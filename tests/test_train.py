@@ -264,6 +264,39 @@ def test_train_eval_plot_commands(tmp_path, capsys):
     assert main(["plot", "--run", str(out)]) == 0 and (out / "curve.png").exists()
 
 
+def test_eval_command_reestimates_an_rnn_rbm_with_other_ais_settings(tmp_path, capsys):
+    """``eval --ais-betas N --sequences K``: the run's parameters, AIS with N temperatures, on the first K
+    sequences: what a model built with those settings estimates; bad values and other models: one line."""
+    from rnnrnade_pt.runs import evaluate_run, load_run, with_ais
+
+    rng = np.random.default_rng(5)
+    for model in ("rnn-rbm", "rnn-nade"):
+        mcfg = rp.ModelConfig(model=model, D=4, H=3, R=2, ais_chains=3, ais_betas=5)
+        run = tmp_path / model
+        run.mkdir()
+        (run / "config.json").write_text(RunConfig(mcfg).to_json())
+        params = {n: 2.0 * rng.standard_normal(v.shape) for n, v in rp.init_params(mcfg).items()}
+        rp.save_params(run / "best.npz", params, mcfg)
+    X = (rng.random((6, 3, 4)) < 0.4).astype(float)  # T x B x D, three sequences of 6 frames
+    np.savez(tmp_path / "data.npz", X=X)
+    base = ["eval", "--run", str(tmp_path / "rnn-rbm"), "--data", str(tmp_path / "data.npz")]
+    assert main([*base, "--ais-betas", "40", "--sequences", "2"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["ais_betas"] == 40 and res["sequences"] == 2 and res["frames"] == 12
+    run = load_run(str(tmp_path / "rnn-rbm"))
+    direct = evaluate_run(with_ais(run, ais_betas=40), [X[:, 0], X[:, 1]])
+    assert res["loglik_per_frame"] == direct["loglik_per_frame"]
+    assert main([*base, "--sequences", "2"]) == 0  # the run's own 5 temperatures: another estimate
+    assert json.loads(capsys.readouterr().out)["loglik_per_frame"] != res["loglik_per_frame"]
+    for bad, message in ((["--ais-betas", "0"], "ais_betas"), (["--sequences", "0"], "--sequences")):
+        assert main([*base, *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    nade = ["eval", "--run", str(tmp_path / "rnn-nade"), "--data", str(tmp_path / "data.npz")]
+    assert main([*nade, "--ais-chains", "8"]) == 2
+    assert "apply to an rnn-rbm run" in capsys.readouterr().err
+
+
 def test_train_command_rejects_bad_input_without_touching_the_run(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"train": {"lr": "fast"}}))
