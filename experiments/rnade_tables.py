@@ -7,6 +7,9 @@
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
     python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
     python experiments/rnade_tables.py --protocol --select-folds 0 --halving 3   # grid on fold 0, then 1-9
+    python experiments/rnade_tables.py --protocol --select-folds 0 --halving 3 --record-chosen  # kept in the
+                                                             # protocol file's 'chosen' for --chosen
+    python experiments/rnade_tables.py --protocol --chosen   # the recorded points on every fold, no search
 
 Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
 RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
@@ -36,6 +39,7 @@ import argparse
 import inspect
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -452,8 +456,8 @@ def search_by_halving(jobs, run_root: str, args) -> tuple[list, list[dict], list
 
 def chosen_points(jobs, summaries) -> dict:
     """Per (method, dataset): the grid point with the best mean validation score over the folds searched,
-    as ``(label, config)`` (``label``: the job name's grid suffix, ``-K=5-lr=0.05``; a failed run scores
-    minus infinity)."""
+    as ``(label, config, score)`` (``label``: the job name's grid suffix, ``-K=5-lr=0.05``; ``score``: that
+    mean; a failed run scores minus infinity)."""
     import math
 
     points: dict = {}  # (method, dataset) -> label -> (config, validation scores)
@@ -465,9 +469,59 @@ def chosen_points(jobs, summaries) -> dict:
         points.setdefault((method, dataset), {}).setdefault(label, (job.cfg, []))[1].append(value)
     chosen = {}
     for key, by_label in points.items():
-        label = max(by_label, key=lambda lab: sum(by_label[lab][1]) / len(by_label[lab][1]))
-        chosen[key] = (label, by_label[label][0])
+        mean = {lab: sum(scores) / len(scores) for lab, (_, scores) in by_label.items()}
+        label = max(mean, key=mean.get)
+        chosen[key] = (label, by_label[label][0], mean[label])
     return chosen
+
+
+def _protocol_json(obj, depth: int = 0) -> str:
+    """The protocol file's layout: one key per line, lists of values and the innermost settings (a
+    variant's, a chosen point's) on one line each."""
+
+    def leaf(v) -> bool:
+        return not isinstance(v, dict | list) or (
+            isinstance(v, list) and not any(isinstance(x, dict | list) for x in v)
+        )
+
+    if leaf(obj):
+        return json.dumps(obj, ensure_ascii=False)
+    if isinstance(obj, dict) and depth >= 3 and all(leaf(v) for v in obj.values()):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_protocol_json(v)}" for k, v in obj.items()) + "}"
+    pad, end = "  " * (depth + 1), "\n" + "  " * depth
+    if isinstance(obj, list):
+        return "[\n" + ",\n".join(pad + _protocol_json(v, depth + 1) for v in obj) + end + "]"
+    lines = [f"{pad}{json.dumps(k)}: {_protocol_json(v, depth + 1)}" for k, v in obj.items()]
+    return "{\n" + ",\n".join(lines) + end + "}"
+
+
+def record_chosen(path: str, chosen: dict, grid: dict, how: str) -> None:
+    """Write each (method, dataset)'s chosen point (:func:`chosen_points`) into the protocol file's
+    ``chosen``, with its provenance ``searched: <how>; mean validation <score>`` and the date, so that
+    ``--chosen`` trains it later without searching again; the rest of the file is kept as it was. The file
+    is checked (:func:`load_chosen`) before it replaces the old one."""
+    import datetime
+
+    from rnnrnade_pt.npz import atomic_write_text, read_json
+
+    spec = read_json(path, "protocol file")
+    spec.setdefault("chosen", {})
+    spec.setdefault("provenance", {})
+    today = datetime.date.today().isoformat()
+    for (method, dataset), (_, cfg, score) in sorted(chosen.items()):
+        point = {k: getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1]) for k in grid}
+        spec["chosen"].setdefault(dataset, {})[method] = point
+        spec["provenance"][f"chosen.{dataset}.{method}"] = (
+            f"{SEARCHED} {how}; mean validation {score:.4f} (rnade_tables.py --record-chosen, {today})"
+        )
+    text = _protocol_json(spec) + "\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
+        fh.write(text)
+    try:
+        load_chosen(fh.name)  # a file --chosen can read, or nothing is written
+    finally:
+        os.unlink(fh.name)
+    atomic_write_text(path, text)
 
 
 def apply_to_folds(chosen: dict, folds, run_root: str) -> list:
@@ -475,7 +529,7 @@ def apply_to_folds(chosen: dict, folds, run_root: str) -> list:
     from rnnrnade_pt.sweep import Job
 
     jobs = []
-    for (method, dataset), (label, cfg) in chosen.items():
+    for (method, dataset), (label, cfg, *_) in chosen.items():
         for fold in [] if dataset == BSDS else folds:
             name = f"{method}_{dataset}_fold{fold}{label}"
             jobs.append(Job(name, cfg.with_overrides([("data.fold", fold)]), os.path.join(run_root, name)))
@@ -517,6 +571,9 @@ def main(argv=None) -> int:
     parser.add_argument("--select-folds", metavar="FOLDS", type=fold_list,
                         help="search the grid on these folds only (comma-separated), then train each "
                         "method and dataset's best point (mean validation) on the others")  # fmt: skip
+    parser.add_argument("--record-chosen", action="store_true",
+                        help="with --protocol --select-folds: write each method and dataset's chosen point "
+                        "into the protocol file's 'chosen', with its provenance, for --chosen")  # fmt: skip
     add_run_arguments(parser, "runs/rnade")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
@@ -544,6 +601,8 @@ def main(argv=None) -> int:
     select = args.select_folds
     if select is not None and grid is None:
         raise ConfigError("--select-folds chooses a grid point: pass --protocol or --sweep")
+    if args.record_chosen and not (args.protocol and select is not None):
+        raise ConfigError("--record-chosen writes a search's choice: pass --protocol and --select-folds")
     all_folds = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
     unchosen, chosen = [], {}
     if args.chosen:
@@ -558,7 +617,7 @@ def main(argv=None) -> int:
                 mine = make_jobs(run_root, [dataset], [method], folds, args.quick, args.time_budget,
                                  args.data_root, points[(method, dataset)], fixed)  # fmt: skip
                 jobs += mine
-                chosen[(method, dataset)] = (_point_label(mine[0]), mine[0].cfg)
+                chosen[(method, dataset)] = (_point_label(mine[0]), mine[0].cfg, None)
         if not jobs:
             raise ConfigError(f"{args.protocol} has no chosen point for {', '.join(unchosen)}")
     else:
@@ -574,6 +633,14 @@ def main(argv=None) -> int:
         summaries = run_jobs(jobs, **run)
     if select is not None:
         chosen = chosen_points(jobs, summaries)
+        if args.record_chosen:
+            size = math.prod(len(v) for v in grid.values())
+            how = (f"the {size}-point grid on fold{'s' * (len(select) > 1)} {','.join(map(str, select))}"
+                   + (f" by successive halving ({args.halving} rungs, eta {args.eta})" if args.halving
+                      else ", every point trained")
+                   + (f", protocol variant {args.variant}" if args.variant else ""))  # fmt: skip
+            record_chosen(args.protocol, chosen, grid, how)
+            logger.info("recorded the chosen points in %s", args.protocol)
         rest = apply_to_folds(chosen, [f for f in all_folds if f not in select], run_root)
         jobs, summaries = jobs + rest, summaries + run_jobs(rest, **run)
     wall = time.perf_counter() - start
@@ -601,7 +668,7 @@ def main(argv=None) -> int:
         searched = ("K, learning rate and weight decay from the grid" if grid else
                     f"K={c.model.K}, lr {t.lr:g}, weight decay {t.weight_decay:g}")  # fmt: skip
         picks = "; ".join(f"{TITLES[d]} {dict(ROWS).get(m, m)}: {label.lstrip('-')}"
-                          for (m, d), (label, _) in sorted(chosen.items()))  # fmt: skip
+                          for (m, d), (label, *_) in sorted(chosen.items()))  # fmt: skip
         total = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in records)
         picks = f" Chosen: {picks}." if picks else ""
         picks += f" No chosen point (not run): {', '.join(unchosen)}." if unchosen else ""

@@ -456,19 +456,33 @@ def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
 def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tmp_path):
     """``--select-folds 0``: the grid is searched on fold 0 only, and its point with the better validation
     score (a forced winner: the other point's lr is 1e-12) is the one fold 1 trains; ``--figures`` draws
-    the validation curve."""
+    the validation curve; ``--record-chosen`` writes the choice into the protocol file, and refuses to
+    write a file whose other chosen points no longer fit its grid."""
     _need(shared_data, uci.UCI_SETS["redwine"].file)
     spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
-    spec["grid"] = {"train.lr": [1e-12, 0.05]}
+    spec["grid"] = {"train.lr": [1e-12, 0.05]}  # the file's own chosen points (K, lr, wd) no longer fit
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
     out = tmp_path / "table.md"
     argv = ["--quick", "--protocol", str(proto), "--select-folds", "0", "--datasets", "redwine",
             "--methods", "rnade-mog", "--folds", "0,1", "--no-baselines", "--run-root",
             str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out),
-            "--figures", str(tmp_path / "figures")]  # fmt: skip
-    assert experiment.main(argv) == 0
+            "--figures", str(tmp_path / "figures"), "--record-chosen"]  # fmt: skip
+    with pytest.raises(ConfigError, match="chosen.boston.rnade-mog must be"):
+        experiment.main(argv)
+    assert proto.read_text() == json.dumps(spec)  # nothing written
+    spec["chosen"] = {}
+    spec["provenance"] = {k: v for k, v in spec["provenance"].items() if not k.startswith("chosen.")}
+    proto.write_text(json.dumps(spec))
+    assert experiment.main(argv) == 0  # the search's runs are reused
     assert [p.name for p in (tmp_path / "figures").iterdir()] == ["rnade_redwine.png"]
+    # --record-chosen: the choice and its provenance in the protocol file, the rest of it unchanged
+    recorded = json.loads(proto.read_text())
+    assert recorded["chosen"]["redwine"] == {"rnade-mog": {"train.lr": 0.05}}
+    why = recorded["provenance"].pop("chosen.redwine.rnade-mog")
+    assert why.startswith("searched: the 2-point grid on fold 0, every point trained; mean validation -")
+    assert {**recorded, "chosen": {}} == spec
+    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == {"train.lr": [0.05]}
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
                     "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
@@ -484,6 +498,15 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
         assert stop.value.code == 2
     with pytest.raises(ConfigError, match="--select-folds chooses a grid point"):
         experiment.main(["--quick", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
+    with pytest.raises(ConfigError, match="--record-chosen writes a search's choice"):
+        experiment.main(["--quick", "--protocol", str(proto), "--record-chosen", "--run-root", str(tmp_path)])
+
+
+def test_protocol_file_layout_is_what_record_chosen_writes(experiment):
+    """--record-chosen rewrites the protocol file in its own layout: the file as committed is a fixed point
+    (a recorded choice changes the lines it adds, no others)."""
+    text = (ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text()
+    assert experiment._protocol_json(json.loads(text)) + "\n" == text
 
 
 @pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
