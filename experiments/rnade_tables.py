@@ -138,11 +138,12 @@ def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant
     return list(fixed.items()), grid
 
 
-def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json")) -> dict:
+def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json"), spec: dict | None = None) -> dict:
     """The grid points a search has chosen (the protocol file's ``chosen``: dataset -> method -> {grid key:
     value}), as ``{(method, dataset): {key: [value]}}``, a one-point grid in the grid's key order, so that
     its runs are named, and cached, as the search's own. Each point says where it comes from (provenance
     ``chosen.<dataset>.<method>``, starting ``searched:``: which folds, which search, its validation score).
+    ``spec``: the file's contents as they are about to be written (checked against the file's grid).
 
     Raises
     ------
@@ -152,7 +153,7 @@ def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json")) -> dict:
     from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.npz import read_json
 
-    spec = read_json(path, "protocol file")
+    spec = read_json(path, "protocol file") if spec is None else spec
     _, grid = load_protocol(path)
     prov = spec.get("provenance", {})
     out = {}
@@ -458,8 +459,6 @@ def chosen_points(jobs, summaries) -> dict:
     """Per (method, dataset): the grid point with the best mean validation score over the folds searched,
     as ``(label, config, score)`` (``label``: the job name's grid suffix, ``-K=5-lr=0.05``; ``score``: that
     mean; a failed run scores minus infinity)."""
-    import math
-
     points: dict = {}  # (method, dataset) -> label -> (config, validation scores)
     for job, s in zip(jobs, summaries, strict=True):
         method, dataset, fold = _job_key(job)
@@ -514,14 +513,8 @@ def record_chosen(path: str, chosen: dict, grid: dict, how: str) -> None:
         spec["provenance"][f"chosen.{dataset}.{method}"] = (
             f"{SEARCHED} {how}; mean validation {score:.4f} (rnade_tables.py --record-chosen, {today})"
         )
-    text = _protocol_json(spec) + "\n"
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
-        fh.write(text)
-    try:
-        load_chosen(fh.name)  # a file --chosen can read, or nothing is written
-    finally:
-        os.unlink(fh.name)
-    atomic_write_text(path, text)
+    load_chosen(path, spec)  # a file --chosen can read, or nothing is written
+    atomic_write_text(path, _protocol_json(spec) + "\n")
 
 
 def apply_to_folds(chosen: dict, folds, run_root: str) -> list:
