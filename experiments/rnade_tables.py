@@ -553,7 +553,11 @@ def main(argv=None) -> int:
     parser.add_argument("--protocol", nargs="?", const=os.path.join(CONFIG_DIR, "protocol.json"),
                         help="the paper's protocol (default configs/rnade/protocol.json): its fixed settings "
                         "and its grid, chosen per fold on validation")  # fmt: skip
-    parser.add_argument("--variant", help="a variant of the protocol (e.g. adam, original-code-schedule)")
+    parser.add_argument(
+        "--variant",
+        help="a variant of the protocol (e.g. adam, original-code-schedule); "
+        "its runs go under <run root>/variant-<name>",
+    )
     parser.add_argument("--halving", type=int, metavar="RUNGS",
                         help="search each method, dataset and fold's grid by successive halving in RUNGS "
                         "rungs (rnnrnade_pt.halving; history in <run root>/halving.json)")  # fmt: skip
@@ -590,6 +594,8 @@ def main(argv=None) -> int:
     if args.halving and not (args.protocol or args.sweep):
         raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
     fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
+    if args.variant:  # a variant's runs have the base protocol's names: they live apart
+        run_root = os.path.join(run_root, f"variant-{args.variant}")
     grid = load_grid() if args.sweep else grid
     select = args.select_folds
     if select is not None and grid is None:

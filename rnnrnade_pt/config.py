@@ -28,6 +28,8 @@ MIXTURES = ("gaussian", "laplace")
 COMPONENTS = ("alpha", "mu", "sigma")
 ACTIVATIONS = ("sigmoid", "tanh")
 DTYPES = ("float64", "float32")
+AIS_BASES = ("biases", "mean-field")  # the starting RBM of the RNN-RBM's AIS (kernels.rbm.ais_log_z)
+AIS_DIRECTIONS = ("forward", "reverse")  # AIS, or reverse annealing from the data (RAISE)
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,10 @@ class ModelConfig:
         RNN-RBM: Gibbs steps of contrastive divergence in training (the tutorial's CD-15).
     gibbs_k : int
         RNN-RBM: Gibbs steps per frame when generating (the tutorial's 25).
-    ais_chains, ais_betas : int
-        RNN-RBM: annealed importance sampling of each frame's partition function, with this many chains and
-        intermediate temperatures.
+    ais_chains, ais_betas, ais_base, ais_direction : int, int, str, str
+        RNN-RBM: AIS of each frame's partition function: chains, temperatures, start (``"biases"`` or
+        ``"mean-field"``) and direction (``"forward"``: AIS, optimistic; ``"reverse"``: RAISE from each data
+        frame, conservative); see :func:`~rnnrnade_pt.kernels.rbm.ais_log_z`.
     conditioned : tuple of {"alpha", "mu", "sigma"}
         Mixture parameters whose biases the RNN shifts (``W_alpha``, ``W_mu``, ``W_sigma``). The supplement
         conditions all three; the original experiments conditioned ``("mu", "sigma")``.
@@ -82,6 +85,8 @@ class ModelConfig:
     gibbs_k: int = 25
     ais_chains: int = 100
     ais_betas: int = 1000
+    ais_base: str = "biases"
+    ais_direction: str = "forward"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conditioned", tuple(self.conditioned))
@@ -89,13 +94,13 @@ class ModelConfig:
         if self.rnn_activation is None:
             default = "tanh" if self.model in BINARY_MODELS else "sigmoid"
             object.__setattr__(self, "rnn_activation", default)
-        _check_choice("mixture", self.mixture, MIXTURES)
         for name in ("D", "H", "K", "R", "cd_k", "gibbs_k", "ais_chains", "ais_betas"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"config {name} must be a positive integer, got {value!r}")
-        _check_choice("rnn_activation", self.rnn_activation, ACTIVATIONS)
-        _check_choice("dtype", self.dtype, DTYPES)
+        for name, allowed in (("mixture", MIXTURES), ("rnn_activation", ACTIVATIONS), ("dtype", DTYPES),
+                              ("ais_base", AIS_BASES), ("ais_direction", AIS_DIRECTIONS)):  # fmt: skip
+            _check_choice(name, getattr(self, name), allowed)
         for comp in self.conditioned:
             _check_choice("conditioned entry", comp, COMPONENTS)
         if len(set(self.conditioned)) != len(self.conditioned):
@@ -103,10 +108,8 @@ class ModelConfig:
         # canonical order, so that equal configs compare equal
         object.__setattr__(self, "conditioned", tuple(c for c in COMPONENTS if c in self.conditioned))
         if self.model == "rnn-rnade" and not self.conditioned and not self.condition_c:
-            raise ConfigError(
-                "config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
-                "set conditioned to a subset of alpha, mu, sigma, or condition_c"
-            )
+            raise ConfigError("config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
+                              "set conditioned to a subset of alpha, mu, sigma, or condition_c")  # fmt: skip
         for name in ("condition_c", "fold_c_into_W"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config {name} must be true or false, got {getattr(self, name)!r}")

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from .backend import BACKENDS
+from .config import AIS_BASES, AIS_DIRECTIONS
 from .errors import BackendError, ConfigError, DataError
 
 __all__ = ["emit", "add_run_commands", "cmd_train", "cmd_eval", "cmd_sample", "cmd_plot"]
@@ -215,7 +216,9 @@ def cmd_eval(args, extra=None) -> None:
     from .runs import evaluate_run, load_run, with_ais
 
     run = load_run(args.run, args.checkpoint, args.backend)
-    ais = {k: v for k, v in (("ais_chains", args.ais_chains), ("ais_betas", args.ais_betas)) if v is not None}
+    given = (("ais_chains", args.ais_chains), ("ais_betas", args.ais_betas), ("ais_base", args.ais_base),
+             ("ais_direction", args.ais_direction))  # fmt: skip
+    ais = {k: v for k, v in given if v is not None}
     run = with_ais(run, **ais) if ais else run
     seqs = _eval_sequences(args, run)
     if args.sequences is not None:
@@ -286,6 +289,10 @@ def add_run_commands(sub) -> None:
     p.add_argument("--sequences", type=int, help="only the first N sequences")
     p.add_argument("--ais-chains", type=int, help="RNN-RBM: AIS chains per frame (default: the run's)")
     p.add_argument("--ais-betas", type=int, help="RNN-RBM: AIS temperatures (default: the run's)")
+    p.add_argument("--ais-base", choices=AIS_BASES, help="RNN-RBM: AIS's starting RBM (default: the run's)")
+    p.add_argument(
+        "--ais-direction", choices=AIS_DIRECTIONS, help="RNN-RBM: AIS or RAISE (default: the run's)"
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="draw sequences from a run (an .npz and a PNG beside it)")

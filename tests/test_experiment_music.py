@@ -81,14 +81,22 @@ def test_table_rows_in_the_papers_order_beside_the_published_values(music, tmp_p
     rows = [line for line in text.splitlines() if line.startswith("| RNN")]
     assert len(rows) == 3
     assert rows[0].startswith(
-        "| RNN-RBM | Piano-midi.de | -9.50 ± 0.012 | -7.09 | -2.41 | 10.0% | 4725 | 7 | 1 h 02 min |"
+        "| RNN-RBM | Piano-midi.de | -9.50 ± 0.012 | — | -7.09 | -2.41 | 10.0% | 4725 | 7 | 1 h 02 min |"
     )
-    assert (
-        rows[1].startswith("| RNN-RBM | Nottingham | — | -2.39 | — | — |") and "failed: DataError" in rows[1]
-    )
-    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | -5.56 | -2.56 | 25.1% |")
+    assert rows[1].startswith("| RNN-RBM | Nottingham | — | — | -2.39 | — | — |")
+    assert "failed: DataError" in rows[1]
+    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | — | -5.56 | -2.56 | 25.1% |")
     assert "as commonly quoted" in text and "the paper itself is not available here" in text
-    assert re.search(r"AIS with \d+ chains and \d+ temperatures", text)
+    assert re.search(r"AIS with \d+ chains and \d+ temperatures per frame\.", text)
+    # test-time estimates: forward AIS replaces the run's own, RAISE fills its column, the gap follows AIS
+    est = {"ais_chains": 10, "ais_betas": 1000}
+    brackets = {"rnn-rbm_Piano_midi": {
+        "forward": {"loglik_per_frame": -9.7, "loglik_standard_error": 0.01, **est},
+        "reverse": {"loglik_per_frame": -9.9, "loglik_standard_error": 0.02, **est}}}  # fmt: skip
+    text = music.music_table(summaries, jobs, brackets)
+    (row,) = [line for line in text.splitlines() if line.startswith("| RNN-RBM | Piano")]
+    assert row.startswith("| RNN-RBM | Piano-midi.de | -9.70 ± 0.010 | -9.90 ± 0.020 | -7.09 | -2.61 |")
+    assert "on the test set AIS and RAISE with 10 chains and 1000 temperatures per frame" in text
 
 
 def test_quick_mode_end_to_end(music, tmp_path, shared_data):
@@ -103,8 +111,15 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
         (row,) = [r for r in text.splitlines() if r.startswith(f"| {model} | JSB Chorales |")]
         cells = [c.strip() for c in row.strip("|").split("|")]
         ll, se = (cells[2].split(" ± ") + [None])[:2]
-        assert float(ll) < 0 and cells[5].endswith("%") and int(cells[6]) > 0 and cells[7] == "1", row
+        assert float(ll) < 0 and cells[6].endswith("%") and int(cells[7]) > 0 and cells[8] == "1", row
         assert (se is not None and float(se) > 0) == (model == "RNN-RBM"), row  # AIS: its standard error
+        assert (cells[3] != "—") == (model == "RNN-RBM"), row  # RAISE: the RNN-RBM's lower estimate
+    # the RNN-RBM's test estimates (quick: 10 chains x 10 temperatures) are cached beside its checkpoint
+    cached = {d: tmp_path / "runs" / "rnn-rbm_JSB_Chorales" / "test_ais" / f"{d}-10x10.json"
+              for d in ("forward", "reverse")}  # fmt: skip
+    forward = json.loads(cached["forward"].read_text())
+    assert forward["ais_betas"] == 10 and f"{forward['loglik_per_frame']:.2f} ± " in text
+    stamps = {d: p.stat().st_mtime_ns for d, p in cached.items()}
     for name in ("rnn-rbm_JSB_Chorales", "rnn-nade_JSB_Chorales"):
         run = tmp_path / "runs" / name
         assert (run / "results.json").is_file() and (run / "best.npz").is_file()
@@ -127,6 +142,7 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     )
     assert "\nold\n" not in doc and text.split("\n\n")[0] in doc  # the same rows: the stored results
     assert (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns == mtime
+    assert {d: p.stat().st_mtime_ns for d, p in cached.items()} == stamps  # the estimates are reused
     # --table-only trains nothing: the finished run tabled, the unfinished one named; no results: one line
     both = [*argv, "--datasets", "JSB_Chorales,Nottingham", "--table-only", "--out", str(out)]
     assert music.main(both) == 0

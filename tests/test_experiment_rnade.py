@@ -541,6 +541,9 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     text = out.read_text()
     assert "Chosen: Red wine RNADE-MoG: lr=0.05." in text and "(not run): rnade-laplace_redwine" in text
     assert "| gap: RNADE-MoG minus RNADE-MoG (published) |" in text
+    # a variant's runs have the same names, with other configs: they go under their own directory
+    assert experiment.main([*argv, "--variant", "original-code-stopping"]) == 0
+    assert sorted(p.name for p in (tmp_path / "runs" / "variant-original-code-stopping").iterdir()) == runs
     bad = {
         "no provenance": {
             **spec,

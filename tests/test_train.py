@@ -288,7 +288,17 @@ def test_eval_command_reestimates_an_rnn_rbm_with_other_ais_settings(tmp_path, c
     assert res["loglik_per_frame"] == direct["loglik_per_frame"]
     assert main([*base, "--sequences", "2"]) == 0  # the run's own 5 temperatures: another estimate
     assert json.loads(capsys.readouterr().out)["loglik_per_frame"] != res["loglik_per_frame"]
-    for bad, message in ((["--ais-betas", "0"], "ais_betas"), (["--sequences", "0"], "--sequences")):
+    # reverse annealing from the data and the mean-field start: what models built with them estimate
+    extra = ["--ais-direction", "reverse", "--ais-base", "mean-field"]
+    assert main([*base, "--ais-betas", "40", "--sequences", "2", *extra]) == 0
+    rev = json.loads(capsys.readouterr().out)
+    assert rev["ais_direction"] == "reverse" and rev["ais_base"] == "mean-field"
+    want = evaluate_run(with_ais(run, ais_betas=40, ais_direction="reverse", ais_base="mean-field"),
+                        [X[:, 0], X[:, 1]])  # fmt: skip
+    assert rev["loglik_per_frame"] == want["loglik_per_frame"] != res["loglik_per_frame"]
+    bads = ((["--ais-betas", "0"], "ais_betas"), (["--sequences", "0"], "--sequences"),
+            (["--ais-direction", "back"], "--ais-direction"))  # fmt: skip
+    for bad, message in bads:
         assert main([*base, *bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err

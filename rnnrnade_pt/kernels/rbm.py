@@ -31,7 +31,7 @@ from pytensor.tensor.variable import TensorVariable
 from ..errors import ConfigError
 
 __all__ = ["RbmChain", "AisEstimate", "free_energy", "gibbs_step", "gibbs_chain", "build_rbm", "ais_log_z",
-           "mean_field"]  # fmt: skip
+           "mean_field", "mean_field_logits"]  # fmt: skip
 
 
 def free_energy(
@@ -183,14 +183,18 @@ def build_rbm(v, W, bv, bh, k: int, rng, mask=None) -> RbmChain:
 class AisEstimate(NamedTuple):
     """Annealed importance sampling of RBM partition functions."""
 
-    log_z: TensorVariable  # N, the estimate of each RBM's log Z
+    log_z: TensorVariable  # N, the estimate of each RBM's log Z (reverse: the log Z it implies for its row)
     log_z0: TensorVariable  # N, the exact log Z of the starting (zero-weight) RBMs
     log_w: TensorVariable  # M x N, each chain's log importance weight
     next_rng: TensorVariable
 
 
-def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups: int = 1) -> AisEstimate:
-    """``log Z`` of N RBMs sharing ``W`` (with their own biases) by AIS from the zero-weight RBMs.
+def ais_log_z(
+    W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups: int = 1, base_bv=None,
+    reverse_from=None,
+) -> AisEstimate:  # fmt: skip
+    """``log Z`` of N RBMs sharing ``W`` (with their own biases) by AIS from zero-weight RBMs, or by reverse
+    annealing (RAISE) from data.
 
     Parameters
     ----------
@@ -209,61 +213,123 @@ def ais_log_z(W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups
         different groups draw their own (omitted: one group, all RBMs share them).
     n_groups : int
         The number of groups G (static: the random draws' shape does not depend on N).
+    base_bv : TensorVariable, optional
+        N x D visible biases ``b0`` of the starting RBMs (zero weights, hidden units uniform). Omitted: each
+        RBM's own ``bv``. The nearer ``sigm(b0)`` lies to the RBM's visible marginals, the shorter the path
+        (e.g. the mean-field fixed point, :func:`mean_field_logits`; but a unimodal start can miss modes).
+    reverse_from : TensorVariable, optional
+        N x D visible vectors, one per RBM: anneal in reverse from each (RAISE), which estimates the
+        vector's probability ``p(v_n)`` rather than ``Z``; ``log_z`` is then the ``log Z`` that estimate
+        implies, ``-F(v_n) - log p_hat(v_n)``.
 
     Returns
     -------
     AisEstimate
-        ``log_z = log_z0 + logsumexp_m(log_w) - log M`` (N), with ``log_z0 = sum softplus(bv) + H log 2``.
+        ``log_z = log_z0 + logsumexp_m(log_w) - log M`` forward, ``log_z0 - (logsumexp_m(log_w) - log M)``
+        in reverse (N), with ``log_z0 = sum softplus(b0) + H log 2``.
 
     Notes
     -----
-    The chains run at ``p_beta(v, h) ∝ exp(v . bv + beta (v W h + h . bh))``: at beta = 0 the visible units
-    are independent Bernoulli(sigm(bv)) (drawn exactly) and the hidden ones uniform. The weight update of
-    step k uses the state reached at ``beta_{k-1}``; the state then moves by one Gibbs sweep at ``beta_k``.
+    The chains run at ``p_k(v, h) ∝ exp(v . ((1 - beta_k) b0 + beta_k bv) + beta_k (v W h + h . bh))``,
+    whose visible marginal ``f_k(v)`` is known up to ``Z_k``: at beta = 0 the visible units are independent
+    Bernoulli(sigm(b0)) and the hidden ones uniform; at beta = 1 it is the RBM. With ``b0 = bv`` (the
+    default) the visible bias stays ``bv`` all along: Salakhutdinov & Murray's path from the zero-weight RBM
+    with the model's own visible biases.
+
+    Forward (AIS, Neal 2001): ``v_0 ~ p_0``; step k adds ``log f_k(v_{k-1}) - log f_{k-1}(v_{k-1})`` to the
+    log-weight, then moves the state by one Gibbs sweep ``v -> h -> v'`` at ``beta_k``; ``E[w] = Z / Z_0``.
+    Its log is below ``log Z`` on average (Jensen): the log-likelihood is overestimated.
+
+    Reverse (RAISE, Burda et al. 2015): the state starts at the data vector ``v_K = v_n``; step k (from K
+    down to 1) first moves it by one sweep at ``beta_k`` (the sweep is reversible, so it is its own reverse
+    kernel), then adds ``log f_{k-1}(v_{k-1}) - log f_k(v_{k-1})``. Then ``f(v_n) w / Z_0`` is an unbiased
+    estimate of ``p_fwd(v_n)``, the probability of ``v_n`` under the forward chain's own generative
+    process, which approaches ``p(v_n)`` as the annealing improves: its log is a stochastic lower bound, so
+    the log-likelihood is underestimated (conservative), and the forward and reverse estimates bracket the
+    truth when the annealing is imperfect.
 
     Every unit is drawn as ``u < sigm(a)`` from uniforms ``u`` of shape M x G x D (visible) or M x G x H
     (hidden) that the RBMs of a group share: chain m of every RBM in group g uses the same random numbers.
     Each RBM's estimate is then a deterministic function of its own parameters, its group and the stream,
     whatever the other rows are (a sequence's estimated log-likelihood does not depend on the batch it is
     evaluated in, nor on its padding, when the group is a function of the frame's time step and sequence),
-    and each is still an unbiased estimate of its Z. The price: the errors of RBMs in one group are
-    correlated, so the error of an average over frames shrinks like 1/sqrt(chains x groups), not
-    1/sqrt(chains x frames).
+    and each is still an unbiased estimate of its Z (forward) or ``p_fwd(v_n)`` (reverse). The price: the
+    errors of RBMs in one group are correlated, so the error of an average over frames shrinks like
+    1/sqrt(chains x groups), not 1/sqrt(chains x frames).
+
+    References
+    ----------
+    .. [1] Y. Burda, R. Grosse, R. Salakhutdinov. "Accurate and conservative estimates of MRF
+       log-likelihood using reverse annealing." AISTATS 2015.
     """
     for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"AIS {name} must be a positive integer, got {value!r}")
-    dtype = bv.dtype
-    D, H = W.shape[0], W.shape[1]
-    betas = np.linspace(0.0, 1.0, n_betas + 1).astype(dtype)
-    log_z0 = pt.softplus(bv).sum(axis=-1) + H.astype(dtype) * np.asarray(math.log(2.0), dtype)  # N
     if not isinstance(n_groups, int) or isinstance(n_groups, bool) or n_groups < 1:
         raise ConfigError(f"AIS n_groups must be a positive integer, got {n_groups!r}")
     if groups is None and n_groups != 1:
         raise ConfigError(f"AIS with n_groups={n_groups} needs each RBM's group (groups)")
-    rng, v0 = _shared_bernoulli(rng, pt.shape_padleft(bv), (n_chains, n_groups, D), groups)  # M x N x D
+    dtype = bv.dtype
+    D, H = W.shape[0], W.shape[1]
+    betas = np.linspace(0.0, 1.0, n_betas + 1).astype(dtype)
+    b0 = bv if base_bv is None else base_bv  # N x D
+    log_z0 = pt.softplus(b0).sum(axis=-1) + H.astype(dtype) * np.asarray(math.log(2.0), dtype)  # N
     log_w0 = pt.zeros((n_chains, bv.shape[0]), dtype=dtype)  # M x N
+    reverse = reverse_from is not None
+    extra = ([] if base_bv is None else [base_bv]) + ([] if groups is None else [groups])
 
-    def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh, *group):
-        g = group[0] if group else None  # N, each RBM's noise group
-        a_h = pt.dot(v_km1, W) + bh  # M x N x H
-        log_w_k = log_w_km1 + (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
-        rng_k, h = _shared_bernoulli(rng_km1, beta_k * a_h, (n_chains, n_groups, H), g)  # M x N x H
-        rng_k, v_k = _shared_bernoulli(rng_k, beta_k * pt.dot(h, W.T) + bv, (n_chains, n_groups, D), g)
+    def log_f_ratio(v, beta_k, beta_km1, W, bv, bh, b0):
+        """``log f_k(v) - log f_{k-1}(v)`` (M x N) of the visible marginals."""
+        a_h = pt.dot(v, W) + bh  # M x N x H
+        ratio = (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
+        return ratio if b0 is None else ratio + (beta_k - beta_km1) * (v * (bv - b0)).sum(axis=-1)
+
+    def sweep(v, beta_k, rng, W, bv, bh, b0, g):
+        """One Gibbs sweep ``v -> h -> v'`` at ``beta_k`` (M x N x D); returns ``(next_rng, v')``."""
+        bv_k = bv if b0 is None else b0 + beta_k * (bv - b0)  # N x D, the visible bias at beta_k
+        rng, h = _shared_bernoulli(rng, beta_k * (pt.dot(v, W) + bh), (n_chains, n_groups, H), g)  # M x N x H
+        return _shared_bernoulli(rng, beta_k * pt.dot(h, W.T) + bv_k, (n_chains, n_groups, D), g)
+
+    def ais_temperature_step(beta_k, beta_km1, v_km1, log_w_km1, rng_km1, W, bv, bh, *rest):
+        b0 = rest[0] if base_bv is not None else None  # N x D
+        g = rest[-1] if groups is not None else None  # N, each RBM's noise group
+        log_w_k = log_w_km1 + log_f_ratio(v_km1, beta_k, beta_km1, W, bv, bh, b0)
+        rng_k, v_k = sweep(v_km1, beta_k, rng_km1, W, bv, bh, b0, g)
         return v_k, log_w_k, rng_k
 
+    def raise_temperature_step(beta_k, beta_km1, v_k, log_w_k, rng_k, W, bv, bh, *rest):
+        b0 = rest[0] if base_bv is not None else None  # N x D
+        g = rest[-1] if groups is not None else None  # N, each RBM's noise group
+        rng_km1, v_km1 = sweep(v_k, beta_k, rng_k, W, bv, bh, b0, g)
+        return v_km1, log_w_k - log_f_ratio(v_km1, beta_k, beta_km1, W, bv, bh, b0), rng_km1
+
+    if reverse:
+        v_start = pt.broadcast_to(reverse_from.astype(dtype), (n_chains, *reverse_from.shape))  # M x N x D
+        beta, beta_prev = betas[:0:-1], betas[-2::-1]  # K .. 1, K-1 .. 0
+    else:
+        rng, v_start = _shared_bernoulli(rng, pt.shape_padleft(b0), (n_chains, n_groups, D), groups)
+        beta, beta_prev = betas[1:], betas[:-1]
     _, log_w, next_rng = pytensor.scan(
-        ais_temperature_step,
-        sequences=[pt.constant(betas[1:], name="beta"), pt.constant(betas[:-1], name="beta_prev")],
-        outputs_info=[v0, log_w0, rng],
-        non_sequences=[W, bv, bh] + ([] if groups is None else [groups]),
+        raise_temperature_step if reverse else ais_temperature_step,
+        sequences=[pt.constant(beta, name="beta"), pt.constant(beta_prev, name="beta_prev")],
+        outputs_info=[v_start, log_w0, rng],
+        non_sequences=[W, bv, bh, *extra],
         strict=True,
         return_updates=False,
-        name="ais_temperatures",
+        name="raise_temperatures" if reverse else "ais_temperatures",
     )
     log_w = log_w[-1]  # M x N
-    log_z = log_z0 + pt.logsumexp(log_w, axis=0) - np.asarray(math.log(n_chains), dtype)  # N
+    log_mean_w = pt.logsumexp(log_w, axis=0) - np.asarray(math.log(n_chains), dtype)  # N
+    log_z = log_z0 - log_mean_w if reverse else log_z0 + log_mean_w  # N
     return AisEstimate(log_z, log_z0, log_w, next_rng)
+
+
+def mean_field_logits(W, bv, bh, n_steps: int) -> TensorVariable:
+    """The visible pre-activations ``bv + sigm(m_v W + bh) W^T`` at the mean-field means ``m_v`` after
+    ``n_steps`` iterations (:func:`mean_field`): the logits of one more iteration, N x D, finite where the
+    means saturate (the starting biases of :func:`ais_log_z`'s mean-field path)."""
+    m_v = mean_field(W, bv, bh, n_steps)  # N x D
+    return bv + pt.dot(pt.sigmoid(pt.dot(m_v, W) + bh), W.T)
 
 
 def mean_field(W, bv, bh, n_steps: int) -> TensorVariable:
