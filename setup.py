@@ -29,6 +29,7 @@ setup(
             "pillow>=9",
             "torch>=2.4",
             "h5py>=3",
+            "dask[distributed]>=2024.1",
         ],
         "bench": ["torch>=2.4"],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
@@ -38,6 +39,7 @@ setup(
         "baselines": ["scikit-learn>=1.3"],
         "images": ["pillow>=9"],
         "uci": ["h5py>=3"],  # Uria's red_wine.hdf5 (the RNADE paper's red-wine folds)
+        "parallel": ["dask[distributed]>=2024.1"],  # sweeps and tables with --engine dask
     },
     entry_points={"console_scripts": ["rnnrnade=rnnrnade_pt.cli:main"]},
 )

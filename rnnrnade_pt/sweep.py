@@ -14,7 +14,7 @@ A sweep file is JSON::
 keys (as on the command line: ``model.K``, ``train.weight_decay``, ``train.seed``) to lists of values; the
 runs are their cartesian product.
 
-The parallel engine is Dask distributed (``pip install "dask[distributed]"``): ``engine="dask"`` starts a
+The parallel engine is Dask distributed (``pip install -e ".[parallel]"``): ``engine="dask"`` starts a
 ``LocalCluster`` of ``workers`` single-threaded processes, or connects to the scheduler at ``address``
 (``tcp://host:8786``) of a cluster started with ``dask scheduler`` / ``dask worker`` (every worker needs this
 package and the data under the same paths), unchanged.
@@ -258,7 +258,7 @@ def run_jobs(
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ConfigError('engine "dask" needs Dask distributed: pip install "dask[distributed]"') from None
+        raise ConfigError('engine "dask" needs Dask distributed: pip install -e ".[parallel]"') from None
     cluster = None
     if address is None:
         cluster = LocalCluster(
