@@ -112,16 +112,15 @@ def test_bracket(job, betas: int, chains: int = TEST_AIS_CHAINS, compute: bool =
     ``<run dir>/test_ais/<direction>-<chains>x<betas>.json`` with the checkpoint's SHA-256 (a retrained run
     is estimated again). Returns ``{direction: evaluate_run's dict}`` for those at hand (``compute=False``:
     the cached ones only)."""
-    import hashlib
     import json
 
     from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.data.download import sha256_file
     from rnnrnade_pt.npz import atomic_write_text
     from rnnrnade_pt.runs import evaluate_run, load_run, with_ais
 
-    with open(os.path.join(job.run_dir, "best.npz"), "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()
-    out, seqs = {}, None
+    digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
+    out, seqs, best = {}, None, None
     for direction in ("forward", "reverse"):
         path = os.path.join(job.run_dir, "test_ais", f"{direction}-{chains}x{betas}.json")
         if os.path.exists(path):
@@ -134,8 +133,9 @@ def test_bracket(job, betas: int, chains: int = TEST_AIS_CHAINS, compute: bool =
             continue
         logging.getLogger("music").warning("%s: test set, %s annealing, %d x %d", job.name, direction, chains,
                                            betas)  # fmt: skip
-        seqs = load_dataset(job.cfg.data)["test"] if seqs is None else seqs
-        run = with_ais(load_run(job.run_dir), ais_chains=chains, ais_betas=betas, ais_direction=direction)
+        if best is None:  # the data and the checkpoint, once for both directions
+            seqs, best = load_dataset(job.cfg.data)["test"], load_run(job.run_dir)
+        run = with_ais(best, ais_chains=chains, ais_betas=betas, ais_direction=direction)
         res = {
             **evaluate_run(run, seqs),
             "ais_chains": chains,
