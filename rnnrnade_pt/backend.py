@@ -48,7 +48,7 @@ import pytensor
 from pytensor.compile.mode import Mode, get_mode
 
 from .errors import BackendError
-from .kernels.fused_frame import register_backends
+from .kernels import ais_math, fused_frame
 
 __all__ = [
     "BACKENDS",
@@ -244,7 +244,8 @@ def compile_function(
         When the backend is missing or cannot compile the graph; the message names backend ``c``.
     """
     mode = backend_mode(backend, optimizer)
-    register_backends(backend)
+    for kernel in (ais_math, fused_frame):  # the package's own Ops
+        kernel.register_backends(backend)
     if backend == "numba":
         logger.warning(
             "backend numba: the first call JIT-compiles the graph, a minute or more for scan gradients"

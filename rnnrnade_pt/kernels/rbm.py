@@ -29,6 +29,7 @@ from pytensor.gradient import disconnected_grad
 from pytensor.tensor.variable import TensorVariable
 
 from ..errors import ConfigError
+from .ais_math import logit, softplus_diff_sum
 
 __all__ = ["RbmChain", "AisEstimate", "free_energy", "gibbs_step", "gibbs_chain", "build_rbm", "ais_log_z",
            "mean_field", "mean_field_logits"]  # fmt: skip
@@ -75,10 +76,9 @@ def _shared_bernoulli(rng, a: TensorVariable, shape, groups=None):
     ``u < sigm(a)`` is tested as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the
     M x G x n uniforms. Returns ``(next_rng, sample)``."""
     next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng, return_next_rng=True)
-    u = u.astype(a.dtype)
-    logit = pt.log(u) - pt.log1p(-u)  # M x G x n
-    logit = logit if groups is None else logit[:, groups, :]  # M x N x n
-    return next_rng, pt.lt(logit, a).astype(a.dtype)
+    noise = logit(u.astype(a.dtype))  # M x G x n, one vectorised C loop (kernels.ais_math)
+    noise = noise if groups is None else noise[:, groups, :]  # M x N x n
+    return next_rng, pt.lt(noise, a).astype(a.dtype)
 
 
 def gibbs_step(v, W, bv, bh, rng):
@@ -281,7 +281,7 @@ def ais_log_z(
     def log_f_ratio(v, beta_k, beta_km1, W, bv, bh, b0):
         """``log f_k(v) - log f_{k-1}(v)`` (M x N) of the visible marginals."""
         a_h = pt.dot(v, W) + bh  # M x N x H
-        ratio = (pt.softplus(beta_k * a_h) - pt.softplus(beta_km1 * a_h)).sum(axis=-1)
+        ratio = softplus_diff_sum(a_h, beta_k, beta_km1)  # the hidden units' part, one fused Op
         return ratio if b0 is None else ratio + (beta_k - beta_km1) * (v * (bv - b0)).sum(axis=-1)
 
     def sweep(v, beta_k, rng, W, bv, bh, b0, g):
