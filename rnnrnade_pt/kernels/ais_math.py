@@ -37,7 +37,8 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
-from pytensor.link.c.op import COp
+
+from .fused_frame import VectorMathCOp
 
 __all__ = ["SoftplusDiffSum", "Logit", "softplus_diff_sum", "logit", "register_backends"]
 
@@ -99,19 +100,8 @@ static void logits(const T* u, T* out, long n) {
 """
 
 
-class _AisMathOp(COp):
-    __props__ = ()
-
-    def c_support_code(self, **kwargs):
-        return _SUPPORT
-
-    def c_compile_args(self, **kwargs):
-        # as fused_frame: not -ffast-math (crtfastmath.o would flush denormals to zero process-wide)
-        return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
-                "-fassociative-math"]  # fmt: skip
-
-    def c_libraries(self, **kwargs):
-        return ["gomp", "m", "mvec"]
+class _AisMathOp(VectorMathCOp):
+    support = _SUPPORT
 
     def c_code_cache_version(self):
         return (1,)

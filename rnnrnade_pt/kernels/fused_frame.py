@@ -41,7 +41,28 @@ from pytensor.gradient import grad_undefined
 from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
 
-__all__ = ["FusedFrame", "FusedFrameGrad", "fused_frame", "register_backends"]
+__all__ = ["FusedFrame", "FusedFrameGrad", "VectorMathCOp", "fused_frame", "register_backends"]
+
+
+class VectorMathCOp(COp):
+    """The package's C Ops (here and in :mod:`rnnrnade_pt.kernels.ais_math`): their C++ source
+    (``support``), compiled with OpenMP and the floating-point flags that let GCC vectorise ``exp`` and
+    ``log`` through glibc's libmvec. Not ``-ffast-math``: with GCC < 13 it links crtfastmath.o into the
+    module, which turns on flush-to-zero for every thread of the process when the module loads."""
+
+    __props__ = ()
+    support = ""
+
+    def c_support_code(self, **kwargs):
+        return self.support
+
+    def c_compile_args(self, **kwargs):
+        return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
+                "-fassociative-math"]  # fmt: skip
+
+    def c_libraries(self, **kwargs):
+        return ["gomp", "m", "mvec"]
+
 
 _SUPPORT = (Path(__file__).with_name("fused_frame.cpp")).read_text(encoding="utf-8").split("\n", 2)[2]
 """The kernels' C++ source (``fused_frame.cpp`` beside this module, without its two comment lines)."""
@@ -90,20 +111,8 @@ if (!{out} || !PyArray_IS_C_CONTIGUOUS({out}) || {checks}) {{
 """
 
 
-class _FusedBase(COp):
-    __props__ = ()
-
-    def c_support_code(self, **kwargs):
-        return _SUPPORT
-
-    def c_compile_args(self, **kwargs):
-        # not -ffast-math: with GCC < 13 it links crtfastmath.o into the module, which turns on
-        # flush-to-zero for every thread of the process when the module loads
-        return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
-                "-fassociative-math"]  # fmt: skip
-
-    def c_libraries(self, **kwargs):
-        return ["gomp", "m", "mvec"]
+class _FusedBase(VectorMathCOp):
+    support = _SUPPORT
 
     @staticmethod
     def _inputs(x, W, c, rho, V):
