@@ -27,6 +27,7 @@ BINARY_MODELS = ("rnn-nade", "rnn-rbm")  # frames of 0/1 (piano rolls)
 MIXTURES = ("gaussian", "laplace")
 COMPONENTS = ("alpha", "mu", "sigma")
 ACTIVATIONS = ("sigmoid", "tanh")
+HIDDEN_ACTIVATIONS = ("sigmoid", "relu")  # RNADE family hidden units: the paper's; Uria's default
 DTYPES = ("float64", "float32")
 AIS_BASES = ("biases", "mean-field")  # the starting RBM of the RNN-RBM's AIS (kernels.rbm.ais_log_z)
 AIS_DIRECTIONS = ("forward", "reverse")  # AIS, or reverse annealing from the data (RAISE)
@@ -50,6 +51,9 @@ class ModelConfig:
         supplement's choice; the original code used tanh), tanh for RNN-NADE and RNN-RBM (the tutorial's).
     mixture : {"gaussian", "laplace"}
         Component densities of the RNADE family's mixtures (RNADE-MoG or RNADE-Laplace).
+    hidden_activation : {"sigmoid", "relu"}
+        The RNADE family's hidden units ``h_d = act(rho_d a_d)``: the paper's sigmoid, or the rectifier,
+        the default (``RLU``) of Uria's ``MoGNADE`` and ``MoLaplaceNADE``.
     cd_k : int
         RNN-RBM: Gibbs steps of contrastive divergence in training (the tutorial's CD-15).
     gibbs_k : int
@@ -81,6 +85,7 @@ class ModelConfig:
     fold_c_into_W: bool = False
     dtype: str = "float64"
     mixture: str = "gaussian"
+    hidden_activation: str = "sigmoid"
     cd_k: int = 15
     gibbs_k: int = 25
     ais_chains: int = 100
@@ -99,7 +104,8 @@ class ModelConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"config {name} must be a positive integer, got {value!r}")
         for name, allowed in (("mixture", MIXTURES), ("rnn_activation", ACTIVATIONS), ("dtype", DTYPES),
-                              ("ais_base", AIS_BASES), ("ais_direction", AIS_DIRECTIONS)):  # fmt: skip
+                              ("hidden_activation", HIDDEN_ACTIVATIONS), ("ais_base", AIS_BASES),
+                              ("ais_direction", AIS_DIRECTIONS)):  # fmt: skip
             _check_choice(name, getattr(self, name), allowed)
         for comp in self.conditioned:
             _check_choice("conditioned entry", comp, COMPONENTS)
@@ -317,19 +323,10 @@ class TrainConfig:
     checkpoint_seconds: float = 300.0
 
     def __post_init__(self) -> None:
-        _check_fields(
-            self,
-            {
-                "optimizer": OPTIMIZERS,
-                "schedule": SCHEDULES,
-                "init": INITS,
-                "gradient": ("symbolic", "explicit"),
-                "graph": ("fused", "fast", "scan"),
-                "backend": ("c", "numba", "jax"),
-                "ordering": ORDERINGS,
-                "weight_decay_on": ("weights", "W"),
-            },
-        )
+        _check_fields(self, {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "init": INITS,
+                             "gradient": ("symbolic", "explicit"), "graph": ("fused", "fast", "scan"),
+                             "backend": ("c", "numba", "jax"), "ordering": ORDERINGS,
+                             "weight_decay_on": ("weights", "W")})  # fmt: skip
         for name in ("lr", "batch_size", "epochs"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"config {name} must be positive, got {getattr(self, name)!r}")

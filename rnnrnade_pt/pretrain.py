@@ -84,10 +84,10 @@ def from_pretrained(values: dict, path: str, cfg: ModelConfig) -> dict:
         raise ConfigError(f"pretrained_rnade starts an RNN-RNADE's RNADE; model {cfg.model!r} has none")
     saved, rnade = load_params(path)
     rcfg = cfg.replace(model="rnade")
-    if saved.model != "rnade" or saved.mixture != cfg.mixture:
-        raise ConfigError(
-            f"pretrained_rnade {path} holds a {saved.model} ({saved.mixture}), not a {cfg.mixture} RNADE"
-        )
+    kind = (saved.model, saved.mixture, saved.hidden_activation)
+    if kind != ("rnade", cfg.mixture, cfg.hidden_activation):
+        raise ConfigError(f"pretrained_rnade {path} holds a {kind[0]} ({kind[1]}, {kind[2]} units), not a "
+                          f"{cfg.mixture} RNADE with {cfg.hidden_activation} units")  # fmt: skip
     try:
         rnade = check_params(rnade, rcfg, source=f"pretrained_rnade {path}")
     except ParamsError as e:  # another size: a config mismatch, not a damaged file

@@ -139,6 +139,7 @@ def rnade_logp(
     c=None,
     mixture="gaussian",
     order=None,
+    hidden_activation="sigmoid",
 ):
     """Log-density of one vector under RNADE (loop definition).
 
@@ -159,6 +160,8 @@ def rnade_logp(
         Component family.
     order : sequence of int, optional
         Ordering of the dimensions (default ``0 .. D-1``).
+    hidden_activation : {"sigmoid", "relu"}, optional
+        Hidden units ``sigm(rho_d a)`` or ``max(rho_d a, 0)``.
 
     Returns
     -------
@@ -184,7 +187,7 @@ def rnade_logp(
     a = bias.copy()
     total = 0.0
     for d in order:
-        h = _sigmoid(rho[d] * a)
+        h = _sigmoid(rho[d] * a) if hidden_activation == "sigmoid" else np.maximum(rho[d] * a, 0.0)
         z_alpha = h @ V_alpha[d] + b_alpha[d]
         mu = h @ V_mu[d] + b_mu[d]
         z_sigma = h @ V_sigma[d] + b_sigma[d]
@@ -194,7 +197,7 @@ def rnade_logp(
     return total
 
 
-def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None):
+def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None, hidden_activation="sigmoid"):
     """RNADE log-density of each row of a data matrix.
 
     Parameters
@@ -209,6 +212,8 @@ def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None):
         Component family.
     order : array_like, optional
         One ordering for every row (D,), or one per row (N, D).
+    hidden_activation : {"sigmoid", "relu"}, optional
+        As for :func:`rnade_logp`.
 
     Returns
     -------
@@ -219,7 +224,8 @@ def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None):
     orders = [None] * X.shape[0] if order is None else np.broadcast_to(order, X.shape)
     out = np.empty(X.shape[0])
     for n in range(X.shape[0]):
-        out[n] = rnade_logp(p, X[n], fold_c_into_W=fold_c_into_W, mixture=mixture, order=orders[n])
+        out[n] = rnade_logp(p, X[n], fold_c_into_W=fold_c_into_W, mixture=mixture, order=orders[n],
+                            hidden_activation=hidden_activation)  # fmt: skip
     return out
 
 
@@ -233,6 +239,7 @@ def rnnrnade_frame_loglik(
     fold_c_into_W=False,
     rnn_activation="sigmoid",
     mixture="gaussian",
+    hidden_activation="sigmoid",
 ):
     """Per-frame log-likelihood of RNN-RNADE (loop definition).
 
@@ -257,6 +264,8 @@ def rnnrnade_frame_loglik(
         Nonlinearity of the recurrent state update.
     mixture : {"gaussian", "laplace"}, optional
         Component family of the frame model.
+    hidden_activation : {"sigmoid", "relu"}, optional
+        Hidden units of the frame model.
 
     Returns
     -------
@@ -313,6 +322,7 @@ def rnnrnade_frame_loglik(
                 b_sigma=frame_b["sigma"],
                 c=hidden_bias,
                 mixture=mixture,
+                hidden_activation=hidden_activation,
             )
             hhat = f(x_t @ W2 + hhat @ W3 + b_hhat)
     return out

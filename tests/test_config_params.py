@@ -42,6 +42,7 @@ def test_config_json_round_trip_and_canonical_order():
         ({"conditioned": []}, "conditions nothing"),
         ({"condition_c": "yes"}, "true or false"),
         ({"dtype": "float16"}, "dtype must be one of"),
+        ({"hidden_activation": "tanh"}, "hidden_activation must be one of"),
     ],
 )
 def test_config_rejects_bad_values(bad, message):

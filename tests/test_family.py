@@ -19,6 +19,7 @@ from rnnrnade_pt.models import MODULES
 FAMILY = {
     "rnade": dict(model="rnade", D=3, H=4, K=2),
     "rnade-laplace": dict(model="rnade", D=3, H=4, K=2, mixture="laplace"),
+    "rnade-relu": dict(model="rnade", D=3, H=4, K=2, hidden_activation="relu"),
     "rnn-rnade": dict(model="rnn-rnade", D=3, H=4, K=2, R=3),
     "rnn-rnade-laplace-mu_sigma": dict(
         model="rnn-rnade", D=3, H=4, K=2, R=3, mixture="laplace", conditioned=("mu", "sigma")

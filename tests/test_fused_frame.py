@@ -38,10 +38,10 @@ def _symbols(dtype):
     ]
 
 
-def _compiled(dtype, backend="c"):
+def _compiled(dtype, backend="c", activation="sigmoid"):
     x, W, c, rho, V = _symbols(dtype)
     gz = pt.tensor3("gz", dtype=dtype)
-    z = fused_frame(x, W, c, rho, V)
+    z = fused_frame(x, W, c, rho, V, activation)
     grads = pytensor.grad((z * gz).sum(), [W, c, rho, V])
     return compile_function([x, W, c, rho, V, gz], [z, *grads], backend, name="fused_check")
 
@@ -55,25 +55,33 @@ def c64():
     return _compiled("float64")
 
 
+@pytest.fixture(scope="module")
+def c64_relu():
+    return _compiled("float64", activation="relu")
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("N, D, H, P", [(37, 5, 7, 6), (1, 1, 3, 1), (16, 4, 16, 9), (9, 3, 5, 30)])
-def test_c_code_matches_numpy(c64, N, D, H, P):
+def test_c_code_matches_numpy(c64, c64_relu, activation, N, D, H, P):
     rng = np.random.default_rng(N * 100 + P)
     args = _args(rng, N, D, H, P)
     gz = rng.standard_normal((N, D, P))
-    z, *grads = c64(*args, gz)
+    z, *grads = (c64_relu if activation == "relu" else c64)(*args, gz)
     assert z.shape == (N, D, P)
-    assert rel(z, frame_outputs_numpy(*args)) <= 1e-12
-    for name, got, want in zip(("W", "c", "rho", "V"), grads, frame_grads_numpy(*args, gz), strict=True):
+    assert rel(z, frame_outputs_numpy(*args, activation=activation)) <= 1e-12
+    want_grads = frame_grads_numpy(*args, gz, activation=activation)
+    for name, got, want in zip(("W", "c", "rho", "V"), grads, want_grads, strict=True):
         assert got.shape == want.shape, name
         assert rel(got, want) <= 1e-12, name
 
 
-def test_gradient_matches_finite_differences():
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_gradient_matches_finite_differences(activation):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((11, 4))
 
     def z_of(W, c, rho, V):
-        return fused_frame(pt.as_tensor(x), W, c, rho, V)
+        return fused_frame(pt.as_tensor(x), W, c, rho, V, activation)
 
     args = _args(rng, 11, 4, 5, 3)[1:]  # W, c, rho, V; x is data
     verify_grad(z_of, args, rng=rng, mode=backend_mode("c"), abs_tol=1e-5, rel_tol=1e-5)
@@ -110,12 +118,13 @@ def test_bad_shapes_are_one_line_errors(c64):
         FusedFrame()(*_symbols("float64")[:4], pt.tensor3(dtype="float32"))
 
 
-@pytest.mark.parametrize("model", ["rnade", "rnn-rnade", "rnn-nade"])
+@pytest.mark.parametrize("model", ["rnade", "rnn-rnade", "rnn-nade", "rnade relu", "rnn-rnade relu"])
 def test_fused_graph_equals_fast_graph(model):
     """The whole model: log-likelihood and every pytensor.grad gradient of the fused graph equal the fast
     graph's (padding with garbage in it)."""
+    model, _, activation = model.partition(" ")
     sizes = dict(D=5, H=6, K=3, R=4) if model != "rnn-nade" else dict(D=6, H=5, R=4)
-    cfg = rp.ModelConfig(model=model, **sizes)
+    cfg = rp.ModelConfig(model=model, **sizes, **({"hidden_activation": activation} if activation else {}))
     values = rp.init_params(cfg, seed=7, scale=0.4)
     rng = np.random.default_rng(8)
     m = model_class(cfg)(cfg, values, "c")
@@ -138,14 +147,15 @@ def test_fused_graph_equals_fast_graph(model):
         assert rel(g_fused[name], g_fast[name]) <= 1e-10, name
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("backend", ["jax", pytest.param("numba", marks=pytest.mark.slow)])
-def test_other_backends_run_the_op(backend):
+def test_other_backends_run_the_op(backend, activation):
     pytest.importorskip(backend)
     rng = np.random.default_rng(9)
     args = _args(rng, 13, 4, 5, 3)
     gz = rng.standard_normal((13, 4, 3))
-    out = _compiled("float64", backend)(*args, gz)
-    want = [frame_outputs_numpy(*args), *frame_grads_numpy(*args, gz)]
+    out = _compiled("float64", backend, activation)(*args, gz)
+    want = [frame_outputs_numpy(*args, activation), *frame_grads_numpy(*args, gz, activation)]
     assert all(rel(o, w) <= 1e-12 for o, w in zip(out, want, strict=True))
 
 

@@ -28,6 +28,8 @@ VARIANTS = {
     "rnnrnade-fold_c-c_only": dict(model="rnn-rnade", fold_c_into_W=True, condition_c=True, conditioned=()),
     "rnade-laplace": dict(model="rnade", mixture="laplace"),
     "rnnrnade-laplace": dict(model="rnn-rnade", mixture="laplace"),
+    "rnade-relu": dict(model="rnade", hidden_activation="relu"),
+    "rnnrnade-relu-fold_c": dict(model="rnn-rnade", hidden_activation="relu", fold_c_into_W=True),
 }
 SIZES = dict(D=3, H=4, K=2, R=3)
 T, B = 6, 4
@@ -94,7 +96,8 @@ def _run(c: Compiled, X, mask):
 def _reference(c: Compiled, X, mask):
     cfg = c.cfg
     if not cfg.recurrent:
-        return ref.rnade_loglik(c.values, X, fold_c_into_W=cfg.fold_c_into_W, mixture=cfg.mixture)
+        return ref.rnade_loglik(c.values, X, fold_c_into_W=cfg.fold_c_into_W, mixture=cfg.mixture,
+                                hidden_activation=cfg.hidden_activation)  # fmt: skip
     return ref.rnnrnade_frame_loglik(
         c.values,
         X,
@@ -104,6 +107,7 @@ def _reference(c: Compiled, X, mask):
         fold_c_into_W=cfg.fold_c_into_W,
         rnn_activation=cfg.rnn_activation,
         mixture=cfg.mixture,
+        hidden_activation=cfg.hidden_activation,
     )
 
 

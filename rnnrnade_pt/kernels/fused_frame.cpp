@@ -22,6 +22,15 @@ static inline float exp_(float v) { return expf(v); }
 static inline double exp_(double v) { return exp(v); }
 template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + exp_(-v)); }
 
+/* h = act(rho a) over a block: the sigmoid, or with relu the rectifier max(rho a, 0) */
+template <typename T>
+static inline void hidden(const T* a, T* h, long n, T r, bool relu) {
+    if (relu)
+        for (long k = 0; k < n; ++k) h[k] = (r * a[k] > T(0)) ? r * a[k] : T(0);
+    else
+        for (long k = 0; k < n; ++k) h[k] = sigm(r * a[k]);
+}
+
 /* VT[d][p][h] = V[d][h][p] */
 template <typename T>
 static void transpose_V(const T* V, T* VT, long D, long H, long P) {
@@ -93,7 +102,7 @@ struct Scratch {
    in the parallel region and read its shared variables). */
 template <typename T>
 static __attribute__((noinline)) void forward_block(const T* x, const T* WT, const T* c, const T* rho,
-        const T* VT, T* z, long N, long D, long H, long P, long n0, long m, Scratch<T>& s) {
+        const T* VT, T* z, long N, long D, long H, long P, long n0, long m, bool relu, Scratch<T>& s) {
     RNNRNADE_FF_NB;
     T* aT = s.A.data();
     T* hT = s.hT.data();
@@ -102,7 +111,7 @@ static __attribute__((noinline)) void forward_block(const T* x, const T* WT, con
     load_block(x, c, s.xb.data(), aT, n0, m, D, H);
     for (long d = 0; d < D; ++d) {
         const T r = rho[d];
-        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * aT[k]);
+        hidden(aT, hT, H * NB, r, relu);
         matmul_block(VT + d * P * H, P, H, hT, zT);  /* z_d^T = V_d^T h_d^T */
         for (long i = 0; i < m; ++i)
             for (long p = 0; p < P; ++p) z[((n0 + i) * D + d) * P + p] = zT[p * NB + i];
@@ -117,7 +126,7 @@ static __attribute__((noinline)) void forward_block(const T* x, const T* WT, con
 
 template <typename T>
 static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* VT, T* z,
-                    long N, long D, long H, long P) {
+                    long N, long D, long H, long P, bool relu) {
     RNNRNADE_FF_NB;
     const long nblocks = (N + NB - 1) / NB;
 #pragma omp parallel
@@ -126,7 +135,7 @@ static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* 
 #pragma omp for schedule(static)
         for (long b = 0; b < nblocks; ++b) {
             const long n0 = b * NB;
-            forward_block(x, WT, c, rho, VT, z, N, D, H, P, n0, (N - n0 < NB) ? N - n0 : NB, s);
+            forward_block(x, WT, c, rho, VT, z, N, D, H, P, n0, (N - n0 < NB) ? N - n0 : NB, relu, s);
         }
     }
 }
@@ -136,7 +145,7 @@ static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* 
 template <typename T>
 static __attribute__((noinline)) void backward_block(const T* x, const T* WT, const T* c, const T* rho,
         const T* V, const T* gz, T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P, long n0,
-        long m, Scratch<T>& s) {
+        long m, bool relu, Scratch<T>& s) {
     RNNRNADE_FF_NB;
     T* A = s.A.data();
     T* G = s.G.data();
@@ -158,7 +167,7 @@ static __attribute__((noinline)) void backward_block(const T* x, const T* WT, co
     for (long d = D - 1; d >= 0; --d) {
         const T r = rho[d];
         const T* Ad = A + d * H * NB;
-        for (long k = 0; k < H * NB; ++k) hT[k] = sigm(r * Ad[k]);
+        hidden(Ad, hT, H * NB, r, relu);
         for (long p = 0; p < P; ++p)
             for (long i = 0; i < NB; ++i) gzT[p * NB + i] = (i < m) ? gz[((n0 + i) * D + d) * P + p] : T(0);
         matmul_block(V + d * H * P, H, P, gzT, dhT);  /* dh_d^T = V_d gz_d^T */
@@ -182,8 +191,8 @@ static __attribute__((noinline)) void backward_block(const T* x, const T* WT, co
             }
         }
         T rsum = 0;
-        for (long k = 0; k < H * NB; ++k) {
-            const T dpsi = dhT[k] * hT[k] * (T(1) - hT[k]);
+        for (long k = 0; k < H * NB; ++k) {  /* d/dpsi = d/dh act'(psi): h (1 - h), or 1 where h > 0 */
+            const T dpsi = relu ? ((hT[k] > T(0)) ? dhT[k] : T(0)) : dhT[k] * hT[k] * (T(1) - hT[k]);
             rsum += dpsi * Ad[k];
             G[k] += r * dpsi;
         }
@@ -207,7 +216,7 @@ static __attribute__((noinline)) void backward_block(const T* x, const T* WT, co
    result is the same at every call. */
 template <typename T>
 static void backward(const T* x, const T* WT, const T* c, const T* rho, const T* V, const T* gz,
-                     T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P) {
+                     T* dWT, T* dc, T* drho, T* dV, long N, long D, long H, long P, bool relu) {
     RNNRNADE_FF_NB;
     const long nblocks = (N + NB - 1) / NB;
     int nthreads = 1;
@@ -231,7 +240,7 @@ static void backward(const T* x, const T* WT, const T* c, const T* rho, const T*
             const long n0 = b * NB;
             T* tdWT = mine.data() + D * H * Pp;
             backward_block(x, WT, c, rho, V, gz, tdWT, dc, tdWT + D * H, mine.data(), N, D, H, P, n0,
-                           (N - n0 < NB) ? N - n0 : NB, s);
+                           (N - n0 < NB) ? N - n0 : NB, relu, s);
         }
     }
     std::fill(dV, dV + D * H * P, T(0));

@@ -4,6 +4,8 @@ For N rows ``x`` (N x D) the Op computes, for every dimension d,
 
     a_d = c + sum_{j<d} x_j W[:, j],    h_d = sigm(rho_d a_d),    z_d = h_d V_d        (N x D x P)
 
+(or ``h_d = max(rho_d a_d, 0)``, the rectifier of Uria's code, with ``activation="relu"``)
+
 (RNADE: ``V_d = [V_alpha_d | V_mu_d | V_sigma_d]``, P = 3K; NADE: ``rho = 1`` and ``V_d = V[d]``, P = 1);
 the output biases and the mixture are added by the graph around it. This is the part of the fast graph
 that touches D x N x H numbers: written as PyTensor elementwise and batched-dot nodes it allocates and
@@ -12,8 +14,9 @@ Here each thread walks blocks of rows and keeps a block's accumulators, hidden u
 cache, the sigmoids vectorised (SIMD ``exp``), the threads an OpenMP team; nothing of size D x N x H is
 ever stored. :class:`FusedFrameGrad` recomputes ``a`` and ``h`` block by block and returns the gradients
 of ``W``, ``c``, ``rho`` and ``V`` (the supplement's formulas: ``d/dh_d = dz_d V_d^T``,
-``d/dpsi_d = d/dh_d h_d (1 - h_d)``, ``d/drho_d = sum d/dpsi_d a_d``, ``d/da_d = rho_d d/dpsi_d``,
-``d/dc = sum_d d/da_d``, ``d/dW[:, j] = sum_rows x_j sum_{d>j} d/da_d``, ``d/dV_d = h_d^T dz_d``).
+``d/dpsi_d = d/dh_d h_d (1 - h_d)`` (rectifier: ``d/dh_d [h_d > 0]``), ``d/drho_d = sum d/dpsi_d a_d``,
+``d/da_d = rho_d d/dpsi_d``, ``d/dc = sum_d d/da_d``, ``d/dW[:, j] = sum_rows x_j sum_{d>j} d/da_d``,
+``d/dV_d = h_d^T dz_d``).
 
 Both Ops run on every backend: C code for the C backend (compiled for this Op only with ``-fopenmp`` and
 the floating-point flags that let GCC vectorise ``exp`` through glibc's libmvec and reassociate sums, but
@@ -40,6 +43,8 @@ import pytensor.tensor as pt
 from pytensor.gradient import grad_undefined
 from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
+
+from ..config import HIDDEN_ACTIVATIONS
 
 __all__ = ["FusedFrame", "FusedFrameGrad", "VectorMathCOp", "fused_frame", "register_backends"]
 
@@ -112,7 +117,13 @@ if (!{out} || !PyArray_IS_C_CONTIGUOUS({out}) || {checks}) {{
 
 
 class _FusedBase(VectorMathCOp):
+    __props__ = ("activation",)
     support = _SUPPORT
+
+    def __init__(self, activation: str = "sigmoid"):
+        if activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(f"fused frame: activation must be in {HIDDEN_ACTIVATIONS}, got {activation!r}")
+        self.activation = activation
 
     @staticmethod
     def _inputs(x, W, c, rho, V):
@@ -141,21 +152,21 @@ class FusedFrame(_FusedBase):
         return Apply(self, ins, [pt.tensor(dtype=ins[0].dtype, shape=(None, None, None))])
 
     def perform(self, node, inputs, outputs):
-        outputs[0][0] = frame_outputs_numpy(*inputs)
+        outputs[0][0] = frame_outputs_numpy(*inputs, activation=self.activation)
 
     def pullback(self, inputs, outputs, output_grads):
-        gW, gc, grho, gV = FusedFrameGrad()(*inputs, output_grads[0])
+        gW, gc, grho, gV = FusedFrameGrad(self.activation)(*inputs, output_grads[0])
         gx = grad_undefined(self, 0, inputs[0], "the fused frame has no gradient w.r.t. the data x")
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (10,)
+        return (11,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
         (z,) = out
         _, ctype, typenum = node.outputs[0].type.dtype_specs()
-        fail = sub["fail"]
+        fail, relu = sub["fail"], "true" if self.activation == "relu" else "false"
         code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
         code += _alloc(z, 3, "N, D, P", typenum, _EPILOGUE + fail)
         code += f"""
@@ -165,7 +176,7 @@ rnnrnade_ff::transpose_W(({ctype}*)PyArray_DATA(Wc), WT.data(), H, D);
 rnnrnade_ff::transpose_V(({ctype}*)PyArray_DATA(Vc), VT.data(), D, H, P);
 Py_BEGIN_ALLOW_THREADS
 rnnrnade_ff::forward(({ctype}*)PyArray_DATA(xc), WT.data(), ({ctype}*)PyArray_DATA(cc),
-    ({ctype}*)PyArray_DATA(rc), VT.data(), ({ctype}*)PyArray_DATA({z}), N, D, H, P);
+    ({ctype}*)PyArray_DATA(rc), VT.data(), ({ctype}*)PyArray_DATA({z}), N, D, H, P, {relu});
 Py_END_ALLOW_THREADS
 }}
 """
@@ -184,17 +195,17 @@ class FusedFrameGrad(_FusedBase):
         return Apply(self, [*ins, gz], outs)
 
     def perform(self, node, inputs, outputs):
-        for o, v in zip(outputs, frame_grads_numpy(*inputs), strict=True):
+        for o, v in zip(outputs, frame_grads_numpy(*inputs, activation=self.activation), strict=True):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (10,)
+        return (11,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp
         dW, dc, drho, dV = out
         _, ctype, typenum = node.outputs[0].type.dtype_specs()
-        fail = sub["fail"]
+        fail, relu = sub["fail"], "true" if self.activation == "relu" else "false"
         code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
         code += "PyArrayObject* gzc = PyArray_GETCONTIGUOUS(" + gz + ");\n"
         epi = _EPILOGUE + "Py_XDECREF(gzc);\n"
@@ -215,7 +226,8 @@ rnnrnade_ff::transpose_W(({ctype}*)PyArray_DATA(Wc), WT.data(), H, D);
 Py_BEGIN_ALLOW_THREADS
 rnnrnade_ff::backward(({ctype}*)PyArray_DATA(xc), WT.data(), ({ctype}*)PyArray_DATA(cc),
     ({ctype}*)PyArray_DATA(rc), ({ctype}*)PyArray_DATA(Vc), ({ctype}*)PyArray_DATA(gzc), dWT.data(),
-    ({ctype}*)PyArray_DATA({dc}), ({ctype}*)PyArray_DATA({drho}), ({ctype}*)PyArray_DATA({dV}), N, D, H, P);
+    ({ctype}*)PyArray_DATA({dc}), ({ctype}*)PyArray_DATA({drho}), ({ctype}*)PyArray_DATA({dV}), N, D, H, P,
+    {relu});
 Py_END_ALLOW_THREADS
 rnnrnade_ff::transpose_W(dWT.data(), ({ctype}*)PyArray_DATA({dW}), D, H);  /* D x H -> H x D */
 }}
@@ -223,36 +235,38 @@ rnnrnade_ff::transpose_W(dWT.data(), ({ctype}*)PyArray_DATA({dW}), D, H);  /* D 
         return "{\n" + code + epi + "}\n"
 
 
-def fused_frame(x, W, c, rho, V):
-    """``z`` (N x D x P): the hidden and output layers of every dimension of every row (see the module)."""
+def fused_frame(x, W, c, rho, V, activation: str = "sigmoid"):
+    """``z`` (N x D x P): the hidden and output layers of every dimension of every row (see the module);
+    ``activation`` "relu" for ``h_d = max(rho_d a_d, 0)``."""
     c = pt.as_tensor_variable(c)
     if c.ndim == 1:
         c = pt.broadcast_to(c, (x.shape[0], c.shape[0]))
-    return FusedFrame()(x, W, c, rho, V)
+    return FusedFrame(activation)(x, W, c, rho, V)
 
 
 # -- NumPy: the Ops' perform, and the reference the tests compare the C code with ----------------------
-def _hidden_numpy(x, W, c, rho):
+def _hidden_numpy(x, W, c, rho, activation):
     contrib = x.T[:, :, None] * W.T[:, None, :]  # D x N x H
     a = np.empty_like(contrib)
     a[0] = c
     for d in range(1, x.shape[1]):
         a[d] = a[d - 1] + contrib[d - 1]
-    return a, 1.0 / (1.0 + np.exp(-rho[:, None, None] * a))
+    psi = rho[:, None, None] * a
+    return a, np.maximum(psi, 0) if activation == "relu" else 1.0 / (1.0 + np.exp(-psi))
 
 
-def frame_outputs_numpy(x, W, c, rho, V):
+def frame_outputs_numpy(x, W, c, rho, V, activation: str = "sigmoid"):
     """``z`` by NumPy (N x D x P)."""
-    _, h = _hidden_numpy(x, W, c, rho)
+    _, h = _hidden_numpy(x, W, c, rho, activation)
     return np.matmul(h, V).transpose(1, 0, 2).astype(x.dtype)
 
 
-def frame_grads_numpy(x, W, c, rho, V, gz):
+def frame_grads_numpy(x, W, c, rho, V, gz, activation: str = "sigmoid"):
     """``(dW, dc, drho, dV)`` by NumPy."""
-    a, h = _hidden_numpy(x, W, c, rho)
+    a, h = _hidden_numpy(x, W, c, rho, activation)
     gz = gz.transpose(1, 0, 2)  # D x N x P
     dh = np.matmul(gz, V.transpose(0, 2, 1))  # D x N x H
-    dpsi = dh * h * (1 - h)
+    dpsi = dh * (h > 0) if activation == "relu" else dh * h * (1 - h)
     da = dpsi * rho[:, None, None]
     G = np.cumsum(da[::-1], axis=0)[::-1]  # G[d] = sum_{d' >= d} da
     dW = np.zeros_like(W)
@@ -280,21 +294,28 @@ def register_backends(backend: str) -> None:
     import jax
     from pytensor.link.jax.dispatch import jax_funcify
 
-    def frame(x, W, c, rho, V):
-        def accumulate(a_d, xw):  # a_{d+1} = a_d + x_d W[:, d], one N x H slab at a time (as the fast graph)
-            x_d, W_d, rho_d, V_d = xw
-            z_d = jax.nn.sigmoid(rho_d * a_d) @ V_d  # N x P
-            return a_d + x_d[:, None] * W_d[None, :], z_d
+    def frame_of(activation):
+        act = jax.nn.relu if activation == "relu" else jax.nn.sigmoid
 
-        _, z = jax.lax.scan(accumulate, c, (x.T, W.T, rho, V))  # D x N x P
-        return z.transpose(1, 0, 2)
+        def frame(x, W, c, rho, V):
+            def accumulate(a_d, xw):  # a_{d+1} = a_d + x_d W[:, d], one N x H slab at a time (the fast graph)
+                x_d, W_d, rho_d, V_d = xw
+                z_d = act(rho_d * a_d) @ V_d  # N x P
+                return a_d + x_d[:, None] * W_d[None, :], z_d
+
+            _, z = jax.lax.scan(accumulate, c, (x.T, W.T, rho, V))  # D x N x P
+            return z.transpose(1, 0, 2)
+
+        return frame
 
     @jax_funcify.register(FusedFrame)
     def _jax_frame(op, **kwargs):
-        return frame
+        return frame_of(op.activation)
 
     @jax_funcify.register(FusedFrameGrad)
     def _jax_frame_grad(op, **kwargs):
+        frame = frame_of(op.activation)
+
         def frame_grad(x, W, c, rho, V, gz):
             _, vjp = jax.vjp(lambda *args: frame(x, *args), W, c, rho, V)
             return vjp(gz)

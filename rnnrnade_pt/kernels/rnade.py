@@ -9,7 +9,9 @@ Both forward forms compute, for a batch of N vectors ``x`` (N x D),
     log p(x_d | x_<d) = log sum_k softmax(z_alpha_d)_k N(x_d; mu_dk, exp(z_sigma_dk)^2)
 
 (RNADE-MoG), or with ``Laplace(x_d; mu_dk, b_dk)``, ``b_dk = exp(z_sigma_dk)``, in place of the Gaussian
-(RNADE-Laplace, ``mixture="laplace"``: the sigma output layer gives ``log b``).
+(RNADE-Laplace, ``mixture="laplace"``: the sigma output layer gives ``log b``). With ``activation="relu"``
+the hidden units are rectified, ``h_d = max(rho_d a_d, 0)``: the default (``RLU``) of Uria's code, where the
+paper writes the sigmoid (:func:`hidden_units`).
 
 The biases may be static (``c``: H, ``b_*``: D x K) or given per vector (``c``: N x H, ``b_*``: D x N x K),
 which is how the RNN of RNN-RNADE enters.
@@ -57,6 +59,7 @@ from .fused_frame import fused_frame
 __all__ = [
     "RnadeBiases",
     "RnadeTerms",
+    "hidden_units",
     "input_weights",
     "static_biases",
     "rnade_logp_scan",
@@ -92,6 +95,15 @@ class RnadeTerms(NamedTuple):
     logp: TensorVariable  # N, log p(x)
     mixture: str = "gaussian"  # component family: "gaussian" or "laplace"
     x_before: TensorVariable | None = None  # D x N x D, M[n, d, j] x_{n,j} (orderings only)
+    activation: str = "sigmoid"  # hidden units: "sigmoid" or "relu" (hidden_units)
+
+
+def hidden_units(psi: TensorVariable, activation: str = "sigmoid") -> TensorVariable:
+    """``h = sigm(psi)``, or with ``activation="relu"`` the rectifier ``max(psi, 0)``, written as a switch
+    so that its gradient at ``psi = 0`` is 0, as in the fused Op and the explicit gradient."""
+    if activation == "relu":
+        return pt.switch(pt.gt(psi, 0), psi, pt.zeros_like(psi))
+    return pt.sigmoid(psi)
 
 
 def input_weights(p: dict, fold_c_into_W: bool) -> tuple[TensorVariable, TensorVariable]:
@@ -112,7 +124,12 @@ def static_biases(p: dict, fold_c_into_W: bool) -> RnadeBiases:
 
 
 def rnade_logp_scan(
-    x: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable, mixture: str = "gaussian"
+    x: TensorVariable,
+    p: dict,
+    biases: RnadeBiases,
+    W: TensorVariable,
+    mixture: str = "gaussian",
+    activation: str = "sigmoid",
 ) -> TensorVariable:
     """Algorithm 1: ``log p(x)`` for each row of ``x`` (N x D) by a scan over the D dimensions.
 
@@ -128,6 +145,8 @@ def rnade_logp_scan(
         H x D effective input weights (see :func:`input_weights`).
     mixture : {"gaussian", "laplace"}
         Component family (see :func:`~rnnrnade_pt.ops.mixture_logpdf`).
+    activation : {"sigmoid", "relu"}
+        Hidden units (see :func:`hidden_units`).
 
     Returns
     -------
@@ -140,7 +159,7 @@ def rnade_logp_scan(
 
     def rnade_dim_step(x_d, W_d, rho_d, V_alpha_d, b_alpha_d, V_mu_d, b_mu_d, V_sigma_d, b_sigma_d, a_d):
         # x_d: N; W_d: H; a_d: N x H; V_*_d: H x K; b_*_d: K or N x K
-        h_d = pt.sigmoid(rho_d * a_d)  # N x H
+        h_d = hidden_units(rho_d * a_d, activation)  # N x H
         z_alpha = pt.dot(h_d, V_alpha_d) + b_alpha_d  # N x K
         mu = pt.dot(h_d, V_mu_d) + b_mu_d
         z_sigma = pt.dot(h_d, V_sigma_d) + b_sigma_d
@@ -215,14 +234,15 @@ def _output_layers(z: TensorVariable, K, biases: RnadeBiases, layout) -> tuple:
     return tuple(z[:, :, s] + layout(b) for s, b in zip(slices, biases[1:], strict=True))
 
 
-def _terms_fused(x, p, biases, W, V, mixture) -> RnadeTerms:
+def _terms_fused(x, p, biases, W, V, mixture, activation) -> RnadeTerms:
     """The fast graph's terms with the fused frame Op, the mixture computed rows first (N x D x K); the
     terms are given in the d-major layout of :class:`RnadeTerms` as transposed views."""
-    z = fused_frame(x, W, biases.c, p["rho"], V)  # N x D x 3K
+    z = fused_frame(x, W, biases.c, p["rho"], V, activation)  # N x D x 3K
     z_alpha, mu, z_sigma = _output_layers(z, p["V_alpha"].shape[-1], biases, _rows_first)
     mix = mixture_logpdf(x, z_alpha, mu, z_sigma, mixture)  # N x D (x K)
     d_major = [v.transpose(1, 0, 2) for v in (mix.log_alpha, mu, z_sigma, mix.log_phi)]
-    return RnadeTerms(x.T, W, None, None, *d_major, mix.logp.T, mix.logp.sum(axis=1), mixture)
+    logp = mix.logp.sum(axis=1)
+    return RnadeTerms(x.T, W, None, None, *d_major, mix.logp.T, logp, mixture, None, activation)
 
 
 def rnade_terms_fast(
@@ -233,6 +253,7 @@ def rnade_terms_fast(
     mixture: str = "gaussian",
     M: TensorVariable | None = None,
     fused: bool = False,
+    activation: str = "sigmoid",
 ) -> RnadeTerms:
     """Every conditional of every row at once: the same density as :func:`rnade_logp_scan`.
 
@@ -248,12 +269,12 @@ def rnade_terms_fast(
     if fused:
         if M is not None:
             raise ValueError("orderings of the dimensions are built on the fast graph, not the fused one")
-        return _terms_fused(x, p, biases, W, V, mixture)
+        return _terms_fused(x, p, biases, W, V, mixture, activation)
     if M is None:
         a = accumulators(x, W, biases.c)  # D x N x H
     else:
         a, x_before = ordered_accumulators(x, W, biases.c, M)
-    h = pt.sigmoid(pt.shape_padright(p["rho"], 2) * a)
+    h = hidden_units(pt.shape_padright(p["rho"], 2) * a, activation)
     z = pt.matmul(h, V)  # D x N x 3K
     z_alpha, mu, z_sigma = _output_layers(z, p["V_alpha"].shape[-1], biases, lambda b: _per_row(b, 3))
     mix = mixture_logpdf(xT, z_alpha, mu, z_sigma, mixture)
@@ -270,6 +291,7 @@ def rnade_terms_fast(
         mix.logp.sum(axis=0),
         mixture,
         x_before,
+        activation,
     )
 
 
@@ -287,13 +309,13 @@ def _first_accumulator(c: TensorVariable, n) -> TensorVariable:
     return pt.broadcast_to(c, (n, c.shape[-1])) if c.ndim == 1 else c
 
 
-def _mixture_params(a_d, rho_d, V_d, b_d):
+def _mixture_params(a_d, rho_d, V_d, b_d, activation):
     """Mixture parameters of dimension d for n rows.
 
     ``a_d``: n x H; ``V_d``: H x (m K), the output layers side by side; ``b_d``: m biases, each K or n x K.
     Returns ``log alpha`` (n x K), ``mu`` (n x K) and, when m = 3, ``log sigma`` (n x K).
     """
-    h_d = pt.sigmoid(rho_d * a_d)  # n x H
+    h_d = hidden_units(rho_d * a_d, activation)  # n x H
     z = pt.dot(h_d, V_d)  # n x mK
     K = b_d[0].shape[-1]
     parts = [z[:, i * K : (i + 1) * K] + b for i, b in enumerate(b_d)]  # each n x K
@@ -303,7 +325,12 @@ def _mixture_params(a_d, rho_d, V_d, b_d):
 
 
 def rnade_sample_scan(
-    u: TensorVariable, eps: TensorVariable, p: dict, biases: RnadeBiases, W: TensorVariable
+    u: TensorVariable,
+    eps: TensorVariable,
+    p: dict,
+    biases: RnadeBiases,
+    W: TensorVariable,
+    activation: str = "sigmoid",
 ) -> TensorVariable:
     """Ancestral sampling of n vectors by a scan over the D dimensions, given the noise.
 
@@ -319,6 +346,8 @@ def rnade_sample_scan(
         :func:`~rnnrnade_pt.kernels.rnade.rnade_logp_scan`.
     W : TensorVariable
         H x D effective input weights (see :func:`~rnnrnade_pt.kernels.rnade.input_weights`).
+    activation : {"sigmoid", "relu"}
+        Hidden units (see :func:`hidden_units`).
 
     Returns
     -------
@@ -330,7 +359,7 @@ def rnade_sample_scan(
 
     def rnade_sample_dim_step(u_d, eps_d, W_d, rho_d, V_d, b_alpha_d, b_mu_d, b_sigma_d, a_d):
         # u_d, eps_d: n; W_d: H; V_d: H x 3K; b_*_d: K or n x K; a_d: n x H
-        log_alpha, mu, z_sigma = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d, b_sigma_d))
+        log_alpha, mu, z_sigma = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d, b_sigma_d), activation)
         K = mu.shape[-1]
         cdf = pt.cumsum(pt.exp(log_alpha), axis=-1)  # n x K
         k = pt.lt(cdf[:, :-1], pt.shape_padright(u_d)).sum(axis=-1)  # n, k ~ Categorical(alpha_d)
@@ -350,12 +379,14 @@ def rnade_sample_scan(
     return x.T  # D x n -> n x D
 
 
-def rnade_mean_field_scan(p: dict, biases: RnadeBiases, W: TensorVariable, n) -> TensorVariable:
+def rnade_mean_field_scan(
+    p: dict, biases: RnadeBiases, W: TensorVariable, n, activation: str = "sigmoid"
+) -> TensorVariable:
     """Ancestral mean-field: each ``x_d`` replaced by ``E[x_d | a_d] = sum_k alpha_dk mu_dk``.
 
     Parameters
     ----------
-    p, biases, W
+    p, biases, W, activation
         As for :func:`rnade_sample_scan`.
     n : int or TensorVariable
         Number of rows (must match per-row biases).
@@ -370,7 +401,7 @@ def rnade_mean_field_scan(p: dict, biases: RnadeBiases, W: TensorVariable, n) ->
 
     def rnade_mean_field_dim_step(W_d, rho_d, V_d, b_alpha_d, b_mu_d, a_d):
         # W_d: H; V_d: H x 2K; b_*_d: K or n x K; a_d: n x H
-        log_alpha, mu = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d))
+        log_alpha, mu = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d), activation)
         m_d = (pt.exp(log_alpha) * mu).sum(axis=-1)  # n
         return a_d + pt.outer(m_d, W_d), m_d
 

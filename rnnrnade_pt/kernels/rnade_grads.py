@@ -82,7 +82,8 @@ def rnade_explicit_grads(
 
     * d / d V_*_d = h_d^T dz_*_d,   d / d b_*_d = sum over rows of dz_*_d
     * d / d h_d = dz_alpha V_alpha_d^T + dz_mu V_mu_d^T + dz_sigma V_sigma_d^T
-    * d / d psi_d = d/dh_d * h_d (1 - h_d) with psi_d = rho_d a_d;  d / d rho_d = sum(d/dpsi_d * a_d)
+    * d / d psi_d = d/dh_d * h_d (1 - h_d) with psi_d = rho_d a_d (rectifier: d/dh_d [h_d > 0]);
+      d / d rho_d = sum(d/dpsi_d * a_d)
     * d / d a_d = rho_d d/dpsi_d;  d / d c = sum_d d/da_d;  d / d W[:, j] = sum_rows x_j sum_{d > j} d/da_d
       (under orderings, ``sum_rows sum_d d/da_d M[n, d, j] x_j``)
 
@@ -138,7 +139,7 @@ def rnade_explicit_grads(
         + pt.matmul(dz_mu, p["V_mu"].transpose(0, 2, 1))
         + pt.matmul(dz_sigma, p["V_sigma"].transpose(0, 2, 1))
     )  # D x N x H
-    dpsi = dh * h * (1 - h)
+    dpsi = dh * pt.gt(h, 0) if terms.activation == "relu" else dh * h * (1 - h)  # act'(psi)
     rho = p["rho"]
     da = dpsi * pt.shape_padright(rho, 2)  # D x N x H
     if terms.x_before is None:

@@ -180,9 +180,9 @@ def build_rnade(
     biases = static_biases(p, cfg.fold_c_into_W)
     terms = None
     if graph == "scan":
-        loglik = rnade_logp_scan(X, p, biases, W, cfg.mixture)
+        loglik = rnade_logp_scan(X, p, biases, W, cfg.mixture, cfg.hidden_activation)
     else:
-        terms = rnade_terms_fast(X, p, biases, W, cfg.mixture, M, fused=graph == "fused")
+        terms = rnade_terms_fast(X, p, biases, W, cfg.mixture, M, graph == "fused", cfg.hidden_activation)
         loglik = terms.logp
     loglik.name = "loglik"
     total = loglik.sum()
@@ -240,7 +240,7 @@ def build_sampler(cfg: ModelConfig, params: dict | None = None, n=None, rng=None
     rng = new_rng(rng, seed)
     rng_final, u, eps = rnade_noise(rng, cfg.D, n, cfg.dtype, cfg.mixture)  # D x n each
     _, W = input_weights(p, cfg.fold_c_into_W)
-    samples = rnade_sample_scan(u, eps, p, static_biases(p, cfg.fold_c_into_W), W)  # n x D
+    samples = rnade_sample_scan(u, eps, p, static_biases(p, cfg.fold_c_into_W), W, cfg.hidden_activation)
     samples.name = "samples"
     return Sampler(cfg, samples, root_inputs(n), rng, {rng: rng_final}, n)
 
@@ -253,7 +253,7 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> Predictor:
     p = own_params(cfg, params, init_params)
     X = pt.tensor("X", shape=(None, cfg.D), dtype=cfg.dtype)  # N x D
     _, W = input_weights(p, cfg.fold_c_into_W)
-    mean = rnade_mean_field_scan(p, static_biases(p, cfg.fold_c_into_W), W, 1)  # 1 x D
+    mean = rnade_mean_field_scan(p, static_biases(p, cfg.fold_c_into_W), W, 1, cfg.hidden_activation)
     prediction = pt.broadcast_to(mean, X.shape)  # N x D
     prediction.name = "prediction"
     sq_error = pt.sqr(X - prediction).sum(axis=-1)  # N

@@ -171,7 +171,7 @@ def build_rnnrnade(
             q = dict(zip(names, values, strict=True))
             biases = frame_biases(hhat_tm1, q, cfg)  # r_* from hhat_{t-1}; c restarts every frame
             W = input_weights(q, cfg.fold_c_into_W)[1]
-            logp_t = rnade_logp_scan(x_t, q, biases, W, cfg.mixture)  # B
+            logp_t = rnade_logp_scan(x_t, q, biases, W, cfg.mixture, cfg.hidden_activation)  # B
             return rnn_step(x_t, m_t, hhat_tm1, q, cfg), logp_t * m_t
 
         hhat, frame_loglik = pytensor.scan(
@@ -188,7 +188,8 @@ def build_rnnrnade(
         hhat_prev = pt.concatenate([pt.shape_padleft(h0), hhat[:-1]], axis=0)  # T x B x R
         biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)
         W = input_weights(p, cfg.fold_c_into_W)[1]
-        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture, fused=graph == "fused")
+        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture, fused=graph == "fused",
+                                 activation=cfg.hidden_activation)  # fmt: skip
         frame_loglik = terms.logp.reshape((T, B)) * mask
     hhat.name = "hhat"
     return RnnRnadeGraph(cfg, graph, X, mask, p, hhat, *sequence_totals(frame_loglik, mask), terms, hhat_prev)
@@ -290,7 +291,8 @@ def build_sampler(
         n = hhat_tm1.shape[0]
         rng_t, u, eps = rnade_noise(rng_tm1, D, n, dtype, cfg.mixture)  # D x n each
         biases = frame_biases(hhat_tm1, q, cfg)  # b_* + hhat_{t-1} W_*; c restarts every frame
-        x_t = rnade_sample_scan(u, eps, q, biases, input_weights(q, cfg.fold_c_into_W)[1])  # n x D
+        W_q = input_weights(q, cfg.fold_c_into_W)[1]
+        x_t = rnade_sample_scan(u, eps, q, biases, W_q, cfg.hidden_activation)  # n x D
         hhat_t = rnn_step(x_t, pt.ones((n,), dtype=dtype), hhat_tm1, q, cfg)  # n x R
         return hhat_t, rng_t, x_t
 
@@ -320,7 +322,8 @@ def build_predictor(cfg: ModelConfig, params: dict | None = None) -> Predictor:
     hhat_prev = states_before(rnn_states(Xc, mask, p, cfg), p["h0"])  # T x B x R
     hhat_prev.name = "hhat_prev"
     biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)  # per frame: c, D x TB x K
-    mean = rnade_mean_field_scan(p, biases, input_weights(p, cfg.fold_c_into_W)[1], T * B)  # TB x D
+    W = input_weights(p, cfg.fold_c_into_W)[1]
+    mean = rnade_mean_field_scan(p, biases, W, T * B, cfg.hidden_activation)  # TB x D
     return one_step_predictor(cfg, X, mask, Xc, mean.reshape((T, B, D)), hhat_prev)
 
 
@@ -354,6 +357,7 @@ def build_sample_mean_predictor(
     rows = pt.tile(hhat_prev, (S, 1))  # S TB x R: draw s of every frame in block s
     rng = new_rng(rng, seed, name="predict_rng")
     rng_final, u, eps = rnade_noise(rng, D, rows.shape[0], cfg.dtype, cfg.mixture)  # D x S TB each
-    draws = rnade_sample_scan(u, eps, p, frame_biases(rows, p, cfg), input_weights(p, cfg.fold_c_into_W)[1])
+    W = input_weights(p, cfg.fold_c_into_W)[1]
+    draws = rnade_sample_scan(u, eps, p, frame_biases(rows, p, cfg), W, cfg.hidden_activation)
     mean = draws.reshape((S, T, B, D)).mean(axis=0)  # T x B x D
     return one_step_predictor(cfg, X, mask, Xc, mean, None), rng, {rng: rng_final}
