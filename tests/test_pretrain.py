@@ -190,6 +190,9 @@ def test_pretrained_rnade_must_match(splits, tmp_path):
     with pytest.raises(ConfigError, match="laplace RNADE"):
         Trainer(tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.mixture": "laplace"}),
                 str(tmp_path / "b"), splits)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"sigmoid units\), not a gaussian RNADE with relu units"):
+        Trainer(tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.hidden_activation": "relu"}),
+                str(tmp_path / "b2"), splits)  # fmt: skip
     with pytest.raises(ParamsError, match="missing.npz"):
         Trainer(
             tiny(**{"train.pretrained_rnade": str(tmp_path / "missing.npz")}), str(tmp_path / "c"), splits

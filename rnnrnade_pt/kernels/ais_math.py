@@ -43,24 +43,7 @@ from .fused_frame import VectorMathCOp
 __all__ = ["SoftplusDiffSum", "Logit", "softplus_diff_sum", "logit", "register_backends"]
 
 _SUPPORT = r"""
-#include <cmath>
-/* glibc's vector exp and log (libmvec, since 2.22), declared here: math.h declares them only under
-   -ffast-math, which would also link crtfastmath.o and flush denormals to zero in the whole process. */
-extern "C" {
-#pragma omp declare simd notinbranch
-double exp(double) noexcept;
-#pragma omp declare simd notinbranch
-double log(double) noexcept;
-#pragma omp declare simd notinbranch
-float expf(float) noexcept;
-#pragma omp declare simd notinbranch
-float logf(float) noexcept;
-}
-namespace rnnrnade_sp {
-static inline float exp_(float v) { return expf(v); }
-static inline double exp_(double v) { return exp(v); }
-static inline float log_(float v) { return logf(v); }
-static inline double log_(double v) { return log(v); }
+namespace rnnrnade_sp {  /* exp_ and log_: VectorMathCOp's prelude */
 
 /* sum_j softplus(bh a_j) - softplus(bl a_j) of one row; by value, so that GCC vectorises the loop. */
 template <typename T>
@@ -104,7 +87,7 @@ class _AisMathOp(VectorMathCOp):
     support = _SUPPORT
 
     def c_code_cache_version(self):
-        return (1,)
+        return (2,)
 
 
 class SoftplusDiffSum(_AisMathOp):

@@ -1,25 +1,14 @@
 // The C++ kernels of the fused RNADE/NADE frame Ops (rnnrnade_pt/kernels/fused_frame.py): support code
 // shared by FusedFrame and FusedFrameGrad, compiled by PyTensor's C backend with -fopenmp.
-#include <cmath>
+// exp_ (glibc's vector exp) comes from the prelude every C Op of the package shares (VectorMathCOp).
 #include <cstring>
 #include <vector>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-/* glibc's vector exp (libmvec), declared here: math.h declares it only under -ffast-math, which would also
-   link crtfastmath.o and so flush denormals to zero in the whole process. */
-extern "C" {
-#pragma omp declare simd notinbranch
-double exp(double) noexcept;
-#pragma omp declare simd notinbranch
-float expf(float) noexcept;
-}
-
 namespace rnnrnade_ff {
 
-static inline float exp_(float v) { return expf(v); }
-static inline double exp_(double v) { return exp(v); }
 template <typename T> static inline T sigm(T v) { return T(1) / (T(1) + exp_(-v)); }
 
 /* h = act(rho a) over a block: the sigmoid, or with relu the rectifier max(rho a, 0) */

@@ -49,17 +49,41 @@ from ..config import HIDDEN_ACTIVATIONS
 __all__ = ["FusedFrame", "FusedFrameGrad", "VectorMathCOp", "fused_frame", "register_backends"]
 
 
+_VECTOR_MATH = r"""
+#include <cmath>
+/* glibc's vector exp and log (libmvec, since 2.22), declared here: math.h declares them only under
+   -ffast-math, which would also link crtfastmath.o and flush denormals to zero in the whole process. */
+extern "C" {
+#pragma omp declare simd notinbranch
+double exp(double) noexcept;
+#pragma omp declare simd notinbranch
+double log(double) noexcept;
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+#pragma omp declare simd notinbranch
+float logf(float) noexcept;
+}
+static inline float exp_(float v) { return expf(v); }
+static inline double exp_(double v) { return exp(v); }
+static inline float log_(float v) { return logf(v); }
+static inline double log_(double v) { return log(v); }
+"""
+"""The prelude of every C Op of the package: the vector ``exp`` and ``log`` its loops call as ``exp_``,
+``log_``."""
+
+
 class VectorMathCOp(COp):
     """The package's C Ops (here and in :mod:`rnnrnade_pt.kernels.ais_math`): their C++ source
-    (``support``), compiled with OpenMP and the floating-point flags that let GCC vectorise ``exp`` and
-    ``log`` through glibc's libmvec. Not ``-ffast-math``: with GCC < 13 it links crtfastmath.o into the
-    module, which turns on flush-to-zero for every thread of the process when the module loads."""
+    (``support``, after the shared prelude of vector ``exp_`` and ``log_``), compiled with OpenMP and the
+    floating-point flags that let GCC vectorise ``exp`` and ``log`` through glibc's libmvec. Not
+    ``-ffast-math``: with GCC < 13 it links crtfastmath.o into the module, which turns on flush-to-zero for
+    every thread of the process when the module loads."""
 
     __props__ = ()
     support = ""
 
     def c_support_code(self, **kwargs):
-        return self.support
+        return _VECTOR_MATH + self.support
 
     def c_compile_args(self, **kwargs):
         return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
@@ -160,7 +184,7 @@ class FusedFrame(_FusedBase):
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (11,)
+        return (12,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
@@ -199,7 +223,7 @@ class FusedFrameGrad(_FusedBase):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (11,)
+        return (12,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp
