@@ -169,12 +169,12 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 
 # -- training runs ------------------------------------------------------------------------------------------
-
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES = ("constant", "linear", "inverse")
 INITS = ("gaussian", "data")
 DATASETS = ("balls", "mocap", "vowels", "npz", "memory", "music", "uci", "bsds300")
 ORDERINGS = ("fixed", "orderless")
+GRADIENTS = ("symbolic", "explicit", "sigma-scaled-mu")  # the last: explicit, with the original code's hack
 
 
 def _check_fields(obj, choices: dict[str, tuple]) -> None:
@@ -272,6 +272,9 @@ class TrainConfig:
     ordering : {"fixed", "orderless"}
         RNADE: train with the natural ordering of the dimensions, or order-agnostic (a random ordering per
         example and step, as the original code's orderless NADE).
+    gradient : {"symbolic", "explicit", "sigma-scaled-mu"}
+        ``pytensor.grad``; the supplement's explicit formulas (fast graph); or those with the original code's
+        heuristic ``dp_dz_mu * Sigma`` (Uria's ``sym_gradients_new``; not a gradient of the cost).
     fastmath : bool
         Numba backend: compile the training step with ``fastmath`` (faster; agrees with C to about 1e-7
         instead of to rounding). Off by default.
@@ -324,7 +327,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_fields(self, {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "init": INITS,
-                             "gradient": ("symbolic", "explicit"), "graph": ("fused", "fast", "scan"),
+                             "gradient": GRADIENTS, "graph": ("fused", "fast", "scan"),
                              "backend": ("c", "numba", "jax"), "ordering": ORDERINGS,
                              "weight_decay_on": ("weights", "W")})  # fmt: skip
         for name in ("lr", "batch_size", "epochs"):
@@ -344,14 +347,14 @@ class TrainConfig:
             raise ConfigError(
                 "config pretrained_rnade starts from an RNADE trained elsewhere; pretrain_epochs must be 0"
             )
-        if self.gradient == "explicit" and self.graph == "scan":
-            raise ConfigError("config gradient 'explicit' is written for graph 'fast'")
+        if self.gradient != "symbolic" and self.graph == "scan":
+            raise ConfigError(f"config gradient {self.gradient!r} is written for graph 'fast'")
 
     @property
     def step_graph(self) -> str:
         """The graph the training step is built on: ``graph``, but ``fast`` for ``fused`` where the step
         needs the fast graph's intermediates (the explicit gradient, orderless training)."""
-        if self.graph == "fused" and (self.gradient == "explicit" or self.ordering == "orderless"):
+        if self.graph == "fused" and (self.gradient != "symbolic" or self.ordering == "orderless"):
             return "fast"
         return self.graph
 

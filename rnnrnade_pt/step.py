@@ -2,7 +2,8 @@
 
 The direction is ``pytensor.grad`` of the graph's ``train_cost`` (default ``cost``, the mean negative
 log-likelihood per frame; the RNN-RBM's is CD-k's free-energy difference with its Gibbs chain held constant),
-or the supplement's explicit gradient (``train.gradient = "explicit"``). The loop that calls the step is
+or the supplement's explicit gradient (``train.gradient = "explicit"``; ``"sigma-scaled-mu"``: with the
+original code's heuristic for the means, which is not the cost's gradient). The loop that calls the step is
 :class:`~rnnrnade_pt.train.Trainer`.
 """
 
@@ -68,8 +69,9 @@ def build_train_step(
     TrainStep
     """
     cfg, params = g.config, g.params
-    if tcfg.gradient == "explicit":
-        grads = {n: -d / g.n_frames for n, d in explicit_gradients(g).items()}
+    if tcfg.gradient != "symbolic":  # "explicit", or with the original code's sigma-scaled mean gradient
+        explicit = explicit_gradients(g, sigma_scaled_mu=tcfg.gradient == "sigma-scaled-mu")
+        grads = {n: -d / g.n_frames for n, d in explicit.items()}
     else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
         train_cost = getattr(g, "train_cost", None)
         train_cost = g.cost if train_cost is None else train_cost

@@ -188,7 +188,9 @@ def test_training_builds_the_fused_graph_unless_the_step_needs_the_fast_one():
 
     assert TrainConfig().graph == "fused" and TrainConfig().step_graph == "fused"
     assert TrainConfig(gradient="explicit").step_graph == "fast"
+    assert TrainConfig(gradient="sigma-scaled-mu").step_graph == "fast"
     assert TrainConfig(ordering="orderless").step_graph == "fast"
     assert TrainConfig(graph="scan").step_graph == "scan"
-    with pytest.raises(rp.ConfigError, match="written for graph 'fast'"):
-        TrainConfig(gradient="explicit", graph="scan")
+    for gradient in ("explicit", "sigma-scaled-mu"):
+        with pytest.raises(rp.ConfigError, match="written for graph 'fast'"):
+            TrainConfig(gradient=gradient, graph="scan")

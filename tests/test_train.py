@@ -104,6 +104,37 @@ def test_weight_decay_moves_exactly_the_weights_it_names():
             )
 
 
+@pytest.mark.parametrize("model", ["rnade", "rnn-rnade"])
+def test_sigma_scaled_mean_gradient_is_the_original_codes_heuristic(model):
+    """``gradient="sigma-scaled-mu"``: with every sigma equal to s, one SGD step moves the means' parameters
+    by s times the true step and the mixing weights' and sigmas' parameters exactly as the true step; with
+    s = 1 every parameter moves as under ``pytensor.grad``."""
+    cfg = rp.ModelConfig(model=model, D=3, H=4, K=2, R=3)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 2, 3) if cfg.recurrent else (5, 3))
+    values = rp.init_params(cfg, np.random.default_rng(1), scale=0.5)
+    for n in ("V_sigma", "W_sigma"):  # sigma = exp(b_sigma) on every row
+        if n in values:
+            values[n] = np.zeros_like(values[n])
+
+    def moved(gradient, s):
+        start = {**values, "b_sigma": np.full_like(values["b_sigma"], np.log(s))}
+        g = rp.models.build(cfg, rp.params.shared_params(cfg, start), graph="fast")
+        inputs = (X, np.ones(X.shape[:2])) if cfg.recurrent else (X,)
+        build_train_step(g, TrainConfig(optimizer="sgd", gradient=gradient)).fn(*inputs, np.float64(0.5))
+        return {n: v.get_value() - start[n] for n, v in g.params.items()}
+
+    for s in (1.0, 2.5):
+        true, scaled = moved("symbolic", s), moved("sigma-scaled-mu", s)
+        assert np.abs(true["b_mu"]).max() > 1e-3
+        for n in true:
+            expected = s * true[n] if n in ("b_mu", "V_mu", "W_mu") else true[n]
+            if s == 1.0 or n in ("b_mu", "V_mu", "W_mu", "b_alpha", "V_alpha", "b_sigma", "V_sigma"):
+                np.testing.assert_allclose(scaled[n], expected, rtol=1e-10, atol=1e-13, err_msg=f"{s} {n}")
+            elif n in ("W", "c", "rho"):  # they see the scaled mean gradient through h
+                assert not np.allclose(scaled[n], true[n], rtol=1e-6), n
+
+
 # -- runs -------------------------------------------------------------------------------------------------
 def test_training_is_seeded_and_improves(splits, tmp_path):
     a = Trainer(tiny(), str(tmp_path / "a"), splits)
