@@ -270,11 +270,11 @@ def music_table(summaries, jobs=None, brackets=None) -> str:
 
 
 def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> list[str]:
-    """Per dataset, in ``out_dir``: ``music_<dataset>_curves.png``, the validation log-likelihood per epoch of
-    each model's run with its published test value dashed (did the runs converge?); and from the run with
-    the best test log-likelihood a sample of ``steps`` frames, ``music_<dataset>_<model>.mid`` (0.3 s a
-    frame, as the tutorial writes them) and ``.png`` (its piano roll). Returns the paths; the MIDI file is
-    left out, with a warning, without pretty_midi (the ``midi`` extra)."""
+    """Per dataset, in ``out_dir``: ``music_<dataset>_<model>_curves.png``, the validation log-likelihood per
+    epoch of each model's run with its published test value dashed (did the runs converge?); and from the
+    run with the best test log-likelihood a sample of ``steps`` frames, ``music_<dataset>_<model>.mid``
+    (0.3 s a frame, as the tutorial writes them) and ``.png`` (its piano roll). Returns the paths; the MIDI
+    file is left out, with a warning, without pretty_midi (the ``midi`` extra)."""
     from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.metrics import read_metrics
     from rnnrnade_pt.plots import curves, piano_roll
@@ -287,19 +287,15 @@ def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> l
         runs = [(j, done[j.name]) for j in jobs if j.cfg.data.name == dataset and j.name in done]
         if not runs:
             continue
-        series, lines = {}, {}
-        for j, _ in runs:
+        for j, _ in runs:  # one file per model, so that tabling one model leaves the other's figure alone
             model = j.cfg.model.model
             rows = [r for r in read_metrics(j.run_dir) if r["phase"] == "train"]
-            series[TITLES[model]] = (
-                [int(r["epoch"]) for r in rows],
-                [float(r["valid_loglik"]) for r in rows],
-            )
-            lines[f"{TITLES[model]} published (test)"] = PUBLISHED[model, dataset]
-        out = os.path.join(out_dir, f"music_{dataset}_curves.png")
-        paths.append(
-            curves(series, out, f"{TITLES[dataset]}: validation log-likelihood", "nats per step", lines)
-        )
+            epochs, valid = [int(r["epoch"]) for r in rows], [float(r["valid_loglik"]) for r in rows]
+            series = {TITLES[model]: (epochs, valid)}
+            lines = {f"{TITLES[model]} published (test)": PUBLISHED[model, dataset]}
+            out = os.path.join(out_dir, f"music_{dataset}_{model}_curves.png")
+            title = f"{TITLES[dataset]}: validation log-likelihood"
+            paths.append(curves(series, out, title, "nats per step", lines))
         j, _ = max(runs, key=lambda r: r[1]["test"]["loglik_per_frame"])
         stem = os.path.join(out_dir, f"music_{dataset}_{j.cfg.model.model}")
         roll = sample_run(load_run(j.run_dir, "best"), 1, steps=steps, seed=seed)[:, 0]  # steps x 88
