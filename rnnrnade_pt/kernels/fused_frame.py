@@ -149,6 +149,11 @@ class _FusedBase(VectorMathCOp):
             raise ValueError(f"fused frame: activation must be in {HIDDEN_ACTIVATIONS}, got {activation!r}")
         self.activation = activation
 
+    @property
+    def relu(self) -> str:
+        """The C++ literal of the kernels' runtime flag ``relu``."""
+        return "true" if self.activation == "relu" else "false"
+
     @staticmethod
     def _inputs(x, W, c, rho, V):
         ins = [pt.as_tensor_variable(v) for v in (x, W, c, rho, V)]
@@ -190,7 +195,7 @@ class FusedFrame(_FusedBase):
         x, W, c, rho, V = inp
         (z,) = out
         _, ctype, typenum = node.outputs[0].type.dtype_specs()
-        fail, relu = sub["fail"], "true" if self.activation == "relu" else "false"
+        fail, relu = sub["fail"], self.relu
         code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
         code += _alloc(z, 3, "N, D, P", typenum, _EPILOGUE + fail)
         code += f"""
@@ -229,7 +234,7 @@ class FusedFrameGrad(_FusedBase):
         x, W, c, rho, V, gz = inp
         dW, dc, drho, dV = out
         _, ctype, typenum = node.outputs[0].type.dtype_specs()
-        fail, relu = sub["fail"], "true" if self.activation == "relu" else "false"
+        fail, relu = sub["fail"], self.relu
         code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
         code += "PyArrayObject* gzc = PyArray_GETCONTIGUOUS(" + gz + ");\n"
         epi = _EPILOGUE + "Py_XDECREF(gzc);\n"
