@@ -1,24 +1,28 @@
 """The RNADE paper's tables: test log-likelihood on five UCI sets (10 folds) and on BSDS300 patches (issue 7).
 
-    python experiments/rnade_tables.py                       # every method, dataset and fold; README block
-    python experiments/rnade_tables.py --time-budget 300     # each run stops training after 5 min
-    python experiments/rnade_tables.py --sweep               # the paper's grid (configs/rnade/sweep.json)
+    python experiments/rnade_tables.py                       # the protocol's chosen points, every method,
+                                                             # dataset and fold; README block and figures
     python experiments/rnade_tables.py --engine dask --workers 2
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
     python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
     python experiments/rnade_tables.py --protocol --select-folds 0 --halving 3   # grid on fold 0, then 1-9
     python experiments/rnade_tables.py --protocol --select-folds 0 --halving 3 --record-chosen  # kept in the
                                                              # protocol file's 'chosen' for --chosen
-    python experiments/rnade_tables.py --protocol --chosen   # the recorded points on every fold, no search
+    python experiments/rnade_tables.py --protocol --variant original-code-stopping --chosen  # base points
+    python experiments/rnade_tables.py --configs [--time-budget 300] [--sweep]  # configs/rnade/<set>.json
 
-Each run is ``experiments/configs/rnade/<dataset>.json`` with a method's overrides (RNADE-MoG as is,
-RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
-``data.fold=k``, trained and evaluated by :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/rnade/<job>`` (a
-finished run of the same config is reused). The order-agnostic runs are then evaluated as ensembles of 1, 2,
-4, 8 and 16 orderings (cached in ``<run>/ensembles.json``), and the Gaussian and mixture-of-Gaussians
-baselines (:mod:`rnnrnade_pt.baselines`) are fitted on the same folds (cached in ``<run root>/baselines``).
-With ``--sweep`` every grid point is a run and, per method, dataset and fold, the one with the best
-validation log-likelihood gives the test value.
+By default each method and dataset trains the points that the protocol file's ``chosen`` holds
+(``configs/rnade/protocol.json``: a search's choice, recorded by ``--record-chosen``), each under the
+protocol variant it names, on every fold; where a cell holds several points, per fold the one with the best
+validation score counts. Each run is ``experiments/configs/rnade/<dataset>.json`` with the protocol's
+settings, a method's overrides (RNADE-MoG as is, RNADE-Laplace ``model.mixture=laplace``, order-agnostic
+RNADE-MoG ``train.ordering=orderless``) and ``data.fold=k``, trained and evaluated by
+:func:`rnnrnade_pt.sweep.run_jobs` in ``runs/rnade[/variant-<name>]/<job>`` (a finished run of the same
+config is reused). The order-agnostic runs are then evaluated as ensembles of 1, 2, 4, 8 and 16 orderings
+(cached in ``<run>/ensembles.json``), and the Gaussian and mixture-of-Gaussians baselines
+(:mod:`rnnrnade_pt.baselines`) are fitted on the same folds (cached in ``<run root>/baselines``). With a grid
+(``--protocol`` without ``--chosen``, or ``--sweep``) every grid point is a run and, per method, dataset and
+fold, the one with the best validation log-likelihood gives the test value.
 
 Units: the UCI columns are log-likelihoods of the standardised data (each dimension scaled by the training
 fold's mean and std), as in the paper; the runs report them in the data's units, and the table subtracts
@@ -44,6 +48,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "configs", "rnade")
@@ -93,12 +98,14 @@ def load_grid(path: str = os.path.join(CONFIG_DIR, "sweep.json")) -> dict:
         return json.load(fh)["grid"]
 
 
+PROTOCOL = os.path.join(CONFIG_DIR, "protocol.json")
 PROTOCOL_KEYS = {"name", "description", "fixed", "grid", "variants", "chosen", "provenance"}
 PROVENANCE = ("paper:", "original code:", "guess:")
 SEARCHED = "searched:"  # the provenance of a chosen point: this project's own search, where and how
+CHOSEN_BY = (SEARCHED, "guess:")  # ... or a point no search chose (said why)
 
 
-def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant: str | None = None):
+def load_protocol(path: str = PROTOCOL, variant: str | None = None):
     """The paper's protocol (``configs/rnade/protocol.json``): ``(fixed, grid)``, the overrides every dataset
     config gets (a list of ``(key, value)``) and the grid searched per fold (key -> values), with the
     ``variant``'s replacements. Every key must say where its value comes from (``provenance``: ``paper``,
@@ -138,41 +145,54 @@ def load_protocol(path: str = os.path.join(CONFIG_DIR, "protocol.json"), variant
     return list(fixed.items()), grid
 
 
-def load_chosen(path: str = os.path.join(CONFIG_DIR, "protocol.json"), spec: dict | None = None) -> dict:
-    """The grid points a search has chosen (the protocol file's ``chosen``: dataset -> method -> {grid key:
-    value}), as ``{(method, dataset): {key: [value]}}``, a one-point grid in the grid's key order, so that
-    its runs are named, and cached, as the search's own. Each point says where it comes from (provenance
-    ``chosen.<dataset>.<method>``, starting ``searched:``: which folds, which search, its validation score).
+def load_chosen(path: str = PROTOCOL, spec: dict | None = None) -> dict:
+    """The grid points a search has chosen (the protocol file's ``chosen``: dataset -> method -> a point
+    ``{grid key: value}``, or a list of candidate points), as ``{(method, dataset): [(variant, {key:
+    [value]}), ...]}``: each point a one-point grid in the grid's key order, so that its runs are named, and
+    cached, as the search's own. A point may name the protocol ``variant`` it was searched and is trained
+    under (``"variant": NAME``; at most one point per variant and cell); where a cell has several, every fold
+    trains each and the one with the best validation score counts, as a grid point would. Each point says
+    where it comes from (provenance ``chosen.<dataset>.<method>[.<variant>]``, starting ``searched:``: which
+    folds, which search, its validation score; or ``guess:``, a point no search chose).
     ``spec``: the file's contents as they are about to be written (checked against the file's grid).
 
     Raises
     ------
     ConfigError
-        A point for an unknown dataset or method, a key that is not the grid's, or no provenance (one line).
+        A point for an unknown dataset, method or variant, a key that is not the grid's, two points of one
+        variant, or no provenance (one line).
     """
     from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.npz import read_json
 
     spec = read_json(path, "protocol file") if spec is None else spec
     _, grid = load_protocol(path)
-    prov = spec.get("provenance", {})
+    prov, variants = spec.get("provenance", {}), spec.get("variants", {})
     out = {}
     for dataset, by_method in spec.get("chosen", {}).items():
         if dataset == "description":
             continue
         if dataset not in DATASETS or not isinstance(by_method, dict):
             raise ConfigError(f"protocol file {path}: chosen: unknown dataset {dataset!r}")
-        for method, point in by_method.items():
-            where = f"chosen.{dataset}.{method}"
-            if method not in METHODS or not isinstance(point, dict) or set(point) != set(grid):
-                raise ConfigError(
-                    f"protocol file {path}: {where} must be a known method's value of every grid key"
-                )
-            if not str(prov.get(where, "")).startswith(SEARCHED):
-                raise ConfigError(
-                    f"protocol file {path}: the provenance of {where} must start with {SEARCHED!r}"
-                )
-            out[(method, dataset)] = {k: [point[k]] for k in grid}
+        for method, points in by_method.items():
+            for point in points if isinstance(points, list) else [points]:
+                variant = point.get("variant") if isinstance(point, dict) else None
+                where = f"chosen.{dataset}.{method}" + (f".{variant}" if variant else "")
+                keys = set(point) - {"variant"} if isinstance(point, dict) else None
+                if method not in METHODS or keys != set(grid):
+                    raise ConfigError(
+                        f"protocol file {path}: {where} must be a known method's value of every grid key"
+                    )
+                if variant is not None and variant not in variants:
+                    raise ConfigError(f"protocol file {path}: {where}: unknown variant {variant!r}")
+                if not str(prov.get(where, "")).startswith(CHOSEN_BY):
+                    raise ConfigError(
+                        f"protocol file {path}: the provenance of {where} must start with one of {CHOSEN_BY}"
+                    )
+                cell = out.setdefault((method, dataset), [])
+                if any(v == variant for v, _ in cell):
+                    raise ConfigError(f"protocol file {path}: {where}: two points of one variant")
+                cell.append((variant, {k: [point[k]] for k in grid}))
     return out
 
 
@@ -215,9 +235,17 @@ def _job_key(job) -> tuple[str, str, int]:
 
 
 def _point_label(job) -> str:
-    """The grid point's part of a job's name: ``-K=5-lr=0.05`` (empty without a grid)."""
+    """The grid point's part of a job's name: ``-K=5-lr=0.05`` (empty without a grid; a chosen variant's
+    ``" (variant)"`` suffix is not part of it)."""
     method, dataset, fold = _job_key(job)
-    return job.name[len(f"{method}_{dataset}" + ("" if dataset == BSDS else f"_fold{fold}")) :]
+    name = job.name.split(" (")[0]
+    return name[len(f"{method}_{dataset}" + ("" if dataset == BSDS else f"_fold{fold}")) :]
+
+
+def _variant(job) -> str | None:
+    """The protocol variant a job runs under: its run directory's parent is ``variant-<name>``, or None."""
+    parent = os.path.basename(os.path.dirname(os.path.normpath(job.run_dir)))
+    return parent[len("variant-") :] if parent.startswith("variant-") else None
 
 
 def _log_jacobian(run_dir: str) -> float:
@@ -302,7 +330,8 @@ def run_records(jobs, summaries) -> list[dict]:
     out = []
     for job, s in zip(jobs, summaries, strict=True):
         method, dataset, fold = _job_key(job)
-        rec = {"name": job.name, "method": method, "dataset": dataset, "fold": fold}
+        rec = {"name": job.name, "method": method, "dataset": dataset, "fold": fold,
+               "point": _point_label(job), "variant": _variant(job)}  # fmt: skip
         if "error" in s or "test" not in s:
             out.append({**rec, "error": s.get("error", "no best checkpoint")})
             continue
@@ -322,13 +351,9 @@ def run_records(jobs, summaries) -> list[dict]:
     return out
 
 
-def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
-    """The markdown table of the records (see :func:`run_records`, :func:`baseline_records`): one row per
-    method, one column per dataset (mean ± standard error over folds of the grid point with the best
-    validation score per fold; the number of folds when fewer than ``n_folds`` gave a value), the methods'
-    total wall time, then the published rows."""
-    from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
-
+def best_per_fold(records) -> dict:
+    """``(method, dataset, fold) -> record``: of each method, dataset and fold's records (grid points,
+    chosen candidates), the one with the best validation score; failures and search rungs skipped."""
     best: dict = {}
     for r in records:
         if "error" in r or "loglik" not in r:  # a failure, or a search rung's time
@@ -336,6 +361,17 @@ def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
         key = (r["method"], r["dataset"], r["fold"])
         if key not in best or r["valid"] > best[key]["valid"]:
             best[key] = r
+    return best
+
+
+def rnade_table(records, n_folds: int = N_FOLDS, note: str = "") -> str:
+    """The markdown table of the records (see :func:`run_records`, :func:`baseline_records`): one row per
+    method, one column per dataset (mean ± standard error over folds of the grid point with the best
+    validation score per fold; the number of folds when fewer than ``n_folds`` gave a value), the methods'
+    total wall time, then the published rows."""
+    from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
+
+    best = best_per_fold(records)
     datasets = [d for d in DATASETS if any(r["dataset"] == d for r in records)]
     failed = sorted(r["name"] for r in records if "error" in r)
     rows, means = [], {}
@@ -494,11 +530,13 @@ def _protocol_json(obj, depth: int = 0) -> str:
     return "{\n" + ",\n".join(lines) + end + "}"
 
 
-def record_chosen(path: str, chosen: dict, grid: dict, how: str) -> None:
+def record_chosen(path: str, chosen: dict, grid: dict, how: str, variant: str | None = None) -> None:
     """Write each (method, dataset)'s chosen point (:func:`chosen_points`) into the protocol file's
     ``chosen``, with its provenance ``searched: <how>; mean validation <score>`` and the date, so that
-    ``--chosen`` trains it later without searching again; the rest of the file is kept as it was. The file
-    is checked (:func:`load_chosen`) before it replaces the old one."""
+    ``--chosen`` trains it later without searching again. A search under a protocol ``variant`` records its
+    point with that variant, beside the cell's points of other variants (replacing its own earlier one); the
+    rest of the file is kept as it was. The file is checked (:func:`load_chosen`) before it replaces the old
+    one."""
     import datetime
 
     from rnnrnade_pt.npz import atomic_write_text, read_json
@@ -508,9 +546,14 @@ def record_chosen(path: str, chosen: dict, grid: dict, how: str) -> None:
     spec.setdefault("provenance", {})
     today = datetime.date.today().isoformat()
     for (method, dataset), (_, cfg, score) in sorted(chosen.items()):
-        point = {k: getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1]) for k in grid}
-        spec["chosen"].setdefault(dataset, {})[method] = point
-        spec["provenance"][f"chosen.{dataset}.{method}"] = (
+        point = {"variant": variant} if variant else {}
+        point.update({k: getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1]) for k in grid})
+        old = spec["chosen"].setdefault(dataset, {}).get(method, [])
+        cell = [p for p in (old if isinstance(old, list) else [old]) if p.get("variant") != variant]
+        cell = sorted([*cell, point], key=lambda p: p.get("variant", ""))  # the base point first
+        spec["chosen"][dataset][method] = cell if len(cell) > 1 else point
+        where = f"chosen.{dataset}.{method}" + (f".{variant}" if variant else "")
+        spec["provenance"][where] = (
             f"{SEARCHED} {how}; mean validation {score:.4f} (rnade_tables.py --record-chosen, {today})"
         )
     load_chosen(path, spec)  # a file --chosen can read, or nothing is written
@@ -543,16 +586,19 @@ def fold_list(text: str) -> list[int]:
 
 def main(argv=None) -> int:
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
-    from rnnrnade_pt.tables import fmt_duration, replace_block
+    from rnnrnade_pt.tables import fmt_duration, write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="2 folds, tiny models, few patches, tmp run root"
     )
+    parser.add_argument("--configs", action="store_true",
+                        help="each dataset's config (configs/rnade/<set>.json) as it is")  # fmt: skip
     parser.add_argument("--sweep", action="store_true", help="every point of configs/rnade/sweep.json's grid")
-    parser.add_argument("--protocol", nargs="?", const=os.path.join(CONFIG_DIR, "protocol.json"),
+    parser.add_argument("--protocol", nargs="?", const=PROTOCOL,
                         help="the paper's protocol (default configs/rnade/protocol.json): its fixed settings "
-                        "and its grid, chosen per fold on validation")  # fmt: skip
+                        "and its grid, chosen per fold on validation; with none of --configs, --sweep and "
+                        "--protocol, the default file with --chosen (or the search asked for)")  # fmt: skip
     parser.add_argument(
         "--variant",
         help="a variant of the protocol (e.g. adam, original-code-schedule); "
@@ -587,13 +633,23 @@ def main(argv=None) -> int:
     folds = args.folds
     from rnnrnade_pt.errors import ConfigError
 
-    if args.sweep and args.protocol:
-        raise ConfigError("--sweep and --protocol are alternatives; pass one")
+    if sum(map(bool, (args.configs, args.sweep, args.protocol))) > 1:
+        raise ConfigError("--configs, --sweep and --protocol are alternatives; pass one")
+    if not (args.configs or args.sweep or args.protocol):  # the default: the protocol file's table
+        args.protocol = PROTOCOL
+        args.chosen = args.chosen or not (args.halving or args.select_folds is not None)
     if args.variant and not args.protocol:
         raise ConfigError("--variant needs --protocol")
+    for dataset in datasets:  # before anything trains
+        if dataset not in DATASETS:
+            raise ConfigError(f"no config for dataset {dataset!r} (datasets: {list(DATASETS)})")
+    for method in args.methods.split(","):
+        if method not in METHODS:
+            raise ConfigError(f"unknown method {method!r}; known: {list(METHODS)}")
     if args.halving and not (args.protocol or args.sweep):
         raise ConfigError("--halving searches a grid: pass --protocol or --sweep")
     fixed, grid = load_protocol(args.protocol, args.variant) if args.protocol else ((), None)
+    base_root = run_root
     if args.variant:  # a variant's runs have the base protocol's names: they live apart
         run_root = os.path.join(run_root, f"variant-{args.variant}")
     grid = load_grid() if args.sweep else grid
@@ -603,20 +659,25 @@ def main(argv=None) -> int:
     if args.record_chosen and not (args.protocol and select is not None):
         raise ConfigError("--record-chosen writes a search's choice: pass --protocol and --select-folds")
     all_folds = folds if folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
-    unchosen, chosen = [], {}
+    unchosen, chosen, candidates = [], {}, {}
     if args.chosen:
         if not args.protocol or args.halving or select is not None:
             raise ConfigError("--chosen trains the protocol file's chosen points: pass --protocol, no search")
         points, jobs = load_chosen(args.protocol), []
         for dataset in datasets:
             for method in args.methods.split(","):
-                if (method, dataset) not in points:
+                # --variant: the cell's base point under that variant; else every point under its own
+                mine = [(args.variant or v, p) for v, p in points.get((method, dataset), [])
+                        if not args.variant or v is None]  # fmt: skip
+                if not mine:
                     unchosen.append(f"{method}_{dataset}")
-                    continue
-                mine = make_jobs(run_root, [dataset], [method], folds, args.quick, args.time_budget,
-                                 args.data_root, points[(method, dataset)], fixed)  # fmt: skip
-                jobs += mine
-                chosen[(method, dataset)] = (_point_label(mine[0]), mine[0].cfg, None)
+                for variant, point in mine:
+                    root = os.path.join(base_root, f"variant-{variant}") if variant else base_root
+                    over = fixed if variant == args.variant else load_protocol(args.protocol, variant)[0]
+                    js = make_jobs(root, [dataset], [method], folds, args.quick, args.time_budget,
+                                   args.data_root, point, over)  # fmt: skip
+                    jobs += [j._replace(name=f"{j.name} ({variant})") if variant else j for j in js]
+                    candidates.setdefault((method, dataset), []).append((variant, _point_label(js[0])))
         if not jobs:
             raise ConfigError(f"{args.protocol} has no chosen point for {', '.join(unchosen)}")
     else:
@@ -638,7 +699,7 @@ def main(argv=None) -> int:
                    + (f" by successive halving ({args.halving} rungs, eta {args.eta})" if args.halving
                       else ", every point trained")
                    + (f", protocol variant {args.variant}" if args.variant else ""))  # fmt: skip
-            record_chosen(args.protocol, chosen, grid, how)
+            record_chosen(args.protocol, chosen, grid, how, args.variant)
             logger.info("recorded the chosen points in %s", args.protocol)
         rest = apply_to_folds(chosen, [f for f in all_folds if f not in select], run_root)
         jobs, summaries = jobs + rest, summaries + run_jobs(rest, **run)
@@ -668,6 +729,19 @@ def main(argv=None) -> int:
                     f"K={c.model.K}, lr {t.lr:g}, weight decay {t.weight_decay:g}")  # fmt: skip
         picks = "; ".join(f"{TITLES[d]} {dict(ROWS).get(m, m)}: {label.lstrip('-')}"
                           for (m, d), (label, *_) in sorted(chosen.items()))  # fmt: skip
+        if candidates:  # the chosen points; where a cell has several, how many folds each won on validation
+            won = Counter(
+                (r["method"].split("/")[0], r["dataset"], r["variant"], r["point"])
+                for r in best_per_fold(records).values()
+                if "point" in r and r["method"].partition("/")[2] in ("", "1")  # one ensemble size
+            )  # fmt: skip
+            picks = "; ".join(
+                f"{TITLES[d]} {dict(ROWS).get(m, m)}: " + ", ".join(
+                    f"{label.lstrip('-')}{f' ({v})' if v else ''}"
+                    + (f" [{won[m, d, v, label]} folds]" if len(cands) > 1 else "") for v, label in cands)
+                for (m, d), cands in candidates.items()
+            )  # fmt: skip
+            searched = "K, learning rate and weight decay as 'chosen' holds, a variant's point under it"
         total = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in records)
         picks = f" Chosen: {picks}." if picks else ""
         picks += f" No chosen point (not run): {', '.join(unchosen)}." if unchosen else ""
@@ -683,13 +757,7 @@ def main(argv=None) -> int:
     if figures:
         for path in validation_curves(jobs, summaries, figures):
             logger.info("wrote %s", path)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(table)
-    elif args.quick:
-        sys.stdout.write(table)
-    else:
-        replace_block(README, BLOCK, table)
+    write_table(table, args.out, args.quick, README, BLOCK)
     errors = [s for s in summaries if "error" in s]
     for s in errors:
         logger.error("%s failed: %s", s["name"], s["error"])

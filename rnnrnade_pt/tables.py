@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .npz import atomic_write_text
 
 __all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "not_run_note",
-           "replace_block"]  # fmt: skip
+           "replace_block", "write_table"]  # fmt: skip
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
@@ -76,3 +76,16 @@ def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
     head, rest = doc.split(begin)
     _, tail = rest.split(end)
     atomic_write_text(path, head + begin + "\n" + text.rstrip("\n") + "\n" + end + tail)
+
+
+def write_table(table: str, out: str | None, quick: bool, readme: str, block: str) -> None:
+    """Where an experiment script's table goes: the file ``out`` if given, else standard output for a quick
+    run, else the ``block`` of ``readme`` (:func:`replace_block`)."""
+    import sys
+
+    if out:
+        atomic_write_text(out, table)
+    elif quick:
+        sys.stdout.write(table)
+    else:
+        replace_block(readme, block, table)

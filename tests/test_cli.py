@@ -284,7 +284,9 @@ def test_grad_check_reports_norms_and_finite_differences(files, capsys):
         ("music.py", ["--datasets", "Nope", "--quick"], "no config"),
         ("rnade_tables.py", ["--datasets", "nope", "--quick"], "no config"),
         ("rnade_tables.py", ["--protocol", "/nonexistent/protocol.json", "--quick"], "does not exist"),
-        ("rnade_tables.py", ["--variant", "adam", "--quick"], "--variant needs --protocol"),
+        ("rnade_tables.py", ["--configs", "--variant", "adam", "--quick"], "--variant needs --protocol"),
+        ("rnade_tables.py", ["--configs", "--protocol", "--quick"], "are alternatives"),
+        ("rnade_tables.py", ["--methods", "rnade", "--quick"], "unknown method"),
         ("sequences.py", ["--sweep", "/nonexistent/sweep.json"], "does not exist"),
     ],
 )

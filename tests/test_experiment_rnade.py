@@ -354,7 +354,9 @@ def test_quick_run(experiment, shared_data, tmp_path):
     # the run standardised with its training fold's statistics only
     from rnnrnade_pt.checkpoint import load_checkpoint
 
-    ck = load_checkpoint(tmp_path / "runs" / "rnade-mog_parkinsons_fold0" / "best.npz")
+    # the default: the protocol file's chosen points, Parkinsons' under the variant it was searched with
+    (run,) = (tmp_path / "runs" / "variant-original-code-stopping").glob("rnade-mog_parkinsons_fold0-K=*")
+    ck = load_checkpoint(run / "best.npz")
     train = uci.uci_splits("parkinsons", 0, shared_data)["train"][0]
     np.testing.assert_allclose(ck["data/standardize_mean"], train.mean(0), rtol=1e-12)
     allrows = uci.load_uci("parkinsons", shared_data).X
@@ -482,7 +484,7 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
     why = recorded["provenance"].pop("chosen.redwine.rnade-mog")
     assert why.startswith("searched: the 2-point grid on fold 0, every point trained; mean validation -")
     assert {**recorded, "chosen": {}} == spec
-    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == {"train.lr": [0.05]}
+    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == [(None, {"train.lr": [0.05]})]
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
                     "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
@@ -497,7 +499,7 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
             experiment.main(["--quick", flag, bad])
         assert stop.value.code == 2
     with pytest.raises(ConfigError, match="--select-folds chooses a grid point"):
-        experiment.main(["--quick", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
+        experiment.main(["--quick", "--configs", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
     with pytest.raises(ConfigError, match="--record-chosen writes a search's choice"):
         experiment.main(["--quick", "--protocol", str(proto), "--record-chosen", "--run-root", str(tmp_path)])
 
@@ -530,7 +532,7 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     spec["provenance"]["chosen.redwine.rnade-mog"] = "searched: a test"
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
-    assert experiment.load_chosen(str(proto)) == {("rnade-mog", "redwine"): {"train.lr": [0.05]}}
+    assert experiment.load_chosen(str(proto)) == {("rnade-mog", "redwine"): [(None, {"train.lr": [0.05]})]}
     out = tmp_path / "table.md"
     argv = ["--quick", "--protocol", str(proto), "--chosen", "--datasets", "redwine", "--methods",
             "rnade-mog,rnade-laplace", "--folds", "0,1", "--no-baselines", "--run-root",
@@ -547,7 +549,7 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     bad = {
         "no provenance": {
             **spec,
-            "provenance": {**spec["provenance"], "chosen.redwine.rnade-mog": "guess: x"},
+            "provenance": {**spec["provenance"], "chosen.redwine.rnade-mog": "paper: x"},
         },
         "not the grid": {**spec, "chosen": {"redwine": {"rnade-mog": {"model.K": 5}}}},
         "unknown set": {**spec, "chosen": {"redwines": {}}},
@@ -561,4 +563,91 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     with pytest.raises(ConfigError, match="no chosen point for rnade-laplace_redwine"):
         experiment.main([*argv[:7], "rnade-laplace", *argv[8:]])
     with pytest.raises(ConfigError, match="pass --protocol, no search"):
-        experiment.main(["--quick", "--chosen", "--run-root", str(tmp_path / "x")])
+        experiment.main(["--quick", "--chosen", "--halving", "2", "--run-root", str(tmp_path / "x")])
+
+
+def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, shared_data, tmp_path):
+    """A cell of ``chosen`` may hold several points, each under the protocol variant it names: every fold
+    trains each (a variant's runs in its own directory, as its search left them), the best on validation
+    counts, and the note says how many folds each won; ``--record-chosen`` under a variant adds that
+    variant's point beside the others; a second point of one variant, or an unknown variant, is a one-line
+    ConfigError."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
+    spec["grid"] = {"train.lr": [1e-12, 0.05]}
+    spec["chosen"] = {"redwine": {"rnade-mog": [
+        {"train.lr": 1e-12}, {"variant": "original-code-stopping", "train.lr": 0.05}]}}  # fmt: skip
+    spec["provenance"]["chosen.redwine.rnade-mog"] = "searched: a test"
+    spec["provenance"]["chosen.redwine.rnade-mog.original-code-stopping"] = "guess: a test"
+    proto = tmp_path / "protocol.json"
+    proto.write_text(json.dumps(spec))
+    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == [
+        (None, {"train.lr": [1e-12]}), ("original-code-stopping", {"train.lr": [0.05]})]  # fmt: skip
+    out, runs = tmp_path / "table.md", tmp_path / "runs"
+    argv = ["--quick", "--protocol", str(proto), "--datasets", "redwine", "--methods", "rnade-mog",
+            "--folds", "0,1", "--no-baselines", "--run-root", str(runs), "--data-root", str(shared_data),
+            "--out", str(out)]  # fmt: skip
+    assert experiment.main([*argv, "--chosen"]) == 0
+    assert sorted(p.name for p in runs.glob("rnade-mog_*")) == [
+        "rnade-mog_redwine_fold0-lr=1e-12", "rnade-mog_redwine_fold1-lr=1e-12"]  # fmt: skip
+    stopped = sorted(p.name for p in (runs / "variant-original-code-stopping").iterdir())
+    assert stopped == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold1-lr=0.05"]
+    text = out.read_text()
+    assert "Red wine RNADE-MoG: lr=1e-12 [0 folds], lr=0.05 (original-code-stopping) [2 folds]" in text
+    # a search under a variant records its point beside the base one
+    search = [*argv, "--variant", "adam", "--select-folds", "0", "--record-chosen"]  # adam's own grid of lr
+    assert experiment.main(search) == 0
+    recorded = json.loads(proto.read_text())
+    assert [p.get("variant") for p in recorded["chosen"]["redwine"]["rnade-mog"]] == [
+        None, "adam", "original-code-stopping"]  # fmt: skip
+    assert recorded["provenance"]["chosen.redwine.rnade-mog.adam"].startswith("searched: ")
+    bad = {
+        "twice": [{"train.lr": 0.05}, {"train.lr": 1e-12}],
+        "unknown variant": [{"variant": "sgd-forever", "train.lr": 0.05}],
+    }
+    for name, cell in bad.items():
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps({**spec, "chosen": {"redwine": {"rnade-mog": cell}}}))
+        with pytest.raises(ConfigError, match="two points of one variant|unknown variant") as e:
+            experiment.load_chosen(str(p))
+        assert "\n" not in str(e.value)
+
+
+def test_independent_mixtures_gain_only_from_repeated_values():
+    """One 1-D mixture per column: with one component it is the product of the columns' Gaussians (scipy);
+    on rounded data a lower variance floor scores far higher on test, on continuous data it changes nothing
+    (what ``experiments/uci_atoms.py`` measures on the UCI sets)."""
+    from scipy.stats import norm
+
+    from rnnrnade_pt.baselines import independent_mixtures
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(900, 2)) * [1.0, 3.0]
+    tr, va, te = X[:600], X[600:750], X[750:]
+    one = independent_mixtures(tr, va, te, components=(1,), reg=0.0)
+    ref = sum(norm(tr[:, d].mean(), tr[:, d].std()).logpdf(te[:, d]).mean() for d in range(2))
+    assert one["test"] == pytest.approx(ref, rel=1e-8) and one["components"] == [1, 1]
+    smooth = [independent_mixtures(tr, va, te, (1, 2, 5), reg)["test"] for reg in (1e-6, 1e-12)]
+    assert smooth[1] == pytest.approx(smooth[0], abs=1e-3)
+    R = np.round(X / 0.5) * 0.5  # 14 distinct values a column
+    atoms = [independent_mixtures(R[:600], R[600:750], R[750:], (1, 2, 5, 10, 20), reg)["test"]
+             for reg in (1e-6, 1e-12)]  # fmt: skip
+    assert atoms[1] > atoms[0] + 5
+    with pytest.raises(DataError, match="too few"):
+        independent_mixtures(tr[:1], va, te, components=(2,))
+
+
+def test_uci_atoms_quick(shared_data, tmp_path):
+    """``experiments/uci_atoms.py --quick``: the table of the independent mixtures at three floors, with the
+    published row and the share of repeated entries (red wine: 98%); a bad dataset is a one-line error."""
+    _need(shared_data, uci.UCI_SETS["redwine"].file)
+    spec = importlib.util.spec_from_file_location("uci_atoms", ROOT / "experiments" / "uci_atoms.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "atoms.md"
+    argv = ["--quick", "--datasets", "redwine", "--data-root", str(shared_data), "--out", str(out)]
+    assert mod.main(argv) == 0
+    row = next(ln for ln in out.read_text().splitlines() if ln.startswith("| Red wine |")).split("|")
+    assert "±" in row[2] and row[5].strip() == "-9.36" and row[6].strip() == "98%"
+    with pytest.raises(ConfigError, match="unknown dataset"):
+        mod.main(["--quick", "--datasets", "nope"])
