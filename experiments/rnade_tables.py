@@ -736,13 +736,15 @@ def main(argv=None) -> int:
                 if "point" in r and r["method"].partition("/")[2] in ("", "1")  # one ensemble size
             )  # fmt: skip
             picks = "; ".join(
-                f"{TITLES[d]} {dict(ROWS).get(m, m)}: " + ", ".join(
+                f"{TITLES[d]} {dict(ROWS).get(m, 'RNADE-MoG order-agnostic')}: " + ", ".join(
                     f"{label.lstrip('-')}{f' ({v})' if v else ''}"
-                    + (f" [{won[m, d, v, label]} folds]" if len(cands) > 1 else "") for v, label in cands)
+                    + (f" [{won[m, d, v, label]} of {1 if d == BSDS else n_folds}]" if len(cands) > 1 else "")
+                    for v, label in cands)
                 for (m, d), cands in candidates.items()
             )  # fmt: skip
             searched = "K, learning rate and weight decay as 'chosen' holds, a variant's point under it"
         total = sum(r.get("wall_seconds", 0.0) + r.get("search_seconds", 0.0) for r in records)
+        searched_time = "the chosen points' runs, no search" if args.chosen else "the search included"
         picks = f" Chosen: {picks}." if picks else ""
         picks += f" No chosen point (not run): {', '.join(unchosen)}." if unchosen else ""
         note = (f"Settings{' (quick run)' if args.quick else ''}: H={c.model.H}"
@@ -750,7 +752,7 @@ def main(argv=None) -> int:
                 f"{proto}; {t.optimizer}, {searched} (on {t.weight_decay_on}), batches of "
                 f"{t.batch_size}, up to {t.epochs} epochs, early stopping after {t.patience} epochs without "
                 f"a better validation score{budget}.{halving}{picks} Time: the runs' own wall time "
-                f"{fmt_duration(total)} in all (the search included), this call's "
+                f"{fmt_duration(total)} in all ({searched_time}), this call's "
                 f"{fmt_duration(wall)}.")  # fmt: skip
     table = rnade_table(records, n_folds, note)
     figures = args.figures or (None if args.quick or args.out else os.path.join(HERE, "figures"))
