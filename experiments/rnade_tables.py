@@ -664,6 +664,9 @@ def main(argv=None) -> int:
         if not args.protocol or args.halving or select is not None:
             raise ConfigError("--chosen trains the protocol file's chosen points: pass --protocol, no search")
         points, jobs = load_chosen(args.protocol), []
+        fixed_of = {args.variant: fixed}  # each variant's settings, read once
+        for v in {v for cell in points.values() for v, _ in cell} - set(fixed_of):
+            fixed_of[v] = load_protocol(args.protocol, v)[0]
         for dataset in datasets:
             for method in args.methods.split(","):
                 # --variant: the cell's base point under that variant; else every point under its own
@@ -673,9 +676,8 @@ def main(argv=None) -> int:
                     unchosen.append(f"{method}_{dataset}")
                 for variant, point in mine:
                     root = os.path.join(base_root, f"variant-{variant}") if variant else base_root
-                    over = fixed if variant == args.variant else load_protocol(args.protocol, variant)[0]
                     js = make_jobs(root, [dataset], [method], folds, args.quick, args.time_budget,
-                                   args.data_root, point, over)  # fmt: skip
+                                   args.data_root, point, fixed_of[variant])  # fmt: skip
                     jobs += [j._replace(name=f"{j.name} ({variant})") if variant else j for j in js]
                     candidates.setdefault((method, dataset), []).append((variant, _point_label(js[0])))
         if not jobs:

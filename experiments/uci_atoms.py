@@ -1,7 +1,7 @@
 """How much of a UCI score comes from rounded data: a density with no dependencies between columns at three
 variance floors, against the RNADE paper's rows (issue 15).
 
-    python experiments/uci_atoms.py                          # 4 sets x 10 folds; the README block
+    python experiments/uci_atoms.py                          # 5 sets x 10 folds; the README block
     python experiments/uci_atoms.py --datasets redwine --folds 0 --out /tmp/atoms.md
     python experiments/uci_atoms.py --quick                  # 2 folds, 1-2 components (CI)
 
@@ -12,7 +12,7 @@ how narrow its training lets components get. :func:`~rnnrnade_pt.baselines.indep
 mixture per column, the number of components chosen on validation) is the model that can only gain that way;
 this script scores it, standardised as the RNADEs are (training split's statistics), on every fold with
 variance floors (scikit-learn's ``reg_covar``) of 1e-6, 1e-9 and 1e-12, and writes the table with the
-published RNADE-MoG and Gaussian rows, and the fraction of the entries that repeat a value of another row.
+published RNADE-MoG row and the fraction of the entries that repeat a value of another row.
 
 References
 ----------

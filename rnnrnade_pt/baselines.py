@@ -66,14 +66,22 @@ def gaussian_loglik(X: np.ndarray, mu: np.ndarray, cov: np.ndarray) -> np.ndarra
     return -0.5 * np.sum(Z**2, axis=0) - np.sum(np.log(np.diag(L))) - 0.5 * D * np.log(2 * np.pi)
 
 
-def mog_select(train, valid, test, components=MOG_COMPONENTS, seed: int = 0) -> dict:
-    """Fit a full-covariance mixture for each number of components on ``train``, keep the one with the best
-    mean validation log-likelihood, and return ``{"components", "valid", "test", "by_components"}``."""
+def mog_select(
+    train, valid, test, components=MOG_COMPONENTS, seed: int = 0, reg: float = REG_COVAR, max_iter: int = 200
+) -> dict:  # fmt: skip
+    """Fit a full-covariance mixture for each number of components on ``train`` (``reg`` added to every
+    covariance's diagonal), keep the one with the best mean validation log-likelihood, and return
+    ``{"components", "valid", "test", "by_components"}``."""
+    try:
+        from sklearn.mixture import GaussianMixture
+    except ImportError:
+        raise ConfigError('the mixture baseline needs scikit-learn: pip install ".[baselines]"') from None
     best, scores = None, {}
     for k in components:
         if k > train.shape[0]:
             continue
-        gm = _mixture(k, REG_COVAR, seed, 200).fit(train)
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=reg, random_state=seed, max_iter=max_iter)
+        gm.fit(train)
         scores[k] = float(gm.score(valid))
         if best is None or scores[k] > scores[best[0]]:
             best = (k, gm)
@@ -86,9 +94,10 @@ def mog_select(train, valid, test, components=MOG_COMPONENTS, seed: int = 0) -> 
 def independent_mixtures(
     train, valid, test, components=MOG_COMPONENTS, reg: float = REG_COVAR, seed: int = 0
 ) -> dict:
-    """A density with no dependencies between columns: one 1-D Gaussian mixture per column (its number of
-    components chosen on validation, ``reg`` added to every variance), the columns' log-likelihoods summed.
-    Returns ``{"valid", "test", "components"}`` (mean log-likelihood per row; the number chosen per column).
+    """A density with no dependencies between columns: one 1-D Gaussian mixture per column (:func:`mog_select`
+    on that column: its number of components chosen on validation, ``reg`` added to every variance), the
+    columns' log-likelihoods summed. Returns ``{"valid", "test", "components"}`` (mean log-likelihood per
+    row; the number chosen per column).
 
     On rounded data (values repeated across rows) its score grows without bound as ``reg`` falls, as
     components collapse onto repeated values: a measure of how much of a score comes from atoms, not from
@@ -96,32 +105,13 @@ def independent_mixtures(
     """
     out = {"valid": 0.0, "test": 0.0, "components": []}
     for d in range(train.shape[1]):
-        col = [x[:, [d]] for x in (train, valid, test)]
-        best = None
-        for k in components:
-            if k > col[0].shape[0]:
-                continue
-            with warnings.catch_warnings():  # fewer distinct values than components: expected on atoms
-                warnings.filterwarnings("ignore", "Number of distinct clusters", Warning)
-                fit = _mixture(k, reg, seed, 300).fit(col[0])
-            score = float(fit.score(col[1]))
-            if best is None or score > best[0]:
-                best = (score, k, fit)
-        if best is None:
-            n = train.shape[0]
-            raise DataError(f"independent mixtures: {n} training rows are too few for {components}")
-        out["valid"] += best[0]
-        out["test"] += float(best[2].score(col[2]))
-        out["components"].append(best[1])
+        with warnings.catch_warnings():  # fewer distinct values than components: expected on atoms
+            warnings.filterwarnings("ignore", "Number of distinct clusters", Warning)
+            res = mog_select(train[:, [d]], valid[:, [d]], test[:, [d]], components, seed, reg, max_iter=300)
+        out["valid"] += res["valid"]
+        out["test"] += res["test"]
+        out["components"].append(res["components"])
     return out
-
-
-def _mixture(k: int, reg: float, seed: int, max_iter: int):
-    try:
-        from sklearn.mixture import GaussianMixture
-    except ImportError:
-        raise ConfigError('the mixture baselines need scikit-learn: pip install ".[baselines]"') from None
-    return GaussianMixture(k, covariance_type="full", reg_covar=reg, random_state=seed, max_iter=max_iter)
 
 
 def baselines(

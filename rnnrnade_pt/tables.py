@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -81,8 +82,6 @@ def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
 def write_table(table: str, out: str | None, quick: bool, readme: str, block: str) -> None:
     """Where an experiment script's table goes: the file ``out`` if given, else standard output for a quick
     run, else the ``block`` of ``readme`` (:func:`replace_block`)."""
-    import sys
-
     if out:
         atomic_write_text(out, table)
     elif quick:
