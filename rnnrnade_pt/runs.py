@@ -189,6 +189,7 @@ def train_and_evaluate(
     seed: int = 0,
     announce=None,
     orderings=None,
+    provenance: dict | None = None,
 ) -> dict:
     """Train a run, then evaluate its best checkpoint on the test split: what ``rnnrnade train``, the
     experiment tables and the sweeps all do with one config.
@@ -201,6 +202,9 @@ def train_and_evaluate(
         Also draw this many sequences of ``sample_steps`` frames and save them to ``run_dir/samples.npz``.
     orderings : sequence of int, optional
         RNADE: also evaluate ensembles over this many orderings (see :func:`evaluate_run`).
+    provenance : dict, optional
+        Where the run comes from (:func:`rnnrnade_pt.provenance.current`, the default), recorded in
+        ``run_dir/provenance.json`` when training starts.
 
     Returns
     -------
@@ -219,6 +223,7 @@ def train_and_evaluate(
 
     from .interrupts import run_lock, stop_signals
     from .npz import atomic_write_npz, atomic_write_text
+    from .provenance import record
     from .train import Trainer
 
     start = time.perf_counter()
@@ -230,6 +235,7 @@ def train_and_evaluate(
     with run_lock(run_dir), stop_signals(run_dir):
         trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
         earlier = trainer.state.seconds  # a resumed run's training time in its earlier sessions
+        record(run_dir, provenance)
         if announce is not None:
             announce()
         reason = trainer.fit()

@@ -180,7 +180,9 @@ def stored_summaries(jobs: Sequence[Job], interrupted: bool = False) -> dict:
     return done
 
 
-def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict:
+def run_job(
+    name: str, cfg_json: str, run_dir: str, force: bool = False, provenance: dict | None = None
+) -> dict:
     """Train and evaluate one job (what every engine runs, in this process or a Dask worker).
 
     The config travels as JSON, so a worker needs nothing but this package. Returns the
@@ -189,7 +191,8 @@ def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict
     with a one-line message when the run fails as runs can (this package's errors: a bad config, missing or
     bad data, a diverged run), so that one such job does not stop a sweep. The failure is not stored: the
     next sweep tries the job again. Any other exception is a bug: it propagates, with its traceback, and
-    stops the sweep.
+    stops the sweep. ``provenance``: the sweep's caller's (:func:`~rnnrnade_pt.provenance.current`), recorded
+    in the run directory when it trains.
     """
     from .runs import train_and_evaluate
 
@@ -205,7 +208,7 @@ def run_job(name: str, cfg_json: str, run_dir: str, force: bool = False) -> dict
 
             shutil.rmtree(run_dir)
         resume = os.path.exists(os.path.join(run_dir, "last.npz")) and not os.path.exists(results)
-        summary = train_and_evaluate(cfg, run_dir, resume=resume)
+        summary = train_and_evaluate(cfg, run_dir, resume=resume, provenance=provenance)
         return {**summary, "name": name, "reused": False}
     except RnnRnadeError as e:  # an expected failure; anything else is a bug and stops the sweep
         logger.error("run %s failed: %s", name, e)
@@ -252,7 +255,10 @@ def run_jobs(
             logger.info("finished %s: %s", summary["name"], summary.get("error") or summary.get("test"))
         return summary
 
-    args = [(j.name, j.cfg.to_json(), os.fspath(j.run_dir), force) for j in jobs]
+    from .provenance import current
+
+    prov = current()  # this process's command and commit, not a worker's
+    args = [(j.name, j.cfg.to_json(), os.fspath(j.run_dir), force, prov) for j in jobs]
     if engine == "local":
         return [report(run_job(*a)) for a in args]
     try:
