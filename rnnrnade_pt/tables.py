@@ -1,5 +1,6 @@
-"""Markdown tables for the experiments: formatting, mean and standard error, and regenerating a marked block
-of ``experiments/README.md`` in place (the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``).
+"""Markdown tables for the experiments: formatting, mean and standard error, the published values they are set
+beside (:func:`load_published`, ``experiments/published.json``), and regenerating a marked block of
+``experiments/RESULTS.md`` in place (the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import numpy as np
 from .errors import ConfigError
 from .npz import atomic_write_text
 
-__all__ = ["markdown_table", "mean_stderr", "fmt_mean_stderr", "fmt_duration", "not_run_note",
-           "replace_block", "write_table"]  # fmt: skip
+__all__ = [
+    "markdown_table",
+    "mean_stderr",
+    "fmt_mean_stderr",
+    "fmt_duration",
+    "not_run_note",
+    "load_published",
+    "replace_block",
+    "write_table",
+]
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
@@ -64,6 +73,34 @@ def not_run_note(names: Sequence[str], done) -> str:
     """The line a table ends with when some of its runs (``names``) have no results in ``done``; else ""."""
     missing = [n for n in names if n not in done]
     return f"\nNot run yet (no results): {', '.join(missing)}.\n" if missing else ""
+
+
+def load_published(path: str | os.PathLike, table: str) -> dict[str, dict[str, float]]:
+    """The published values of one table from the published-values file (``experiments/published.json``):
+    ``{row: {column: value}}``. Every value names one of the file's ``sources``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not JSON, has no such table, or a value is not a number with a known source.
+    """
+    from .npz import read_json
+
+    spec = read_json(path, "published-values file")
+    sources = spec.get("sources", {}) if isinstance(spec, dict) else {}
+    if not isinstance(spec, dict) or not isinstance(spec.get(table), dict):
+        raise ConfigError(f"published-values file {path}: no table {table!r}")
+    out: dict[str, dict[str, float]] = {}
+    for row, cells in spec[table].items():
+        for col, entry in cells.items():
+            ok = isinstance(entry, dict) and isinstance(entry.get("value"), (int, float))
+            if not ok or entry.get("source") not in sources:
+                raise ConfigError(
+                    f"published-values file {path}: {table}.{row}.{col} must be {{value, source}} with a "
+                    f"source among {sorted(sources)}"
+                )
+            out.setdefault(row, {})[col] = float(entry["value"])
+    return out
 
 
 def replace_block(path: str | os.PathLike, name: str, text: str) -> None:
