@@ -13,10 +13,13 @@ import numpy as np
 __all__ = ["atomic_write", "atomic_write_npz", "atomic_write_text", "read_npz", "read_json"]
 
 
-def atomic_write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` as ``.npz`` so that a crash at any moment leaves the old file intact
-    (see :func:`atomic_write`)."""
-    atomic_write(path, lambda fh: np.savez(fh, **arrays), suffix=".npz")
+def atomic_write_npz(
+    path: str | os.PathLike, arrays: Mapping[str, np.ndarray], compressed: bool = False
+) -> None:
+    """Write ``arrays`` to ``path`` as ``.npz`` (deflated when ``compressed``) so that a crash at any moment
+    leaves the old file intact (see :func:`atomic_write`)."""
+    save = np.savez_compressed if compressed else np.savez
+    atomic_write(path, lambda fh: save(fh, **arrays), suffix=".npz")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

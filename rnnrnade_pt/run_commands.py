@@ -206,16 +206,31 @@ def _eval_sequences(args, run):
 
         X, mask = load_data(args.data, run.cfg.model)
         return [X] if mask is None else unpad(X, mask)
+    from .release import is_release, read_manifest, release_split
+
+    if is_release(run.run_dir) and read_manifest(run.run_dir)["split"] == args.split:
+        return release_split(run)  # checked against the manifest's digests
     splits = load_dataset(run.cfg.data)
     if not splits.get(args.split):
         raise ConfigError(f"the run's dataset has no {args.split!r} split; pass --data FILE.npz")
     return splits[args.split]
 
 
-def cmd_eval(args, extra=None) -> None:
-    from .runs import evaluate_run, load_run, with_ais
+def _load_run(args):
+    """``--run``: a run directory (its ``--checkpoint``) or a released model's directory
+    (:mod:`rnnrnade_pt.release`, checked against its manifest)."""
+    from .release import is_release, load_release
+    from .runs import load_run
 
-    run = load_run(args.run, args.checkpoint, args.backend)
+    if is_release(args.run) and not os.path.exists(os.path.join(args.run, "config.json")):
+        return load_release(args.run, args.backend)
+    return load_run(args.run, args.checkpoint, args.backend)
+
+
+def cmd_eval(args, extra=None) -> None:
+    from .runs import evaluate_run, with_ais
+
+    run = _load_run(args)
     given = (("ais_chains", args.ais_chains), ("ais_betas", args.ais_betas), ("ais_base", args.ais_base),
              ("ais_direction", args.ais_direction))  # fmt: skip
     ais = {k: v for k, v in given if v is not None}
@@ -230,13 +245,11 @@ def cmd_eval(args, extra=None) -> None:
 
 
 def cmd_sample(args, extra=None) -> None:
-    from .runs import load_run
-
     if args.backend == "jax":
         raise BackendError(
             "backend 'jax' cannot compile the sampler (dynamic scan lengths); use --backend c or numba"
         )
-    run = load_run(args.run, args.checkpoint, args.backend)
+    run = _load_run(args)
     prime = None
     if args.prime:
         from .data.arrays import load_data
@@ -281,7 +294,7 @@ def add_run_commands(sub) -> None:
     p.set_defaults(func=cmd_train, allow_extra=True)
 
     p = sub.add_parser("eval", help="test log-likelihood and one-step prediction error of a run")
-    p.add_argument("--run", required=True)
+    p.add_argument("--run", required=True, help="a run directory or a released model's directory")
     p.add_argument("--data", help=".npz in the generic format (default: the run dataset's --split)")
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
@@ -296,7 +309,7 @@ def add_run_commands(sub) -> None:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="draw sequences from a run (an .npz and a PNG beside it)")
-    p.add_argument("--run", required=True)
+    p.add_argument("--run", required=True, help="a run directory or a released model's directory")
     p.add_argument("-n", type=int, default=4, help="number of sequences (sequence models) or vectors (RNADE)")
     p.add_argument("--steps", type=int, default=100, help="frames per sequence")
     p.add_argument("--prime", help=".npz of sequences to continue (one per sample)")

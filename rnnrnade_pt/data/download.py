@@ -28,6 +28,8 @@ References
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import pathlib
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 
 from ..errors import DataError
 
-__all__ = ["DATA_ENV", "RemoteFile", "FILES", "data_root", "fetch", "sha256_file"]
+__all__ = ["DATA_ENV", "RemoteFile", "FILES", "data_root", "fetch", "sha256_file", "recording_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +302,35 @@ def _download(entry: RemoteFile, path: pathlib.Path) -> None:
     logger.info("downloaded %s (sha256 verified)", path)
 
 
+_RECORDING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("recording_files", default=None)
+
+
+@contextlib.contextmanager
+def recording_files():
+    """Within the ``with`` block, every file :func:`fetch` returns is noted in the yielded dict, as its name
+    (relative to the data root) -> the SHA-256 of its bytes: what a released model's manifest records of
+    the data it was scored on.
+
+    >>> with recording_files() as files:
+    ...     pass
+    >>> files
+    {}
+    """
+    files: dict[str, str] = {}
+    token = _RECORDING.set(files)
+    try:
+        yield files
+    finally:
+        _RECORDING.reset(token)
+
+
+def _note(name: str, path: pathlib.Path) -> pathlib.Path:
+    files = _RECORDING.get()
+    if files is not None and name not in files:
+        files[name] = sha256_file(path)
+    return path
+
+
 def fetch(name: str, root: str | os.PathLike | None = None, download: bool = False) -> pathlib.Path:
     """The verified local path of the dataset file ``name`` (a key of :data:`FILES`).
 
@@ -330,7 +361,7 @@ def fetch(name: str, root: str | os.PathLike | None = None, download: bool = Fal
     path = data_root(root) / entry.path
     if path.is_file():
         _verify(path, entry)
-        return path
+        return _note(name, path)
     if path.exists():
         raise DataError(f"data file {path} exists but is not a regular file")
     if not download:
@@ -339,4 +370,4 @@ def fetch(name: str, root: str | os.PathLike | None = None, download: bool = Fal
             f"--download), or point --data-dir / {DATA_ENV} at a directory that holds {entry.path}"
         )
     _download(entry, path)
-    return path
+    return _note(name, path)
