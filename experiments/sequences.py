@@ -154,27 +154,9 @@ def make_sweep_jobs(path, run_root, seeds=SEEDS, quick=False, time_budget=None, 
     return jobs
 
 
-BASELINES = ("previous frame", "mean training frame")
-
-
-def prediction_baselines(splits: dict) -> dict:
-    """The one-step squared prediction error per frame of two predictors without a model, on the test
-    split's frames that have a past (those the models are scored on): repeating the previous frame, and the
-    mean frame of the training split. In the data's units; ``{name: value}`` (names in ``BASELINES``)."""
-    import numpy as np
-
-    test = [np.asarray(x, dtype=np.float64) for x in splits["test"] if len(x) > 1]
-    if not test:
-        return {}
-    mean = np.concatenate([np.asarray(x, dtype=np.float64) for x in splits["train"]]).mean(axis=0)
-    n = sum(len(x) - 1 for x in test)
-    previous = sum(float(np.sum((x[1:] - x[:-1]) ** 2)) for x in test) / n
-    average = sum(float(np.sum((x[1:] - mean) ** 2)) for x in test) / n
-    return {"previous frame": previous, "mean training frame": average}
-
-
 def baseline_rows(jobs) -> dict:
     """``{dataset: prediction_baselines(its data)}`` for the datasets of ``jobs`` (one config each)."""
+    from rnnrnade_pt.baselines import prediction_baselines
     from rnnrnade_pt.data.datasets import load_dataset
 
     configs = {}
@@ -212,6 +194,7 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
     error per frame as mean ± standard error over the seeds; the parameter count on each dataset, the seeds
     and the summed wall time; then a row per prediction baseline (``baselines``: :func:`baseline_rows`).
     Notes on the settings follow when ``jobs`` is given."""
+    from rnnrnade_pt.baselines import PREDICTION_BASELINES
     from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
     cells: dict = {}  # (row, dataset) -> list of summaries
@@ -247,7 +230,7 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
             wall += sum(s.get("wall_seconds", 0.0) for s in ok)
         seeds_text = str(seeds[0]) if len(set(seeds)) == 1 else " / ".join(map(str, seeds))  # per dataset
         table.append(line + [" / ".join(n_params), seeds_text, fmt_duration(wall)])
-    for name in BASELINES if baselines else ():
+    for name in PREDICTION_BASELINES if baselines else ():
         line = [f"{name} (prediction baseline)"]
         for d in datasets:
             value = (baselines.get(d) or {}).get(name)

@@ -10,7 +10,8 @@ this way, -13.21 on the training split alone; see ``experiments/README.md``). Wi
 are first standardised with the statistics of the rows that model is fitted on (the same
 :class:`~rnnrnade_pt.data.standardize.Standardizer` as the runs) and the log-likelihoods are of the
 standardised data, the units of the RNADE paper's UCI table; without it they are in the data's own units
-(the BSDS300 patches).
+(the BSDS300 patches). For sequences, :func:`prediction_baselines` gives the one-step prediction error of two
+predictors without a model.
 
 References
 ----------
@@ -30,8 +31,17 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 
-__all__ = ["MOG_COMPONENTS", "REG_COVAR", "gaussian_fit", "gaussian_loglik", "mog_select", "baselines",
-           "independent_mixtures"]  # fmt: skip
+__all__ = [
+    "MOG_COMPONENTS",
+    "REG_COVAR",
+    "PREDICTION_BASELINES",
+    "gaussian_fit",
+    "gaussian_loglik",
+    "mog_select",
+    "baselines",
+    "independent_mixtures",
+    "prediction_baselines",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -156,3 +166,26 @@ def baselines(
             "gaussian_seconds": round(t1 - t0, 3), "mog_seconds": round(t2 - t1, 3),
             "units": "standardised" if standardize else "data",
             "gaussian_fit_on": "+".join(gaussian_splits)}  # fmt: skip
+
+
+PREDICTION_BASELINES = ("previous frame", "mean training frame")
+
+
+def prediction_baselines(splits: dict) -> dict:
+    """The one-step squared prediction error per frame of two predictors without a model, on the test
+    split's frames that have a past (those the models are scored on): repeating the previous frame, and the
+    mean frame of the training split. In the data's units; ``{name: value}`` (names in
+    ``PREDICTION_BASELINES``; empty when no test sequence has two frames).
+
+    >>> x = np.array([[0.0], [2.0], [4.0]])
+    >>> prediction_baselines({"train": [x], "test": [x]})
+    {'previous frame': 4.0, 'mean training frame': 2.0}
+    """
+    test = [np.asarray(x, dtype=np.float64) for x in splits["test"] if len(x) > 1]
+    if not test:
+        return {}
+    mean = np.concatenate([np.asarray(x, dtype=np.float64) for x in splits["train"]]).mean(axis=0)
+    n = sum(len(x) - 1 for x in test)
+    previous = sum(float(np.sum((x[1:] - x[:-1]) ** 2)) for x in test) / n
+    average = sum(float(np.sum((x[1:] - mean) ** 2)) for x in test) / n
+    return {"previous frame": previous, "mean training frame": average}

@@ -53,6 +53,7 @@ __all__ = [
     "check_score",
     "find_releases",
     "release_size",
+    "rescore_all",
 ]
 
 MODEL_FILE = "model.npz"
@@ -396,3 +397,43 @@ def find_releases(root: str, table: str) -> list[str]:
 def release_size(root: str) -> int:
     """The bytes of every file under ``root`` (the whole release)."""
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root) for f in files)
+
+
+def rescore_all(
+    root: str,
+    table: str,
+    score: Callable,
+    evaluate: Callable | None = None,
+    data_root: str | None = None,
+    tol: float = 1e-6,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[dict], dict[str, list[str]]]:
+    """Re-score every release of ``table`` under ``root`` (:func:`rescore`): the re-scored manifests in
+    order, and ``{cell: differences}`` for those whose numbers moved by more than ``tol``
+    (:func:`check_score`). ``progress(line)`` is called once per release.
+
+    Raises
+    ------
+    ConfigError
+        The table has no release under ``root``.
+    """
+    from .errors import ConfigError
+
+    paths = find_releases(root, table)
+    if not paths:
+        raise ConfigError(f"no released model of table {table!r} under {root}")
+    out, bad = [], {}
+    for i, path in enumerate(paths, 1):
+        start = time.perf_counter()
+        again = rescore(path, score, evaluate, data_root)
+        diff = check_score(again, tol)
+        if diff:
+            bad[again["cell"]] = diff
+        out.append(again)
+        if progress is not None:
+            state = "differs: " + "; ".join(diff[:3]) if diff else "reproduced"
+            seconds = time.perf_counter() - start
+            progress(
+                f"[{i}/{len(paths)}] {again['cell']}: {again['score']['value']:.4f} {state} ({seconds:.1f} s)"
+            )
+    return out, bad

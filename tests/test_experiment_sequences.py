@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from rnnrnade_pt.baselines import prediction_baselines
 from rnnrnade_pt.config import RunConfig
 from rnnrnade_pt.errors import ConfigError
 
@@ -133,10 +134,10 @@ def test_settings_note_gives_each_rows_schedule_per_dataset_where_they_differ(tm
 def test_prediction_baselines_on_frames_with_a_past():
     train = [np.array([[0.0, 0.0], [2.0, 4.0]])]  # mean frame (1, 2)
     test = [np.array([[1.0, 1.0], [1.0, 3.0], [4.0, 3.0]]), np.array([[9.0, 9.0]])]  # one frame: no past
-    out = seq.prediction_baselines({"train": train, "test": test})
+    out = prediction_baselines({"train": train, "test": test})
     assert out["previous frame"] == pytest.approx((4.0 + 9.0) / 2)
     assert out["mean training frame"] == pytest.approx((1.0 + 10.0) / 2)
-    assert seq.prediction_baselines({"train": train, "test": [test[1]]}) == {}
+    assert prediction_baselines({"train": train, "test": [test[1]]}) == {}
 
 
 def test_quick_run_and_sweep_end_to_end(tmp_path):
