@@ -28,17 +28,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, "README.md")
+PUBLISHED = os.path.join(HERE, "published.json")
 BLOCK = "uci-atoms"
 DATASETS = ("redwine", "whitewine", "ionosphere", "boston", "parkinsons")
-TITLES = {"redwine": "Red wine", "whitewine": "White wine", "parkinsons": "Parkinsons",
-          "ionosphere": "Ionosphere", "boston": "Boston housing"}  # fmt: skip
-PUBLISHED_MOG = {
-    "redwine": -9.36,
-    "whitewine": -10.23,
-    "parkinsons": -0.90,
-    "ionosphere": -2.50,
-    "boston": -0.64,
-}
 FLOORS = (1e-6, 1e-9, 1e-12)
 COMPONENTS = (1, 2, 3, 5, 10, 20)
 QUICK_COMPONENTS = (1, 2)
@@ -55,14 +47,16 @@ def repeated_fraction(X) -> float:
     return float(np.mean(shared))
 
 
-def atoms_table(datasets, folds, data_root=None, quick: bool = False) -> str:
+def atoms_table(datasets, folds, published_mog: dict, data_root=None, quick: bool = False) -> str:
     """The markdown table: per set, the independent mixtures' test log-likelihood (standardised units, mean ±
-    standard error over ``folds``) at each floor, the published RNADE-MoG and the repeated fraction."""
+    standard error over ``folds``) at each floor, the published RNADE-MoG (``published_mog``: dataset ->
+    value) and the repeated fraction."""
     import numpy as np
 
     from rnnrnade_pt.baselines import independent_mixtures
     from rnnrnade_pt.data import uci
     from rnnrnade_pt.data.standardize import Standardizer
+    from rnnrnade_pt.rnade_runs import TITLES
     from rnnrnade_pt.tables import fmt_mean_stderr, markdown_table
 
     rows = []
@@ -79,7 +73,7 @@ def atoms_table(datasets, folds, data_root=None, quick: bool = False) -> str:
         X = uci.load_uci(name, data_root).X
         cells = [fmt_mean_stderr(scores[f]) for f in FLOORS]
         rows.append(
-            [TITLES[name], *cells, f"{PUBLISHED_MOG[name]:.2f}", f"{100 * repeated_fraction(X):.0f}%"]
+            [TITLES[name], *cells, f"{published_mog[name]:.2f}", f"{100 * repeated_fraction(X):.0f}%"]
         )
     header = ["set", *[f"independent columns, floor {f:g}" for f in FLOORS], "published RNADE-MoG",
               "entries repeated"]  # fmt: skip
@@ -93,12 +87,14 @@ def atoms_table(datasets, folds, data_root=None, quick: bool = False) -> str:
 
 
 def main(argv=None) -> int:
+    from rnnrnade_pt.rnade_report import published_row
+    from rnnrnade_pt.rnade_runs import N_FOLDS, QUICK_FOLDS, fold_list
     from rnnrnade_pt.sweep import setup_logging
-    from rnnrnade_pt.tables import write_table
+    from rnnrnade_pt.tables import load_published, write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
-    parser.add_argument("--folds", default=None, help="comma-separated folds (default: all 10; quick: 0,1)")
+    parser.add_argument("--folds", type=fold_list, help="comma-separated folds (default: all 10; quick: 0,1)")
     parser.add_argument("--data-root", help="the data root (default $RNNRNADE_DATA)")
     parser.add_argument("--quick", action="store_true", help="2 folds, 1-2 components; prints the table")
     parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
@@ -111,15 +107,9 @@ def main(argv=None) -> int:
     for d in datasets:
         if d not in DATASETS:
             raise ConfigError(f"unknown dataset {d!r}; known: {list(DATASETS)}")
-    try:
-        folds = (
-            [int(f) for f in args.folds.split(",")]
-            if args.folds
-            else ([0, 1] if args.quick else list(range(10)))
-        )
-    except ValueError:
-        raise ConfigError(f"folds must be comma-separated integers, got {args.folds!r}") from None
-    table = atoms_table(datasets, folds, args.data_root, args.quick)
+    folds = args.folds if args.folds is not None else list(QUICK_FOLDS if args.quick else range(N_FOLDS))
+    published_mog = published_row(load_published(PUBLISHED, "rnade"), "rnade-mog")
+    table = atoms_table(datasets, folds, published_mog, args.data_root, args.quick)
     write_table(table, args.out, args.quick, README, BLOCK)
     return 0
 

@@ -1,5 +1,7 @@
 """The RNADE tables: UCI preprocessing and folds, BSDS300 patches and their cache, the baselines against
-SciPy, the table builder, and ``experiments/rnade_tables.py --quick`` end to end."""
+SciPy, and the scripts ``experiments/rnade_tables.py`` (``--quick`` end to end; the search, the chosen points
+and their variants, and the command line's errors, through its ``main``) and ``experiments/uci_atoms.py``.
+The library they call: tests/test_rnade_protocol.py and tests/test_rnade_report.py."""
 
 import importlib.util
 import json
@@ -13,8 +15,10 @@ import pytest
 from rnnrnade_pt.baselines import baselines, gaussian_fit, gaussian_loglik, mog_select
 from rnnrnade_pt.data import bsds, uci
 from rnnrnade_pt.errors import ConfigError, DataError
+from rnnrnade_pt.rnade_protocol import load_chosen
 
 ROOT = pathlib.Path(__file__).parents[1]
+CONFIG_DIR = ROOT / "experiments" / "configs" / "rnade"
 
 EXPECTED = {  # set -> (rows, D, attributes removed besides the labels)
     "redwine": (1599, 11, set()),
@@ -318,24 +322,6 @@ def test_mog_chooses_on_validation():
 # ------------------------------------------------------------------------------------------------ table
 
 
-def test_table_selects_on_validation(experiment):
-    recs = [
-        {"name": "a", "method": "rnade-mog", "dataset": "redwine", "fold": 0, "loglik": -9.0, "valid": -1.0,
-         "wall_seconds": 10},
-        {"name": "b", "method": "rnade-mog", "dataset": "redwine", "fold": 0, "loglik": -5.0, "valid": -2.0,
-         "wall_seconds": 10},  # better test, worse validation: not chosen
-        {"name": "c", "method": "rnade-mog", "dataset": "redwine", "fold": 1, "loglik": -11.0, "valid": 0.0,
-         "wall_seconds": 70},
-        {"name": "d", "method": "gaussian", "dataset": "redwine", "fold": 0, "error": "boom"},
-    ]  # fmt: skip
-    text = experiment.rnade_table(recs, n_folds=3)
-    row = next(ln for ln in text.splitlines() if ln.startswith("| RNADE-MoG |"))
-    assert "-10.00 ± 1.00 (2/3 folds)" in row and "1 min 30 s" in row
-    assert "| RNADE-MoG (published) | -9.36 |" in text and "Failed or unevaluated: d" in text
-    # the gap row: our mean (-10.00) minus the published -9.36; no row where we have no value
-    assert "| gap: RNADE-MoG minus RNADE-MoG (published) | -0.64 |" in text and "gap: Gaussian" not in text
-
-
 def test_quick_run(experiment, shared_data, tmp_path):
     _need(shared_data, "uci/parkinsons_updrs.data")
     _need(shared_data, "bsds300/iids_test.txt")
@@ -363,74 +349,6 @@ def test_quick_run(experiment, shared_data, tmp_path):
     assert not np.allclose(ck["data/standardize_mean"], allrows.mean(0), rtol=1e-6)
     res = json.loads((tmp_path / "runs" / "baselines" / "parkinsons_fold1.json").read_text())
     assert res["mog_components"] in (1, 2)
-
-
-def test_a_failed_baseline_is_reported_not_cached_and_a_bug_stops(
-    experiment, shared_data, tmp_path, monkeypatch
-):
-    """An expected failure (bad data) is a record with ``error`` and no cache file, so that the next run tries
-    again; an exception that is no error of this package (a bug) propagates."""
-    import rnnrnade_pt.baselines as bl
-
-    _need(shared_data, "uci/parkinsons.data")
-    runs = tmp_path / "runs"
-    cache = runs / "baselines" / "parkinsons_fold0.json"
-
-    def bad_data(*a, **k):
-        raise DataError("the data are bad")
-
-    monkeypatch.setattr(bl, "baselines", bad_data)
-    recs = experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
-    assert [r["error"] for r in recs] == ["the data are bad"] * 2 and not cache.exists()
-    monkeypatch.setattr(bl, "baselines", lambda *a, **k: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
-    assert not cache.exists()
-    monkeypatch.undo()
-    recs = experiment.baseline_records(["parkinsons"], [0], str(runs), str(shared_data), quick=True)
-    assert all("error" not in r for r in recs) and cache.exists()
-
-
-# ------------------------------------------------------------------------------------------------ protocol
-
-
-def test_protocol_file_says_where_every_value_comes_from(experiment):
-    fixed, grid = experiment.load_protocol()
-    spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
-    prov = spec["provenance"]
-    for key in [*spec["fixed"], *spec["grid"], *(f"variants.{v}" for v in spec["variants"])]:
-        assert prov[key].split(":")[0] in ("paper", "original code", "guess"), key
-    assert dict(fixed)["train.batch_size"] == 100 and grid["model.K"] == [2, 5, 10, 20]
-    assert len(grid["train.weight_decay"]) * len(grid["train.lr"]) * len(grid["model.K"]) == 96
-    jobs = experiment.make_jobs("/tmp/runs", ["redwine"], ["rnade-mog", "rnade-mog-orderless"], [3],
-                                grid=grid, fixed=fixed)  # fmt: skip
-    assert len(jobs) == 192 and {j.cfg.data.fold for j in jobs} == {3}
-    assert all(j.cfg.model.H == 50 and j.cfg.train.optimizer == "nesterov" for j in jobs)
-    # the method's overrides come after the protocol's: the order-agnostic runs stay order-agnostic
-    assert {j.cfg.train.ordering for j in jobs if j.name.startswith("rnade-mog-orderless")} == {"orderless"}
-    adam_fixed, adam_grid = experiment.load_protocol(variant="adam")
-    assert dict(adam_fixed)["train.optimizer"] == "adam" and adam_grid["model.K"] == grid["model.K"]
-    stop_fixed, _ = experiment.load_protocol(variant="original-code-stopping")
-    assert dict(fixed)["train.patience"] > 0 and dict(stop_fixed)["train.patience"] == 0
-
-
-def test_protocol_file_bad_input(experiment, tmp_path):
-    good = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
-    cases = {
-        "no provenance": ({**good, "provenance": {}}, "provenance of"),
-        "bad override": ({**good, "fixed": {**good["fixed"], "train.optimizer": "lbfgs"}}, "optimizer"),
-        "unknown key": ({**good, "grdi": {}}, "keys must be among"),
-    }
-    for name, (spec, what) in cases.items():
-        p = tmp_path / f"{name}.json"
-        p.write_text(json.dumps(spec))
-        with pytest.raises(ConfigError, match=what) as e:
-            experiment.load_protocol(str(p))
-        assert "\n" not in str(e.value)
-    with pytest.raises(ConfigError, match="unknown variant"):
-        experiment.load_protocol(variant="sgd-forever")
-    with pytest.raises(ConfigError, match="does not exist"):
-        experiment.load_protocol(str(tmp_path / "none.json"))
 
 
 def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
@@ -484,16 +402,15 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
     why = recorded["provenance"].pop("chosen.redwine.rnade-mog")
     assert why.startswith("searched: the 2-point grid on fold 0, every point trained; mean validation -")
     assert {**recorded, "chosen": {}} == spec
-    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == [(None, {"train.lr": [0.05]})]
+    assert load_chosen(str(proto), config_dir=CONFIG_DIR)[("rnade-mog", "redwine")] == [
+        (None, {"train.lr": [0.05]})
+    ]
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
                     "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
     text = out.read_text()
     assert "chosen on folds 0 (best mean validation score), then trained on the others" in text
     assert "| RNADE-MoG |" in text and "folds)" not in text  # both folds have a value
-    jobs = experiment.make_jobs("/r", ["redwine"], ["rnade-mog"], [0], grid={"train.lr": [1.0, 2.0]})
-    bad = [{"best_valid_loglik_per_frame": float("nan")}, {"best_valid_loglik_per_frame": -3.0}]
-    assert experiment.chosen_points(jobs, bad)[("rnade-mog", "redwine")][0] == "-lr=2"
     for flag, bad in (("--select-folds", "x"), ("--folds", "0,10")):  # argparse's one-line error, status 2
         with pytest.raises(SystemExit) as stop:
             experiment.main(["--quick", flag, bad])
@@ -502,13 +419,6 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
         experiment.main(["--quick", "--configs", "--select-folds", "0", "--run-root", str(tmp_path / "x")])
     with pytest.raises(ConfigError, match="--record-chosen writes a search's choice"):
         experiment.main(["--quick", "--protocol", str(proto), "--record-chosen", "--run-root", str(tmp_path)])
-
-
-def test_protocol_file_layout_is_what_record_chosen_writes(experiment):
-    """--record-chosen rewrites the protocol file in its own layout: the file as committed is a fixed point
-    (a recorded choice changes the lines it adds, no others)."""
-    text = (ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text()
-    assert experiment._protocol_json(json.loads(text)) + "\n" == text
 
 
 @pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
@@ -523,8 +433,8 @@ def test_dataset_configs_match_the_data(shared_data, name):
 
 def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data, tmp_path):
     """``--protocol FILE --chosen``: the point the file's ``chosen`` holds is trained on every fold, under
-    the name the search gave it (so the search's runs are reused); a method without one is named, not run;
-    a point without provenance or with a key that is not the grid's is a one-line ConfigError."""
+    the name the search gave it (so the search's runs are reused); a method without one is named, not run
+    (a bad point: tests/test_rnade_protocol.py)."""
     _need(shared_data, uci.UCI_SETS["redwine"].file)
     spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
     spec["grid"] = {"train.lr": [1e-12, 0.05]}
@@ -532,7 +442,6 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     spec["provenance"]["chosen.redwine.rnade-mog"] = "searched: a test"
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
-    assert experiment.load_chosen(str(proto)) == {("rnade-mog", "redwine"): [(None, {"train.lr": [0.05]})]}
     out = tmp_path / "table.md"
     argv = ["--quick", "--protocol", str(proto), "--chosen", "--datasets", "redwine", "--methods",
             "rnade-mog,rnade-laplace", "--folds", "0,1", "--no-baselines", "--run-root",
@@ -546,20 +455,6 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     # a variant's runs have the same names, with other configs: they go under their own directory
     assert experiment.main([*argv, "--variant", "original-code-stopping"]) == 0
     assert sorted(p.name for p in (tmp_path / "runs" / "variant-original-code-stopping").iterdir()) == runs
-    bad = {
-        "no provenance": {
-            **spec,
-            "provenance": {**spec["provenance"], "chosen.redwine.rnade-mog": "paper: x"},
-        },
-        "not the grid": {**spec, "chosen": {"redwine": {"rnade-mog": {"model.K": 5}}}},
-        "unknown set": {**spec, "chosen": {"redwines": {}}},
-    }
-    for name, wrong in bad.items():
-        p = tmp_path / f"{name}.json"
-        p.write_text(json.dumps(wrong))
-        with pytest.raises(ConfigError, match="chosen") as e:
-            experiment.load_chosen(str(p))
-        assert "\n" not in str(e.value)
     with pytest.raises(ConfigError, match="no chosen point for rnade-laplace_redwine"):
         experiment.main([*argv[:7], "rnade-laplace", *argv[8:]])
     with pytest.raises(ConfigError, match="pass --protocol, no search"):
@@ -570,8 +465,7 @@ def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, s
     """A cell of ``chosen`` may hold several points, each under the protocol variant it names: every fold
     trains each (a variant's runs in its own directory, as its search left them), the best on validation
     counts, and the note says how many folds each won; ``--record-chosen`` under a variant adds that
-    variant's point beside the others; a second point of one variant, or an unknown variant, is a one-line
-    ConfigError."""
+    variant's point beside the others (a bad cell: tests/test_rnade_protocol.py)."""
     _need(shared_data, uci.UCI_SETS["redwine"].file)
     spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
     spec["grid"] = {"train.lr": [1e-12, 0.05]}
@@ -581,8 +475,6 @@ def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, s
     spec["provenance"]["chosen.redwine.rnade-mog.original-code-stopping"] = "guess: a test"
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
-    assert experiment.load_chosen(str(proto))[("rnade-mog", "redwine")] == [
-        (None, {"train.lr": [1e-12]}), ("original-code-stopping", {"train.lr": [0.05]})]  # fmt: skip
     out, runs = tmp_path / "table.md", tmp_path / "runs"
     argv = ["--quick", "--protocol", str(proto), "--datasets", "redwine", "--methods", "rnade-mog",
             "--folds", "0,1", "--no-baselines", "--run-root", str(runs), "--data-root", str(shared_data),
@@ -602,16 +494,6 @@ def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, s
     assert [p.get("variant") for p in recorded["chosen"]["redwine"]["rnade-mog"]] == [
         None, "adam", "original-code-stopping"]  # fmt: skip
     assert recorded["provenance"]["chosen.redwine.rnade-mog.adam"].startswith("searched: ")
-    bad = {
-        "twice": [{"train.lr": 0.05}, {"train.lr": 1e-12}],
-        "unknown variant": [{"variant": "sgd-forever", "train.lr": 0.05}],
-    }
-    for name, cell in bad.items():
-        p = tmp_path / f"{name}.json"
-        p.write_text(json.dumps({**spec, "chosen": {"redwine": {"rnade-mog": cell}}}))
-        with pytest.raises(ConfigError, match="two points of one variant|unknown variant") as e:
-            experiment.load_chosen(str(p))
-        assert "\n" not in str(e.value)
 
 
 def test_independent_mixtures_gain_only_from_repeated_values():
