@@ -19,6 +19,26 @@ The parallel engine is Dask distributed (``pip install -e ".[parallel]"``): ``en
 (``tcp://host:8786``) of a cluster started with ``dask scheduler`` / ``dask worker`` (every worker needs this
 package and the data under the same paths), unchanged.
 
+A worker that dies (killed, out of memory) loses at most its run's ``train.checkpoint_seconds`` of
+training: the scheduler hands the tasks it held to the other workers, a local cluster's nanny starts a new
+worker process, and the run resumes from its ``last.npz`` (its lock, a ``flock``, died with the process; its
+``provenance.json`` lists the new session under ``resumed``). The scheduler lets a task's workers die
+``distributed.scheduler.allowed-failures`` times (Dask's default 3, counting every task queued on a dying
+worker, started or not; a local cluster here :data:`ALLOWED_FAILURES`, set for that cluster only; an existing
+cluster keeps its own) before it gives up on it: that job is then an error row (and its tasks too), the
+rest of the table goes on.
+
+Follow-up tasks (:class:`Task`, :func:`run_tasks`): work on a finished run that is not training, such as
+the RNN-RBM's test-time AIS estimates, goes through the same sweep. A task names a job (``after``) and a
+callable with its arguments; it runs once that job has finished, on Dask on any worker as soon as the job's
+run is trained (submitted with the job's future as an argument), locally right after its job. Its record
+(:func:`run_task`: the callable's return value, or a one-line error for this package's errors and for a job
+that failed) comes back by the task's name; it counts in the progress like a job.
+
+Progress (:class:`~rnnrnade_pt.sweep_progress.Progress`): as each job or task finishes, the caller's
+``progress`` gets its record and the counts done, running and left, the time elapsed and an estimate of the
+time left; :func:`format_progress` makes them the line an experiment script prints.
+
 References
 ----------
 .. [1] Dask Development Team. "Dask: Library for dynamic task scheduling", https://dask.org (distributed).
@@ -31,19 +51,38 @@ import itertools
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from .config import RunConfig
 from .errors import ConfigError, RnnRnadeError
 from .npz import read_json
+from .sweep_progress import Progress, Tally, format_progress, reporter
 
-__all__ = ["Job", "expand_grid", "load_sweep", "stored_results", "stored_summaries", "run_job", "run_jobs",
-           "add_run_arguments", "setup_logging"]  # fmt: skip
+__all__ = [
+    "Job",
+    "Task",
+    "Outcome",
+    "Progress",
+    "expand_grid",
+    "load_sweep",
+    "stored_results",
+    "stored_summaries",
+    "run_job",
+    "run_task",
+    "run_jobs",
+    "run_tasks",
+    "format_progress",
+    "add_run_arguments",
+    "setup_logging",
+]
 
 logger = logging.getLogger(__name__)
 
 ENGINES = ("local", "dask")
+ALLOWED_FAILURES = 10  # Dask, local cluster: how often a task's workers may die before it fails
+STARTED = {"train.lock", "provenance.json"}  # what a run killed before its config.json leaves behind
 
 
 class Job(NamedTuple):
@@ -201,7 +240,8 @@ def run_job(
     try:
         if not force and (stored := stored_results(Job(name, cfg, run_dir))) is not None:
             return stored
-        if os.path.isdir(run_dir) and os.listdir(run_dir) and not _same_config(run_dir, cfg):
+        started = set(os.listdir(run_dir)) - STARTED if os.path.isdir(run_dir) else set()
+        if started and not _same_config(run_dir, cfg):
             if not force:
                 raise ConfigError(f"{run_dir} holds a run of another config; remove it or pass force")
             import shutil
@@ -215,72 +255,192 @@ def run_job(
         return {"name": name, "run": run_dir, "error": str(e).splitlines()[0]}
 
 
+class Task(NamedTuple):
+    """A follow-up of a training job: ``fn(*args, **kwargs)``, run once the job named ``after`` has finished
+    (see the module docstring). ``fn`` must pickle by reference for Dask: a module-level function."""
+
+    name: str
+    after: str
+    fn: Callable[..., Any]
+    args: tuple = ()
+    kwargs: dict | None = None
+
+
+class Outcome(NamedTuple):
+    """What :func:`run_tasks` returns: the jobs' summaries in job order, the tasks' records by task name."""
+
+    summaries: list[dict]
+    tasks: dict[str, dict]
+
+
+def run_task(
+    name: str,
+    after: str,
+    fn: Callable[..., Any],
+    args: tuple = (),
+    kwargs: dict | None = None,
+    summary: dict | None = None,
+) -> dict:
+    """Run one follow-up task (what every engine runs, in this process or a Dask worker, once the job
+    ``after`` has finished with ``summary``).
+
+    Returns ``{"name", "after", "result", "seconds"}`` (``result``: what ``fn(*args, **kwargs)`` returned),
+    or ``{"name", "after", "error"}`` with a one-line message when the job failed (the task is not run) or
+    ``fn`` raised this package's error (:class:`~rnnrnade_pt.errors.RnnRnadeError`). Any other exception
+    is a bug: it propagates and stops the sweep.
+    """
+    if summary is not None and "error" in summary:
+        return {"name": name, "after": after, "error": f"not run: {after} failed ({summary['error']})"}
+    start = time.perf_counter()
+    try:
+        result = fn(*args, **(kwargs or {}))
+    except RnnRnadeError as e:
+        logger.error("task %s failed: %s", name, e)
+        return {"name": name, "after": after, "error": (str(e) or type(e).__name__).splitlines()[0]}
+    return {"name": name, "after": after, "result": result, "seconds": round(time.perf_counter() - start, 1)}
+
+
 def run_jobs(
     jobs: Sequence[Job],
     engine: str = "local",
     workers: int = 1,
     address: str | None = None,
     force: bool = False,
-    progress: Callable[[dict], None] | bool | None = None,
+    progress: Callable[..., None] | bool | None = None,
 ) -> list[dict]:
     """Train and evaluate every job; the summaries in job order (see :func:`run_job`).
 
+    :func:`run_tasks` without follow-up tasks; the parameters are its.
+    """
+    return run_tasks(jobs, (), engine, workers, address, force, progress).summaries
+
+
+def run_tasks(
+    jobs: Sequence[Job],
+    tasks: Sequence[Task] = (),
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    force: bool = False,
+    progress: Callable[..., None] | bool | None = None,
+) -> Outcome:
+    """Train and evaluate every job and run every follow-up task, each task once its job has finished.
+
     Parameters
     ----------
+    jobs : sequence of Job
+        Their names unique.
+    tasks : sequence of Task
+        Follow-ups (see :func:`run_task`), each after a job of ``jobs`` (``after``); their names unique
+        among the jobs' and theirs.
     engine : {"local", "dask"}
-        One after another in this process, or in parallel through Dask distributed.
+        One after another in this process (a job, then its tasks), or in parallel through Dask distributed.
     workers : int
         Dask: processes of the local cluster (one thread each; PyTensor's C code is single-threaded here).
     address : str, optional
         Dask: the scheduler of an existing cluster (``tcp://host:8786``) instead of a local one.
     force : bool
         Retrain runs whose directory already holds results of the same config.
-    progress : callable, optional
-        Called with each summary as it arrives (e.g. to print a line); ``True`` logs them.
+    progress : callable or bool, optional
+        Called as each job or task finishes, with its record (a job's summary, a task's record) and, if it
+        takes a second argument, the sweep's :class:`Progress` (:func:`format_progress` makes it a line);
+        ``True`` logs that line at INFO.
+
+    Returns
+    -------
+    Outcome
+        ``summaries``: the jobs' (see :func:`run_job`) in job order; ``tasks``: task name -> record (see
+        :func:`run_task`). A job whose Dask workers died more than ``allowed-failures`` times is an error
+        record, and so are its tasks.
     """
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"workers must be a positive integer, got {workers!r}")
-    names = [j.name for j in jobs]
+    tasks = [Task(*t) for t in tasks]
+    names = [j.name for j in jobs] + [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise ConfigError(
-            f"job names must be unique, got {sorted(n for n in set(names) if names.count(n) > 1)}"
+            f"job and task names must be unique, got {sorted(n for n in set(names) if names.count(n) > 1)}"
         )
-
-    def report(summary: dict) -> dict:
-        if callable(progress):
-            progress(summary)
-        elif progress:
-            logger.info("finished %s: %s", summary["name"], summary.get("error") or summary.get("test"))
-        return summary
+    for t in tasks:
+        if t.after not in names[: len(jobs)]:
+            raise ConfigError(f"task {t.name!r} follows {t.after!r}, which is not a job of this sweep")
+        if not callable(t.fn):
+            raise ConfigError(f"task {t.name!r}: fn must be callable, got {t.fn!r}")
+    report, tally = reporter(progress), Tally(jobs, tasks)
 
     from .provenance import current
 
     prov = current()  # this process's command and commit, not a worker's
     args = [(j.name, j.cfg.to_json(), os.fspath(j.run_dir), force, prov) for j in jobs]
-    if engine == "local":
-        return [report(run_job(*a)) for a in args]
+    if engine == "dask":
+        return _run_dask(args, tasks, workers, address, report, tally)
+    summaries, records = [], {}
+    for a in args:
+        summaries.append(summary := run_job(*a))
+        report(summary, tally.finish(summary, 1))
+        for t in tasks:
+            if t.after == a[0]:
+                records[t.name] = record = run_task(*t, summary=summary)
+                report(record, tally.finish(record, 1))
+    return Outcome(summaries, {t.name: records[t.name] for t in tasks})
+
+
+def _run_dask(
+    args: list[tuple], tasks: list[Task], workers: int, address: str | None, report, tally
+) -> Outcome:
+    """:func:`run_tasks` on Dask: every job submitted at once, each task with its job's future as an
+    argument (so it waits for it); a local cluster's scheduler lets a task's workers die
+    :data:`ALLOWED_FAILURES` times before it fails (the setting applies to that cluster only)."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import dask
+        from distributed import Client, KilledWorker, LocalCluster, as_completed
     except ImportError:
         raise ConfigError('engine "dask" needs Dask distributed: pip install -e ".[parallel]"') from None
     cluster = None
     if address is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
     try:
         with Client(address or cluster) as client:
-            futures = [client.submit(run_job, *a, key=f"run-{a[0]}", pure=False) for a in args]
-            index = {f.key: i for i, f in enumerate(futures)}
-            out: list[dict | None] = [None] * len(futures)
-            for future in as_completed(futures):
-                out[index[future.key]] = report(future.result())
-            return out  # type: ignore[return-value]
+            futures = {a[0]: client.submit(run_job, *a, key=f"run-{a[0]}", pure=False) for a in args}
+            for t in tasks:
+                futures[t.name] = client.submit(
+                    run_task, *t, futures[t.after], key=f"task-{t.name}", pure=False
+                )
+            name_of = {f.key: name for name, f in futures.items()}
+            out: dict[str, dict] = {}
+            for future in as_completed(list(futures.values())):
+                name = name_of[future.key]
+                try:
+                    record = future.result()
+                except KilledWorker as e:  # its workers (or its job's) died: a row, not the sweep's end
+                    record = _killed(name, name_of.get(e.task, name), e, args, tasks)
+                out[name] = record
+                report(record, tally.finish(record, sum(client.nthreads().values())))
+            return Outcome([out[a[0]] for a in args], {t.name: out[t.name] for t in tasks})
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _killed(name: str, culprit: str, error, args: list[tuple], tasks: list[Task]) -> dict:
+    """The error record of ``name`` after Dask gave up on ``culprit`` (itself or its job): its workers died
+    while running it more often than the scheduler's ``allowed-failures``."""
+    tries = error.allowed_failures + 1
+    times = f"{tries} time" + "s" * (tries > 1)
+    message = f"its worker died every time it ran, {times} (distributed.scheduler.allowed-failures)"
+    logger.error("%s: %s", culprit, message)
+    run_dirs = {a[0]: a[2] for a in args}
+    if name in run_dirs:
+        return {"name": name, "run": run_dirs[name], "error": message}
+    after = next(t.after for t in tasks if t.name == name)
+    if culprit != name:
+        message = f"not run: {after} failed ({message})"
+    return {"name": name, "after": after, "error": message}
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, default_run_root: str) -> None:

@@ -1,14 +1,28 @@
-"""Sweeps: grid expansion, sweep files, the local engine's reuse and resume, and the same jobs through Dask
-distributed giving the same numbers."""
+"""Sweeps: grid expansion, sweep files, the local engine's reuse and resume, follow-up tasks and progress
+lines, and the same jobs and tasks through Dask distributed giving the same numbers."""
 
 import json
+import logging
+import operator
 import os
 
 import pytest
 from tiny import tiny
 
 from rnnrnade_pt.errors import ConfigError
-from rnnrnade_pt.sweep import Job, expand_grid, load_sweep, run_jobs, stored_results
+from rnnrnade_pt.npz import read_json
+from rnnrnade_pt.sweep import (
+    Job,
+    Progress,
+    Task,
+    expand_grid,
+    format_progress,
+    load_sweep,
+    run_jobs,
+    run_tasks,
+    stored_results,
+)
+from rnnrnade_pt.sweep_progress import Tally, reporter
 
 
 def test_expand_grid_is_the_cartesian_product():
@@ -52,6 +66,16 @@ def test_load_sweep_resolves_the_base_beside_it(tmp_path):
         load_sweep(tmp_path / "typo.json", tmp_path)
 
 
+def follow_ups(missing: str) -> list[Task]:
+    """Three follow-ups of the fixture's jobs: one that works, one that fails as this package's errors do, one
+    after the broken job."""
+    return [
+        Task("sum", "t-seed=1", operator.add, (2, 3)),
+        Task("missing", "t-seed=2", read_json, (missing,), {"what": "task input"}),
+        Task("after-broken", "broken", operator.add, (1, 1)),
+    ]
+
+
 @pytest.fixture(scope="module")
 def local_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep")
@@ -60,11 +84,13 @@ def local_results(tmp_path_factory):
         for n, c in expand_grid(tiny(), {"train.seed": [1, 2]}, "t")
     ]
     jobs.append(Job("broken", tiny(**{"data.dataset": "memory"}), str(root / "broken")))
-    return jobs, run_jobs(jobs)
+    lines = []
+    out = run_tasks(jobs, follow_ups(str(root / "none.json")), progress=lambda r, p: lines.append(p))
+    return jobs, out.summaries, out.tasks, lines
 
 
 def test_local_engine_trains_evaluates_and_reports_failures(local_results):
-    jobs, results = local_results
+    jobs, results, _, _ = local_results
     assert [r["name"] for r in results] == ["t-seed=1", "t-seed=2", "broken"]
     for r in results[:2]:
         assert r["reused"] is False and r["epochs"] == 1 and "loglik_per_frame" in r["test"]
@@ -73,7 +99,7 @@ def test_local_engine_trains_evaluates_and_reports_failures(local_results):
 
 
 def test_finished_runs_are_reused_and_other_configs_refused(local_results):
-    jobs, results = local_results
+    jobs, results, _, _ = local_results
     again = run_jobs(jobs[:1])
     assert again[0]["reused"] is True
     assert again[0]["test"] == results[0]["test"]
@@ -85,16 +111,95 @@ def test_finished_runs_are_reused_and_other_configs_refused(local_results):
         run_jobs(jobs, engine="ray")
 
 
+def check_tasks(records: dict, missing: str) -> None:
+    assert list(records) == ["sum", "missing", "after-broken"]
+    assert records["sum"]["result"] == 5 and records["sum"]["after"] == "t-seed=1"
+    assert records["missing"]["error"] == f"task input {missing} does not exist"
+    assert records["after-broken"]["error"].startswith("not run: broken failed (")
+    assert all("\n" not in r.get("error", "") for r in records.values())
+
+
+def test_local_tasks_follow_their_jobs_and_count_in_the_progress(local_results, tmp_path):
+    jobs, results, records, lines = local_results
+    check_tasks(records, str(jobs[0].run_dir).rsplit(os.sep, 1)[0] + os.sep + "none.json")
+    assert [p.last for p in lines] == ["t-seed=1", "sum", "t-seed=2", "missing", "broken", "after-broken"]
+    counts = [(p.done, p.running, p.left, p.failed) for p in lines]
+    assert counts == [(1, 1, 4, 0), (2, 1, 3, 0), (3, 1, 2, 0), (4, 1, 1, 1), (5, 1, 0, 2), (6, 0, 0, 3)]
+    assert lines[0].remaining is None  # no task has finished yet
+    assert lines[1].remaining is not None and lines[-1].remaining == 0
+    assert all(b.elapsed >= a.elapsed for a, b in zip(lines, lines[1:], strict=False))
+    with pytest.raises(ConfigError, match="not a job of this sweep"):
+        run_tasks(jobs, [Task("x", "nope", operator.add, (1, 2))])
+    with pytest.raises(ConfigError, match="unique"):
+        run_tasks(jobs, [Task(jobs[0].name, jobs[0].name, operator.add, (1, 2))])
+
+
+def test_the_estimate_waits_for_a_trained_job_and_a_task():
+    tally = Tally([Job(n, None, "") for n in "abc"], [Task("t", "a", operator.add)])
+    p = tally.finish({"name": "a", "wall_seconds": 10.0, "reused": False}, 2)
+    assert p[:5] == ("a", 1, 2, 1, 0) and p.remaining is None  # no task has finished yet
+    p = tally.finish({"name": "t", "after": "a", "result": 3, "seconds": 4.0}, 2)
+    assert p[:5] == ("t", 2, 2, 0, 0) and p.remaining == pytest.approx(2 * 10.0 / 2)
+    p = tally.finish({"name": "b", "wall_seconds": 99.0, "reused": True}, 2)  # reused: no time
+    assert p.remaining == pytest.approx(10.0 / 2)
+    p = tally.finish({"name": "c", "run": "", "error": "bad"}, 2)
+    assert (p.done, p.running, p.left, p.failed, p.remaining) == (4, 0, 0, 1, 0)
+    before = Tally([Job("a", None, "")]).finish({"name": "a", "error": "bad"}, 1)
+    assert before.remaining == 0
+
+
+def test_the_progress_line_and_its_callers(caplog):
+    p = Progress("mocap-K=2", 3, 2, 7, 1, 250.0, 750.4)
+    assert format_progress(p) == (
+        "mocap-K=2 finished: 3/12 done (1 failed), 2 running, 7 left; 4 min 10 s elapsed, "
+        "about 12 min 30 s left"
+    )
+    unknown = format_progress(p._replace(failed=0, remaining=None))
+    assert unknown.endswith("3/12 done, 2 running, 7 left; 4 min 10 s elapsed, time left unknown")
+    one, two = [], []
+    reporter(one.append)({"name": "a"}, p)
+    reporter(lambda record, progress: two.append((record, progress)))({"name": "a"}, p)
+    assert one == [{"name": "a"}] and two == [({"name": "a"}, p)]
+    reporter(None)({"name": "a"}, p)
+    with caplog.at_level(logging.INFO, logger="rnnrnade_pt"):
+        reporter(True)({"name": "a", "error": "bad"}, p)
+    assert caplog.messages == [format_progress(p) + " (bad)"]
+
+
+def test_a_task_that_kills_its_workers_is_an_error_row(local_results, monkeypatch):
+    pytest.importorskip("distributed")
+    import rnnrnade_pt.sweep as sweep
+
+    monkeypatch.setattr(sweep, "ALLOWED_FAILURES", 0)  # the first death is the last
+    jobs = local_results[0][:1]  # trained: reused
+    out = run_tasks(jobs, [Task("exit", jobs[0].name, os._exit, (1,))], engine="dask", workers=1)
+    assert out.summaries[0]["reused"] is True
+    assert out.tasks["exit"] == {
+        "name": "exit",
+        "after": jobs[0].name,
+        "error": "its worker died every time it ran, 1 time (distributed.scheduler.allowed-failures)",
+    }
+
+
 def test_dask_engine_gives_the_local_numbers(local_results, tmp_path):
     pytest.importorskip("distributed")
-    jobs, results = local_results
-    moved = [Job(j.name, j.cfg, str(tmp_path / j.name)) for j in jobs[:2]]
-    seen = []
-    out = run_jobs(moved, engine="dask", workers=2, progress=seen.append)
+    jobs, results, _, _ = local_results
+    moved = [Job(j.name, j.cfg, str(tmp_path / j.name)) for j in jobs]
+    seen, lines = [], []
+    out = run_jobs(moved[:2], engine="dask", workers=2, progress=seen.append)
     assert sorted(r["name"] for r in seen) == ["t-seed=1", "t-seed=2"]
     for a, b in zip(out, results[:2], strict=True):
         assert a["name"] == b["name"] and a["reused"] is False
         assert a["test"]["loglik_per_frame"] == pytest.approx(b["test"]["loglik_per_frame"], rel=1e-12)
+    missing = str(tmp_path / "none.json")
+    both = run_tasks(
+        moved, follow_ups(missing), engine="dask", workers=2, progress=lambda r, p: lines.append(p)
+    )
+    assert [s["name"] for s in both.summaries] == [j.name for j in jobs]
+    assert [s.get("reused") for s in both.summaries] == [True, True, None] and "error" in both.summaries[2]
+    check_tasks(both.tasks, missing)
+    assert sorted(p.last for p in lines) == sorted([j.name for j in jobs] + list(both.tasks))
+    assert [p.done for p in lines] == list(range(1, 7)) and lines[-1][1:5] == (6, 0, 0, 3)
 
 
 def test_expected_failures_are_rows_not_cached_and_bugs_stop_the_sweep(tmp_path, monkeypatch):
