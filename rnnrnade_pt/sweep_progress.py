@@ -43,14 +43,12 @@ class Progress(NamedTuple):
 def format_progress(p: Progress) -> str:
     """The one line an experiment script prints as a sweep goes on: ``"mocap-K=2 finished: 3/12 done, 2
     running, 7 left; 4 min 10 s elapsed, about 12 min 30 s left"`` (``time left unknown`` before there is
-    an estimate; ``(1 failed)`` after ``done`` when some failed)."""
+    an estimate, nothing once all are done; ``(1 failed)`` after ``done`` when some failed)."""
     failed = f" ({p.failed} failed)" if p.failed else ""
     eta = "time left unknown" if p.remaining is None else f"about {fmt_duration(p.remaining)} left"
     total = p.done + p.running + p.left
-    return (
-        f"{p.last} finished: {p.done}/{total} done{failed}, {p.running} running, {p.left} left; "
-        f"{fmt_duration(p.elapsed)} elapsed, {eta}"
-    )
+    line = f"{p.last} finished: {p.done}/{total} done{failed}, {p.running} running, {p.left} left; "
+    return line + fmt_duration(p.elapsed) + (" elapsed" if p.done == total else f" elapsed, {eta}")
 
 
 class Tally:

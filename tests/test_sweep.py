@@ -156,6 +156,10 @@ def test_the_progress_line_and_its_callers(caplog):
     )
     unknown = format_progress(p._replace(failed=0, remaining=None))
     assert unknown.endswith("3/12 done, 2 running, 7 left; 4 min 10 s elapsed, time left unknown")
+    assert (
+        format_progress(Progress("x", 2, 0, 0, 0, 42.2, 0.0))
+        == "x finished: 2/2 done, 0 running, 0 left; 42 s elapsed"
+    )
     one, two = [], []
     reporter(one.append)({"name": "a"}, p)
     reporter(lambda record, progress: two.append((record, progress)))({"name": "a"}, p)
