@@ -1,6 +1,9 @@
-"""The RNN-RBM paper's table: RNN-RBM and RNN-NADE on the four polyphonic-music sets (issue 6).
+"""The RNN-RBM paper's table: RNN-RBM and RNN-NADE on the four polyphonic-music sets.
 
-    python experiments/music.py                     # train + evaluate the 8 runs, regenerate the README block
+    python experiments/music.py                     # train + evaluate the 8 runs, release each to
+                                                    # models/music/, regenerate RESULTS.md's block
+    python experiments/music.py --from-release      # re-score the released models (no training); the
+                                                    # RNN-RBM's AIS/RAISE only with --rescore-ais (long)
     python experiments/music.py --time-budget 1800    # each run stops training after 30 min
     python experiments/music.py --engine dask --workers 2
     python experiments/music.py --quick               # tiny sizes, 1 epoch, 4 sequences a split (CI)
@@ -10,9 +13,11 @@
 
 Each run is ``experiments/configs/music/<model>_<dataset>.json`` trained and evaluated with
 :func:`rnnrnade_pt.sweep.run_jobs` in ``runs/music/<model>_<dataset>`` (a finished run of the same config is
-reused, not retrained). The table gives the test log-likelihood per time step (nats; for the RNN-RBM an
-annealed-importance-sampling estimate) and the frame-level accuracy of the one-step-ahead prediction,
-beside the values quoted for the paper.
+reused, not retrained), then released (:mod:`rnnrnade_pt.release`) to ``models/music/<model>_<dataset>``.
+The table is made from the releases' manifests, so that ``--from-release`` makes the same table: the test
+log-likelihood per time step (nats; for the RNN-RBM an annealed-importance-sampling estimate) and the
+frame-level accuracy of the one-step-ahead prediction, beside the values quoted for the paper
+(``published.json``).
 
 Choices (the configs): the tutorial's sizes (H=150, R=100) and 100-frame windows; the paper's pretraining
 of the NADE or RBM on shuffled frames (:mod:`rnnrnade_pt.pretrain`) for about as many updates on every set as
@@ -40,6 +45,7 @@ References
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -47,27 +53,45 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "configs", "music")
-README = os.path.join(HERE, "README.md")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+PUBLISHED_FILE = os.path.join(HERE, "published.json")
+MODELS_DIR = os.path.join(HERE, "models")
 BLOCK = "music"
 
 MODELS = ("rnn-rbm", "rnn-nade")
 DATASETS = ("Piano_midi", "Nottingham", "MuseData", "JSB_Chorales")  # the paper's column order
-TITLES = {"Piano_midi": "Piano-midi.de", "Nottingham": "Nottingham", "MuseData": "MuseData",
-          "JSB_Chorales": "JSB Chorales", "rnn-rbm": "RNN-RBM", "rnn-nade": "RNN-NADE"}  # fmt: skip
-# test log-likelihood per time step, as commonly quoted (the paper itself is not available here)
-PUBLISHED = {
-    ("rnn-rbm", "Piano_midi"): -7.09, ("rnn-rbm", "Nottingham"): -2.39,
-    ("rnn-rbm", "MuseData"): -6.01, ("rnn-rbm", "JSB_Chorales"): -6.27,
-    ("rnn-nade", "Piano_midi"): -7.05, ("rnn-nade", "Nottingham"): -2.31,
-    ("rnn-nade", "MuseData"): -5.60, ("rnn-nade", "JSB_Chorales"): -5.56,
-}  # fmt: skip
+TITLES = {
+    "Piano_midi": "Piano-midi.de",
+    "Nottingham": "Nottingham",
+    "MuseData": "MuseData",
+    "JSB_Chorales": "JSB Chorales",
+    "rnn-rbm": "RNN-RBM",
+    "rnn-nade": "RNN-NADE",
+}
+
+
+def published(path: str = PUBLISHED_FILE) -> dict:
+    """``{(model, dataset): test log-likelihood per time step}`` as published (``published.json``)."""
+    from rnnrnade_pt.tables import load_published
+
+    return {(m, d): v for m, row in load_published(path, BLOCK).items() for d, v in row.items()}
+
+
 # --quick: tiny models, one epoch on the first few sequences of each split
 QUICK = [
-    ("model.H", 6), ("model.R", 5), ("model.cd_k", 2), ("model.gibbs_k", 2), ("model.ais_chains", 4),
-    ("model.ais_betas", 10), ("train.epochs", 1), ("train.pretrain_epochs", 1), ("train.window", 20),
+    ("model.H", 6),
+    ("model.R", 5),
+    ("model.cd_k", 2),
+    ("model.gibbs_k", 2),
+    ("model.ais_chains", 4),
+    ("model.ais_betas", 10),
+    ("train.epochs", 1),
+    ("train.pretrain_epochs", 1),
+    ("train.window", 20),
     ("train.batch_size", 4),
-    ("train.patience", 0), ("data.max_sequences", 3),
-]  # fmt: skip
+    ("train.patience", 0),
+    ("data.max_sequences", 3),
+]
 
 
 def job_name(model: str, dataset: str) -> str:
@@ -131,8 +155,9 @@ def test_bracket(job, betas: int, chains: int = TEST_AIS_CHAINS, compute: bool =
                 continue
         if not compute:
             continue
-        logging.getLogger("music").warning("%s: test set, %s annealing, %d x %d", job.name, direction, chains,
-                                           betas)  # fmt: skip
+        logging.getLogger("music").warning(
+            "%s: test set, %s annealing, %d x %d", job.name, direction, chains, betas
+        )
         if best is None:  # the data and the checkpoint, once for both directions
             seqs, best = load_dataset(job.cfg.data)["test"], load_run(job.run_dir)
         run = with_ais(best, ais_chains=chains, ais_betas=betas, ais_direction=direction)
@@ -148,18 +173,33 @@ def test_bracket(job, betas: int, chains: int = TEST_AIS_CHAINS, compute: bool =
     return out
 
 
-def music_table(summaries, jobs=None, brackets=None) -> str:
+def music_table(summaries, jobs=None, brackets=None, cells=None) -> str:
     """The markdown table of ``run_jobs``' summaries (``name`` ``<model>_<dataset>``), in the paper's order,
     one row per (model, dataset) present, beside the published log-likelihoods; then notes on the runs'
     settings when ``jobs`` (the :class:`~rnnrnade_pt.sweep.Job` list) is given. ``brackets`` (name ->
     :func:`test_bracket`'s dict): an RNN-RBM's test estimates from forward and reverse annealing, which
-    replace its run's own test estimate (forward) and fill the RAISE column (reverse)."""
+    replace its run's own test estimate (forward) and fill the RAISE column (reverse). ``cells``: the
+    ``(model, dataset)`` rows to show even without a summary (marked "not released yet")."""
     from rnnrnade_pt.tables import fmt_duration, fmt_mean_stderr, markdown_table
 
+    PUBLISHED = published()
     by_name = {s["name"]: s for s in summaries}
+    cells = set(cells or ())
     brackets = brackets or {}
-    header = ["model", "dataset", "test log-lik / step", "RAISE (conservative)", "published", "gap",
-              "frame accuracy", "test frames", "epochs", "wall time", "parameters", "stopped"]  # fmt: skip
+    header = [
+        "model",
+        "dataset",
+        "test log-lik / step",
+        "RAISE (conservative)",
+        "published",
+        "gap",
+        "frame accuracy",
+        "test frames",
+        "epochs",
+        "wall time",
+        "parameters",
+        "stopped",
+    ]
 
     def estimate(res):
         ll, se = (res or {}).get("loglik_per_frame"), (res or {}).get("loglik_standard_error")
@@ -169,12 +209,30 @@ def music_table(summaries, jobs=None, brackets=None) -> str:
     for model in MODELS:
         for dataset in DATASETS:
             s = by_name.get(job_name(model, dataset))
+            pub = f"{PUBLISHED[model, dataset]:.2f}"
+            if s is None and (model, dataset) in cells:
+                rows.append(
+                    [TITLES[model], TITLES[dataset], *[None] * 2, pub, *[None] * 6, "not released yet"]
+                )
             if s is None:
                 continue
-            pub = f"{PUBLISHED[model, dataset]:.2f}"
             if "error" in s:
-                rows.append([TITLES[model], TITLES[dataset], None, None, pub, None, None, None, None, None,
-                             None, f"failed: {s['error']}"])  # fmt: skip
+                rows.append(
+                    [
+                        TITLES[model],
+                        TITLES[dataset],
+                        None,
+                        None,
+                        pub,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        f"failed: {s['error']}",
+                    ]
+                )
                 continue
             test, bracket = s.get("test", {}), brackets.get(s["name"], {})
             ll, cell = estimate(bracket.get("forward", test))
@@ -182,12 +240,22 @@ def music_table(summaries, jobs=None, brackets=None) -> str:
                 cell += " ‡"  # no test-time estimate yet: the run's own, validation-grade AIS
             acc = test.get("frame_accuracy")
             gap = None if ll is None else f"{ll - PUBLISHED[model, dataset]:+.2f}"
-            rows.append([
-                TITLES[model], TITLES[dataset], cell, estimate(bracket.get("reverse"))[1], pub, gap,
-                f"{100 * acc:.1f}%" if acc is not None else None, test.get("frames"), s.get("epochs"),
-                fmt_duration(s.get("wall_seconds")), f"{s['n_params']:,}" if "n_params" in s else None,
-                s.get("stopped"),
-            ])  # fmt: skip
+            rows.append(
+                [
+                    TITLES[model],
+                    TITLES[dataset],
+                    cell,
+                    estimate(bracket.get("reverse"))[1],
+                    pub,
+                    gap,
+                    f"{100 * acc:.1f}%" if acc is not None else None,
+                    test.get("frames"),
+                    s.get("epochs"),
+                    fmt_duration(s.get("wall_seconds")),
+                    f"{s['n_params']:,}" if "n_params" in s else None,
+                    s.get("stopped"),
+                ]
+            )
     text = markdown_table(header, rows)
     text += (
         "\nPublished: the test log-likelihoods per time step as commonly quoted for Boulanger-Lewandowski et "
@@ -255,8 +323,13 @@ def music_table(summaries, jobs=None, brackets=None) -> str:
                 )
             else:
                 text += " per frame."
-            subsets = sorted({(c.data.name, c.train.eval_sequences) for c in cfgs.values()
-                              if c.model.model == "rnn-rbm" and c.train.eval_sequences})  # fmt: skip
+            subsets = sorted(
+                {
+                    (c.data.name, c.train.eval_sequences)
+                    for c in cfgs.values()
+                    if c.model.model == "rnn-rbm" and c.train.eval_sequences
+                }
+            )
             if subsets:
                 text += (
                     " Its validation scores (early stopping) are over the first "
@@ -292,7 +365,7 @@ def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> l
             rows = [r for r in read_metrics(j.run_dir) if r["phase"] == "train"]
             epochs, valid = [int(r["epoch"]) for r in rows], [float(r["valid_loglik"]) for r in rows]
             series = {TITLES[model]: (epochs, valid)}
-            lines = {f"{TITLES[model]} published (test)": PUBLISHED[model, dataset]}
+            lines = {f"{TITLES[model]} published (test)": published()[model, dataset]}
             out = os.path.join(out_dir, f"music_{dataset}_{model}_curves.png")
             title = f"{TITLES[dataset]}: validation log-likelihood"
             paths.append(curves(series, out, title, "nats per step", lines))
@@ -309,9 +382,111 @@ def figures(jobs, summaries, out_dir: str, steps: int = 100, seed: int = 0) -> l
     return paths
 
 
+def score(run, evaluation: dict) -> dict:
+    """The number a release stands for: the test log-likelihood per time step (the RNN-RBM's: its forward
+    AIS estimate, the table's main column)."""
+    ev = evaluation.get("forward", evaluation)
+    what = "test log-likelihood per time step (nats" + (", AIS estimate)" if "forward" in evaluation else ")")
+    return {"value": ev["loglik_per_frame"], "what": what, "counted": ev["frames"]}
+
+
+def bracket_evaluation(bracket: dict) -> dict:
+    """An RNN-RBM release's evaluation: both directions of :func:`test_bracket`, without the cache key."""
+    return {d: {k: v for k, v in r.items() if k != "checkpoint_sha256"} for d, r in bracket.items()}
+
+
+def rescoring(rescore_ais: bool):
+    """The ``evaluate(run, seqs)`` of ``--from-release``: an RNN-NADE is evaluated again; an RNN-RBM's
+    forward and reverse annealing are run again only with ``rescore_ais`` (hours), else its release's own
+    estimates stand (its parameters and test data are still checked against the manifest)."""
+
+    def evaluate(run, seqs):
+        from rnnrnade_pt.release import read_manifest
+        from rnnrnade_pt.runs import evaluate_run, with_ais
+
+        if run.cfg.model.model != "rnn-rbm":
+            return evaluate_run(run, seqs)
+        released = read_manifest(run.run_dir)["evaluation"]
+        if not rescore_ais:
+            return released
+        out = {}
+        for direction, r in released.items():
+            ais = dict(ais_chains=r["ais_chains"], ais_betas=r["ais_betas"], ais_direction=direction)
+            out[direction] = {**evaluate_run(with_ais(run, **ais), seqs), **{k: r[k] for k in ais if k in r}}
+        return out
+
+    return evaluate
+
+
+def release_jobs(jobs, summaries, brackets, models_dir: str, data_root=None) -> None:
+    """Release every finished run among ``jobs`` to ``models_dir/music/<name>`` (an RNN-RBM only with both
+    test-time estimates); a run already released from the same checkpoint is left as it is."""
+    from rnnrnade_pt.data.download import sha256_file
+    from rnnrnade_pt.release import MANIFEST_FILE, release_run
+
+    log = logging.getLogger("music")
+    done = {s["name"] for s in summaries if "error" not in s and "test" in s}
+    for job in jobs:
+        if job.name not in done:
+            continue
+        out = os.path.join(models_dir, BLOCK, job.name)
+        evaluate = None
+        if job.cfg.model.model == "rnn-rbm":
+            bracket = brackets.get(job.name, {})
+            if set(bracket) != {"forward", "reverse"}:
+                log.warning("%s: not released (no test-time AIS and RAISE estimates yet)", job.name)
+                continue
+            evaluate = lambda run, seqs, b=bracket: bracket_evaluation(b)  # noqa: E731
+        digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
+        if os.path.exists(os.path.join(out, MANIFEST_FILE)):
+            with open(os.path.join(out, MANIFEST_FILE), encoding="utf-8") as fh:
+                if json.load(fh).get("checkpoint_sha256") == digest:
+                    continue
+        extra = {"checkpoint_sha256": digest}
+        release_run(
+            job.run_dir,
+            out,
+            table=BLOCK,
+            cell=job.name,
+            score=score,
+            evaluate=evaluate,
+            data_root=data_root,
+            extra=extra,
+        )
+        log.warning("released %s", out)
+
+
+def table_from_releases(manifests) -> str:
+    """The table of released models' manifests (every (model, dataset) cell shown; those without a release
+    marked), then where the models are and how to regenerate or re-score them."""
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.release import releases_made_by
+    from rnnrnade_pt.sweep import Job
+
+    summaries, brackets, jobs = [], {}, []
+    for m in manifests:
+        ev = m["evaluation"]
+        rbm = "forward" in ev
+        keep = ("epochs", "wall_seconds", "n_params", "stopped")
+        summaries.append({"name": m["cell"], "test": ev["forward"] if rbm else ev, **{k: m[k] for k in keep}})
+        if rbm:
+            brackets[m["cell"]] = ev
+        jobs.append(Job(m["cell"], RunConfig.from_dict(m["config"]), ""))
+    text = music_table(summaries, jobs, brackets, [(mo, d) for mo in MODELS for d in DATASETS])
+    where = "; ".join(releases_made_by(manifests))
+    text += (
+        f"\nModels: `experiments/models/music/<model>_<dataset>` ({where}). Regenerate: `python "
+        "experiments/music.py [--engine dask --workers N]` (trains what is not trained yet, then releases "
+        "and tables); re-score the release: `python experiments/music.py --from-release [--rescore-ais]`.\n"
+    )
+    return text
+
+
 def main(argv=None) -> int:
+    from rnnrnade_pt.errors import ConfigError
+    from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
-    from rnnrnade_pt.tables import not_run_note, replace_block
+    from rnnrnade_pt.tables import write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
@@ -319,14 +494,26 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
     parser.add_argument(
-        "--out", help="write the table to this file (default: the README block; quick: stdout)"
+        "--out", help="write the table to this file (default: RESULTS.md's block; quick: stdout)"
     )
-    parser.add_argument("--readme", help=f"regenerate the {BLOCK!r} block of this file (default: {README})")
+    parser.add_argument(
+        "--release-root", help=f"the released models (default {MODELS_DIR}; quick: a tmp dir)"
+    )
+    parser.add_argument(
+        "--from-release", action="store_true", help="re-score the released models, train nothing"
+    )
+    parser.add_argument(
+        "--rescore-ais",
+        action="store_true",
+        help="with --from-release: run the RNN-RBM's AIS and RAISE again",
+    )
     parser.add_argument(
         "--figures", metavar="DIR", help="validation curves; a MIDI sample and piano roll from each best run"
     )
     parser.add_argument(
-        "--table-only", action="store_true", help="train nothing: the table of the runs that have results"
+        "--table-only",
+        action="store_true",
+        help="train nothing: release and table the runs that have results",
     )
     parser.add_argument(
         "--with-interrupted",
@@ -338,15 +525,16 @@ def main(argv=None) -> int:
         type=int,
         metavar="BETAS",
         help="RNN-RBM test estimates by AIS and RAISE with this many temperatures, 10 chains (test_bracket; "
-        "default 1000, quick: 10; 0: the run's own AIS); --table-only uses those already computed",
+        "default 1000, quick: 10; 0: none, and the run is not released); --table-only uses those computed",
     )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, "music")
     if args.test_ais is not None and args.test_ais < 0:
-        from rnnrnade_pt.errors import ConfigError
-
         raise ConfigError(f"--test-ais must be 0 or a number of temperatures, got {args.test_ais}")
+    if args.rescore_ais and not args.from_release:
+        raise ConfigError("--rescore-ais re-scores released models: pass --from-release")
     test_betas = args.test_ais if args.test_ais is not None else (10 if args.quick else 1000)
+    models_dir = args.release_root or (tempfile.mkdtemp(prefix="music-models-") if args.quick else MODELS_DIR)
 
     run_root = args.run_root or (tempfile.mkdtemp(prefix="music-quick-") if args.quick else "runs/music")
     jobs = make_jobs(
@@ -357,36 +545,37 @@ def main(argv=None) -> int:
         args.time_budget,
         args.data_root,
     )
-    if args.table_only:
-        done = stored_summaries(jobs, interrupted=args.with_interrupted)
-        summaries = [done[j.name] for j in jobs if j.name in done]
+    failed = []
+    if args.from_release:
+        evaluate = rescoring(args.rescore_ais)
+        manifests, bad = rescore_all(models_dir, BLOCK, score, evaluate, args.data_root, progress=print)
+        failed = [
+            f"{cell}: the re-score differs from its manifest: {'; '.join(d)}" for cell, d in bad.items()
+        ]
     else:
-        summaries = run_jobs(jobs, engine=args.engine, workers=args.workers, address=args.address,
-                             force=args.force, progress=True)  # fmt: skip
-    brackets = {}
-    if test_betas:
-        by_name = {j.name: j for j in jobs}
-        for s in summaries:
-            if "error" not in s and by_name[s["name"]].cfg.model.model == "rnn-rbm":
-                brackets[s["name"]] = test_bracket(
-                    by_name[s["name"]], test_betas, compute=not args.table_only
-                )
-    table = music_table(summaries, jobs, brackets)
-    table += not_run_note([j.name for j in jobs], {s["name"] for s in summaries})
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(table)
-    if args.readme or not (args.quick or args.out):
-        replace_block(args.readme or README, BLOCK, table)
-    elif args.quick and not args.out:
-        sys.stdout.write(table)
-    if args.figures:
-        for path in figures(jobs, summaries, args.figures):
-            logging.getLogger("music").warning("wrote %s", path)
-    failed = [s["name"] for s in summaries if "error" in s]
-    for s in summaries:
-        if "error" in s:
-            logging.getLogger("music").error("%s failed: %s", s["name"], s["error"])
+        if args.table_only:
+            done = stored_summaries(jobs, interrupted=args.with_interrupted)
+            summaries = [done[j.name] for j in jobs if j.name in done]
+        else:
+            run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
+            summaries = run_jobs(jobs, progress=True, **run)
+        brackets = {}
+        if test_betas:
+            by_name = {j.name: j for j in jobs}
+            for s in summaries:
+                if "error" not in s and by_name[s["name"]].cfg.model.model == "rnn-rbm":
+                    brackets[s["name"]] = test_bracket(
+                        by_name[s["name"]], test_betas, compute=not args.table_only
+                    )
+        release_jobs(jobs, summaries, brackets, models_dir, args.data_root)
+        manifests = [read_manifest(p) for p in find_releases(models_dir, BLOCK)]
+        failed = [f"{s['name']}: {s['error']}" for s in summaries if "error" in s]
+        if args.figures:
+            for path in figures(jobs, summaries, args.figures):
+                logging.getLogger("music").warning("wrote %s", path)
+    write_table(table_from_releases(manifests), args.out, args.quick, RESULTS, BLOCK)
+    for line in failed:
+        logging.getLogger("music").error("%s", line)
     return 1 if failed else 0
 
 

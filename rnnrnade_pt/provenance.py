@@ -53,6 +53,21 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def _command(argv: list[str]) -> str:
+    """The command line as a user would type it: ``rnnrnade ...``, ``python -m rnnrnade_pt ...`` or
+    ``python script.py ...`` (the script's path relative to the working directory).
+
+    >>> _command(["/usr/bin/rnnrnade", "train", "--config", "a b.json"])
+    "rnnrnade train --config 'a b.json'"
+    """
+    head, rest = (argv[0] if argv else ""), list(argv[1:])
+    if os.path.basename(head) == "rnnrnade":
+        return shlex.join(["rnnrnade", *rest])
+    if os.path.basename(head) == "__main__.py":
+        return shlex.join(["python", "-m", os.path.basename(os.path.dirname(head)), *rest])
+    return shlex.join(["python", os.path.relpath(head) if head else "-c", *rest])
+
+
 def current(command: str | None = None) -> dict:
     """This process's provenance: ``command`` (default: ``python`` and ``sys.argv``), ``commit``,
     ``dirty``, ``python``, ``numpy``, ``pytensor``, ``machine`` (CPU model and core count) and ``date``."""
@@ -60,9 +75,8 @@ def current(command: str | None = None) -> dict:
     import pytensor
 
     commit, dirty = git_commit()
-    argv = [os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
     return {
-        "command": command or shlex.join(["python", *argv]),
+        "command": command or _command(sys.argv),
         "commit": commit,
         "dirty": dirty,
         "python": platform.python_version(),

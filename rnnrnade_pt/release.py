@@ -54,6 +54,7 @@ __all__ = [
     "find_releases",
     "release_size",
     "rescore_all",
+    "releases_made_by",
 ]
 
 MODEL_FILE = "model.npz"
@@ -437,3 +438,21 @@ def rescore_all(
                 f"[{i}/{len(paths)}] {again['cell']}: {again['score']['value']:.4f} {state} ({seconds:.1f} s)"
             )
     return out, bad
+
+
+def releases_made_by(manifests: Sequence[dict]) -> list[str]:
+    """How a table's released models were made, one line per (commit, command, machine):
+    ``"cell, cell: `command` at commit abc1234567 on machine"``, for the line under a results table.
+
+    >>> m = {"commit": "0123456789abcdef", "command": "python x.py", "machine": "CPU, 2 cores"}
+    >>> releases_made_by([{**m, "cell": "a"}, {**m, "cell": "b"}])
+    ['a, b: `python x.py` at commit 0123456789 on CPU, 2 cores']
+    """
+    groups: dict[tuple, list[str]] = {}
+    for m in manifests:
+        key = (str(m.get("commit"))[:10], m.get("command"), m.get("machine"))
+        groups.setdefault(key, []).append(m["cell"])
+    return [
+        f"{', '.join(c)}: `{cmd}` at commit {commit} on {machine}"
+        for (commit, cmd, machine), c in groups.items()
+    ]

@@ -1,0 +1,149 @@
+"""The main job's results: RNN-RNADE on bouncing balls (``configs/balls.json``, README command 1), released
+and tabled beside the predictors without a model.
+
+    python experiments/main_job.py                   # train runs/main/balls (reused when finished), release
+                                                     # it to models/main/, regenerate RESULTS.md's block
+    python experiments/main_job.py --from-release    # re-score the released model (no training): same block
+    python experiments/main_job.py --quick           # tiny sizes, a temporary run and release root (CI)
+
+The run is :func:`rnnrnade_pt.runs.train_and_evaluate` of ``configs/balls.json`` (what ``rnnrnade train
+--config experiments/configs/balls.json`` does), through :func:`rnnrnade_pt.sweep.run_jobs`, so a finished run
+of the same config is reused and an interrupted one resumed. Its best checkpoint is released
+(:mod:`rnnrnade_pt.release`) with the test log-likelihood per frame and the one-step squared prediction error
+per frame that the table shows.
+
+References
+----------
+.. [1] Supplementary Material for the RNN-RNADE model.
+.. [2] I. Sutskever, G. E. Hinton, G. W. Taylor. "The recurrent temporal restricted Boltzmann machine."
+   NIPS 2008 (bouncing balls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG = os.path.join(HERE, "configs", "balls.json")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+MODELS = os.path.join(HERE, "models")
+TABLE = "main"
+CELL = "rnn-rnade_balls"
+QUICK = [
+    ("model.H", 4),
+    ("model.R", 3),
+    ("model.K", 2),
+    ("train.epochs", 1),
+    ("train.pretrain_epochs", 1),
+    ("data.n_train", 4),
+    ("data.n_valid", 2),
+    ("data.n_test", 2),
+    ("data.length", 10),
+    ("data.res", 4),
+    ("model.D", 16),
+]
+logger = logging.getLogger("main_job")
+
+
+def score(run, evaluation: dict) -> dict:
+    """The number the table shows: the test log-likelihood per frame (nats)."""
+    return {
+        "value": evaluation["loglik_per_frame"],
+        "what": "test log-likelihood per frame (nats, the data's units)",
+        "counted": evaluation["frames"],
+    }
+
+
+def main_table(manifest: dict, baselines: dict) -> str:
+    """The block: the released model's test log-likelihood and one-step error beside the predictors without
+    a model, then how it was made (command, commit, machine, time). A function of the manifest and the data
+    alone, so that ``--from-release`` writes the same block when the re-score reproduces the release."""
+    from rnnrnade_pt.baselines import PREDICTION_BASELINES
+    from rnnrnade_pt.tables import fmt_duration, markdown_table
+
+    ev = manifest["evaluation"]
+    rows = [
+        [
+            "RNN-RNADE (the main job)",
+            f"{ev['loglik_per_frame']:.2f}",
+            f"{ev['sq_pred_error_per_frame']:.2f}",
+            ev["frames"],
+            manifest["epochs"],
+            fmt_duration(manifest["training_seconds"]),
+            fmt_duration(manifest["wall_seconds"]),
+        ]
+    ]
+    rows += [
+        [f"{n} (no model)", None, f"{baselines[n]:.2f}", None, None, None, None] for n in PREDICTION_BASELINES
+    ]
+    header = ["model", "test log-lik / frame", "one-step sq. error / frame", "test frames", "epochs"]
+    header += ["training", "wall"]
+    text = markdown_table(header, rows)
+    c = manifest["config"]
+    text += (
+        f"\nBouncing balls ({c['data']['n_balls']} balls, {c['data']['res']}x{c['data']['res']} frames, "
+        f"{c['data']['n_train']} training sequences of {c['data']['length']} frames, test "
+        f"{c['data']['n_test']}); RNN-RNADE H={c['model']['H']}, K={c['model']['K']}, R={c['model']['R']}, "
+        f"{c['model']['rnn_activation']} RNN, {c['model']['dtype']}. Model: "
+        f"`experiments/models/{manifest['table']}/{manifest['cell']}` (commit "
+        f"{str(manifest['commit'])[:10]}, {manifest['machine']}). Trained by `{manifest['command']}`; "
+        "regenerate with `python "
+        "experiments/main_job.py` (trains, reusing a finished run) or re-score the release with `python "
+        "experiments/main_job.py --from-release` (seconds).\n"
+    )
+    return text
+
+
+def main(argv=None) -> int:
+    from rnnrnade_pt.baselines import prediction_baselines
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.release import read_manifest, release_run, rescore_all
+    from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.tables import write_table
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a temporary run and release root")
+    parser.add_argument(
+        "--from-release", action="store_true", help="re-score the released model, train nothing"
+    )
+    parser.add_argument("--models", help=f"the release root (default {MODELS}; quick: a tmp dir)")
+    parser.add_argument("--out", help=f"write the block here (default: RESULTS.md's {TABLE!r} block)")
+    add_run_arguments(parser, "runs/main")
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, logger.name)
+    models = args.models or (tempfile.mkdtemp(prefix="main-models-") if args.quick else MODELS)
+    with open(CONFIG, encoding="utf-8") as fh:
+        cfg = RunConfig.from_json(fh.read())
+    over = list(QUICK) if args.quick else []
+    over += [("data.root", args.data_root)] if args.data_root else []
+    cfg = cfg.with_overrides(over)
+    if args.from_release:
+        (manifest,), bad = rescore_all(models, TABLE, score, data_root=args.data_root, progress=print)
+    else:
+        run_root = args.run_root or (tempfile.mkdtemp(prefix="main-quick-") if args.quick else "runs/main")
+        job = Job(CELL, cfg, os.path.join(run_root, CELL))
+        (summary,) = run_jobs(
+            [job], engine=args.engine, workers=args.workers, address=args.address, force=args.force
+        )
+        if "error" in summary:
+            logger.error("%s failed: %s", CELL, summary["error"])
+            return 1
+        out = os.path.join(models, TABLE, CELL)
+        release_run(job.run_dir, out, table=TABLE, cell=CELL, score=score, data_root=args.data_root)
+        manifest, bad = read_manifest(out), {}
+    table = main_table(manifest, prediction_baselines(load_dataset(cfg.data)))
+    write_table(table, args.out, args.quick, RESULTS, TABLE)
+    for cell, diff in bad.items():
+        logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("main_job.py", main))
