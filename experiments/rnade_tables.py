@@ -1,7 +1,9 @@
-"""The RNADE paper's tables: test log-likelihood on five UCI sets (10 folds) and on BSDS300 patches (issue 7).
+"""The RNADE paper's tables: test log-likelihood on five UCI sets (10 folds) and on BSDS300 patches.
 
     python experiments/rnade_tables.py                       # the protocol's chosen points, every method,
-                                                             # dataset and fold; README block and figures
+                                                             # UCI set and fold; released to models/rnade/,
+                                                             # RESULTS.md's block and figures
+    python experiments/rnade_tables.py --from-release        # re-score the released models: the same block
     python experiments/rnade_tables.py --engine dask --workers 2
     python experiments/rnade_tables.py --quick               # 2 folds, tiny models, few patches (CI)
     python experiments/rnade_tables.py --protocol --halving 3 --engine dask --workers 2   # the paper's grid
@@ -11,24 +13,30 @@
     python experiments/rnade_tables.py --protocol --variant original-code-stopping --chosen  # base points
     python experiments/rnade_tables.py --configs [--time-budget 300] [--sweep]  # configs/rnade/<set>.json
 
-By default each method and dataset trains the points that the protocol file's ``chosen`` holds
-(``configs/rnade/protocol.json``: a search's choice, recorded by ``--record-chosen``), each under the
-protocol variant it names, on every fold; where a cell holds several points, per fold the one with the best
-validation score counts. Each run is ``experiments/configs/rnade/<dataset>.json`` with the protocol's
-settings, a method's overrides (RNADE-MoG as is, RNADE-Laplace ``model.mixture=laplace``, order-agnostic
-RNADE-MoG ``train.ordering=orderless``) and ``data.fold=k``, trained and evaluated by
-:func:`rnnrnade_pt.sweep.run_jobs` in ``runs/rnade[/variant-<name>]/<job>`` (a finished run of the same
-config is reused). The order-agnostic runs are then evaluated as ensembles of 1, 2, 4, 8 and 16 orderings
-(cached in ``<run>/ensembles.json``), and the Gaussian and mixture-of-Gaussians baselines
-(:mod:`rnnrnade_pt.baselines`) are fitted on the same folds (cached in ``<run root>/baselines``). With a grid
-(``--protocol`` without ``--chosen``, or ``--sweep``) every grid point is a run and, per method, dataset and
-fold, the one with the best validation log-likelihood gives the test value.
+By default each method and UCI set (BSDS300 by name: ``--datasets bsds300``) trains the points that the
+protocol file's ``chosen`` holds (``configs/rnade/protocol.json``: a search's choice, recorded by
+``--record-chosen``), each under the protocol variant it names, on every fold; where a cell holds several
+points, per fold the one with the best validation score counts. Each run is
+``experiments/configs/rnade/<dataset>.json`` with the protocol's settings, a method's overrides (RNADE-MoG as
+is, RNADE-Laplace ``model.mixture=laplace``, order-agnostic RNADE-MoG ``train.ordering=orderless``) and
+``data.fold=k``, trained and evaluated by :func:`rnnrnade_pt.sweep.run_jobs` in
+``runs/rnade[/variant-<name>]/<job>`` (a finished run of the same config is reused). The order-agnostic runs
+are then evaluated as ensembles of 1, 2, 4, 8 and 16 orderings (cached in ``<run>/ensembles.json``), and the
+Gaussian and mixture-of-Gaussians baselines (:mod:`rnnrnade_pt.baselines`) are fitted on the same folds
+(cached in ``<run root>/baselines``). With a grid (``--protocol`` without ``--chosen``, or ``--sweep``) every
+grid point is a run and, per method, dataset and fold, the one with the best validation log-likelihood gives
+the test value.
 
 Units: the UCI columns are log-likelihoods of the standardised data (each dimension scaled by the training
 fold's mean and std), as in the paper; the runs report them in the data's units, and the table subtracts
 each run's log-Jacobian ``-sum_d log std_d``. BSDS300 is in the data's units (nats per 63-dim patch of
 pixels scaled to [0, 1]), as in the paper. The published rows are read from ``experiments/published.json``
 (:func:`rnnrnade_pt.tables.load_published`).
+
+The default call releases, per method, set and fold, the run the table counts
+(:mod:`rnnrnade_pt.rnade_release`) and makes the table from the releases (``experiments/RESULTS.md``'s block),
+so that ``--from-release``, which re-scores them without training, makes the same table. Searches, grids and
+variants are investigations: their tables go to ``--out`` or standard output, and nothing is released.
 
 This script is the command line: the runs, the protocol, the records and the table are the package's
 (:mod:`rnnrnade_pt.rnade_runs`, :mod:`rnnrnade_pt.rnade_protocol`, :mod:`rnnrnade_pt.rnade_records`,
@@ -62,12 +70,14 @@ from rnnrnade_pt.rnade_protocol import (
     record_chosen,
 )
 from rnnrnade_pt.rnade_records import baseline_records, run_records
+from rnnrnade_pt.rnade_release import evaluate, release_chosen, release_note, release_records, table_score
 from rnnrnade_pt.rnade_report import rnade_table, settings_note, validation_curves
 from rnnrnade_pt.rnade_runs import (
     DATASETS,
     METHODS,
     N_FOLDS,
     QUICK_FOLDS,
+    UCI,
     fold_list,
     load_grid,
     make_jobs,
@@ -81,7 +91,8 @@ CONFIG_DIR = os.path.join(HERE, "configs", "rnade")
 PROTOCOL = os.path.join(CONFIG_DIR, "protocol.json")
 SWEEP = os.path.join(CONFIG_DIR, "sweep.json")
 PUBLISHED = os.path.join(HERE, "published.json")
-README = os.path.join(HERE, "README.md")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+MODELS_DIR = os.path.join(HERE, "models")
 BLOCK = "rnade"
 logger = logging.getLogger("rnade_tables")
 
@@ -136,21 +147,33 @@ def main(argv=None) -> int:
         "into the protocol file's 'chosen', with its provenance, for --chosen",
     )
     add_run_arguments(parser, "runs/rnade")
-    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated subset")
+    parser.add_argument(
+        "--datasets", default=",".join(UCI), help=f"comma-separated subset of {','.join(DATASETS)}"
+    )
+    parser.add_argument(
+        "--from-release", action="store_true", help="re-score the released models, train nothing"
+    )
+    parser.add_argument(
+        "--release-root", help=f"the released models (default {MODELS_DIR}; quick: a tmp dir)"
+    )
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
     parser.add_argument("--folds", type=fold_list, help="comma-separated folds (default: all 10; quick: 0,1)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the Gaussian and MoG baselines")
-    parser.add_argument("--out", help="write the table here (default: the README block; quick: stdout)")
+    parser.add_argument(
+        "--out", help="write the table here (default: RESULTS.md's block, a search's: stdout; quick: stdout)"
+    )
     parser.add_argument(
         "--figures",
         metavar="DIR",
-        help="write the validation curves here (default: "
-        "experiments/figures when the table goes to the README)",
+        help="write the validation curves here (default: experiments/figures with RESULTS.md's table)",
     )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, logger.name)
 
     run_root = args.run_root or (tempfile.mkdtemp(prefix="rnade-quick-") if args.quick else "runs/rnade")
+    models_dir = args.release_root or (tempfile.mkdtemp(prefix="rnade-models-") if args.quick else MODELS_DIR)
+    if args.from_release:
+        return from_release(args, run_root, models_dir)
     datasets = args.datasets.split(",")
     methods = args.methods.split(",")
     folds = args.folds
@@ -266,16 +289,60 @@ def main(argv=None) -> int:
             candidates=candidates,
             unchosen=unchosen,
         )
-    table = rnade_table(records, published, n_folds, note)
-    figures = args.figures or (None if args.quick or args.out else os.path.join(HERE, "figures"))
+    released = args.chosen and not args.variant  # the results table; searches and variants are not
+    if released:
+        release_chosen(jobs, records, models_dir, args.data_root)
+        table = released_table(models_dir, published, records, n_folds)
+    else:
+        table = rnade_table(records, published, n_folds, note)
+    figures = args.figures or (
+        None if args.quick or args.out or not released else os.path.join(HERE, "figures")
+    )
     if figures:
         for path in validation_curves(jobs, summaries, figures, published):
             logger.info("wrote %s", path)
-    write_table(table, args.out, args.quick, README, BLOCK)
+    if released:
+        write_table(table, args.out, args.quick, RESULTS, BLOCK)
+    else:
+        write_table(table, args.out, True, RESULTS, BLOCK)  # an investigation: --out or standard output
     errors = [s for s in summaries if "error" in s]
     for s in errors:
         logger.error("%s failed: %s", s["name"], s["error"])
     return 1 if errors else 0
+
+
+def released_table(models_dir: str, published: dict, records, n_folds: int, manifests=None) -> str:
+    """The results table of the released models under ``models_dir`` (``manifests``: re-scored ones) and
+    the baselines among ``records``, with the note made from the releases."""
+    from rnnrnade_pt.release import find_releases, read_manifest, release_size
+
+    if manifests is None:
+        manifests = [read_manifest(p) for p in find_releases(models_dir, BLOCK)]
+    baselines = [r for r in records if r["method"] in ("gaussian", "mog")]
+    note = release_note(manifests, release_size(os.path.join(models_dir, BLOCK)))
+    return rnade_table(release_records(manifests) + baselines, published, n_folds, note)
+
+
+def from_release(args, run_root: str, models_dir: str) -> int:
+    """``--from-release``: re-score every released model of the table (no training), refit the baselines on
+    the same folds (cached in ``<run root>/baselines``), and write the table as a training call would."""
+    from rnnrnade_pt.release import rescore_all
+
+    published = load_published(PUBLISHED, "rnade")
+    manifests, bad = rescore_all(models_dir, BLOCK, table_score, evaluate, args.data_root, progress=print)
+    datasets = [d for d in DATASETS if any(m["dataset"] == d for m in manifests)]
+    folds = sorted({m["fold"] for m in manifests if m["fold"] is not None})
+    n_folds = len(QUICK_FOLDS) if args.quick else N_FOLDS
+    records = []
+    if not args.no_baselines:
+        records = baseline_records(
+            datasets, folds, run_root, args.data_root, args.quick, config_dir=CONFIG_DIR
+        )
+    table = released_table(models_dir, published, records, n_folds, manifests)
+    write_table(table, args.out, args.quick, RESULTS, BLOCK)
+    for cell, diff in bad.items():
+        logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

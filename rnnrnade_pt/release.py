@@ -453,6 +453,6 @@ def releases_made_by(manifests: Sequence[dict]) -> list[str]:
         key = (str(m.get("commit"))[:10], m.get("command"), m.get("machine"))
         groups.setdefault(key, []).append(m["cell"])
     return [
-        f"{', '.join(c)}: `{cmd}` at commit {commit} on {machine}"
+        f"{', '.join(c) if len(c) <= 8 else f'{len(c)} models'}: `{cmd}` at commit {commit} on {machine}"
         for (commit, cmd, machine), c in groups.items()
     ]
