@@ -45,7 +45,6 @@ References
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -422,10 +421,10 @@ def release_jobs(jobs, summaries, brackets, models_dir: str, data_root=None) -> 
     """Release every finished run among ``jobs`` to ``models_dir/music/<name>`` (an RNN-RBM only with both
     test-time estimates); a run already released from the same checkpoint is left as it is."""
     from rnnrnade_pt.data.download import sha256_file
-    from rnnrnade_pt.release import MANIFEST_FILE, release_run
+    from rnnrnade_pt.release import is_release, read_manifest, release_run
 
     log = logging.getLogger("music")
-    done = {s["name"] for s in summaries if "error" not in s and "test" in s}
+    done = {s["name"]: s for s in summaries if "error" not in s and "test" in s}
     for job in jobs:
         if job.name not in done:
             continue
@@ -437,12 +436,19 @@ def release_jobs(jobs, summaries, brackets, models_dir: str, data_root=None) -> 
                 log.warning("%s: not released (no test-time AIS and RAISE estimates yet)", job.name)
                 continue
             evaluate = lambda run, seqs, b=bracket: bracket_evaluation(b)  # noqa: E731
-        digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
-        if os.path.exists(os.path.join(out, MANIFEST_FILE)):
-            with open(os.path.join(out, MANIFEST_FILE), encoding="utf-8") as fh:
-                if json.load(fh).get("checkpoint_sha256") == digest:
-                    continue
-        extra = {"checkpoint_sha256": digest}
+        s = done[job.name]
+        extra = {
+            "checkpoint_sha256": sha256_file(os.path.join(job.run_dir, "best.npz")),
+            "stopped": s.get("stopped"),
+            "epochs": s.get("epochs"),
+            "training_seconds": s.get("seconds"),
+            "wall_seconds": s.get("wall_seconds"),
+            "n_params": s.get("n_params"),
+        }
+        if is_release(out):
+            old = read_manifest(out)
+            if all(old.get(k) == v for k, v in extra.items() if k in ("checkpoint_sha256", "stopped")):
+                continue  # released from this checkpoint already
         release_run(
             job.run_dir,
             out,

@@ -2,7 +2,9 @@
 Vowels; RNADE per frame (no RNN), the Gaussian RNN, RNN-RNADE with mu and sigma conditioned (the original
 code's setting) and with all three (the supplement's).
 
-    python experiments/sequences.py                        # 4 models x 3 datasets x 3 seeds, README block
+    python experiments/sequences.py                        # 4 models x 3 datasets x 3 seeds, released,
+                                                           # RESULTS.md's block
+    python experiments/sequences.py --from-release         # re-score the released models: the same block
     python experiments/sequences.py --time-budget 600      # each run stops training after 10 min
     python experiments/sequences.py --engine dask --workers 2
     python experiments/sequences.py --render               # also sample and draw each model's best run
@@ -38,21 +40,37 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "configs", "sequences")
-README = os.path.join(HERE, "README.md")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+MODELS_DIR = os.path.join(HERE, "models")
 BLOCK = "sequences"
 
 MODELS = ("rnade", "gaussian-rnn", "rnn-rnade-mu-sigma", "rnn-rnade")
 DATASETS = ("balls", "mocap", "vowels")
 SEEDS = (0, 1, 2)
-TITLES = {"rnade": "RNADE per frame (no RNN)", "gaussian-rnn": "Gaussian RNN",
-          "rnn-rnade-mu-sigma": "RNN-RNADE, mu and sigma conditioned", "rnn-rnade": "RNN-RNADE, all three",
-          "balls": "balls", "mocap": "mocap", "vowels": "vowels"}  # fmt: skip
+TITLES = {
+    "rnade": "RNADE per frame (no RNN)",
+    "gaussian-rnn": "Gaussian RNN",
+    "rnn-rnade-mu-sigma": "RNN-RNADE, mu and sigma conditioned",
+    "rnn-rnade": "RNN-RNADE, all three",
+    "balls": "balls",
+    "mocap": "mocap",
+    "vowels": "vowels",
+}
 # --quick: tiny models, one epoch on the first few sequences of each split (the balls: few and short)
 QUICK = [
-    ("model.H", 4), ("model.R", 3), ("model.K", 2), ("train.epochs", 1), ("train.window", 20),
-    ("train.batch_size", 4), ("train.patience", 0), ("data.max_sequences", 4), ("data.n_train", 6),
-    ("data.n_valid", 2), ("data.n_test", 2), ("data.length", 12),
-]  # fmt: skip
+    ("model.H", 4),
+    ("model.R", 3),
+    ("model.K", 2),
+    ("train.epochs", 1),
+    ("train.window", 20),
+    ("train.batch_size", 4),
+    ("train.patience", 0),
+    ("data.max_sequences", 4),
+    ("data.n_train", 6),
+    ("data.n_valid", 2),
+    ("data.n_test", 2),
+    ("data.length", 12),
+]
 
 logger = logging.getLogger("sequences")
 
@@ -88,8 +106,9 @@ def row_config(row: str, dataset: str):
         return RunConfig.from_json(fh.read())
 
 
-def make_jobs(run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=False, time_budget=None,
-              data_root=None):  # fmt: skip
+def make_jobs(
+    run_root, models=MODELS, datasets=DATASETS, seeds=SEEDS, quick=False, time_budget=None, data_root=None
+):
     """One :class:`~rnnrnade_pt.sweep.Job` per (model, dataset, seed) from
     ``configs/sequences/<model>_<dataset>.json``, with the quick overrides, the training time budget
     (seconds, ``train.max_seconds``) and the data root. A config whose ``train.pretrained_rnade`` names a
@@ -122,9 +141,15 @@ def own_pretraining(cfg):
     if row not in MODELS:
         return cfg
     t = row_config(row, cfg.data.dataset).train
-    return cfg.with_overrides([("train.pretrained_rnade", None), ("train.pretrain_epochs", t.epochs),
-                               ("train.pretrain_lr", t.lr), ("train.pretrain_batch_size", t.batch_size),
-                               ("train.pretrain_patience", t.patience)])  # fmt: skip
+    return cfg.with_overrides(
+        [
+            ("train.pretrained_rnade", None),
+            ("train.pretrain_epochs", t.epochs),
+            ("train.pretrain_lr", t.lr),
+            ("train.pretrain_batch_size", t.batch_size),
+            ("train.pretrain_patience", t.patience),
+        ]
+    )
 
 
 def in_waves(jobs) -> list[list]:
@@ -173,18 +198,25 @@ def _either(values) -> str:
 def _row_settings(cfg) -> str:
     """How one row's runs are trained, batched and started, for the table's settings note."""
     t = cfg.train
-    decay = {"linear": f" decaying linearly to 0 over {t.epochs} epochs",
-             "inverse": f" / (1 + {t.decay:g} epoch)"}  # fmt: skip
+    decay = {
+        "linear": f" decaying linearly to 0 over {t.epochs} epochs",
+        "inverse": f" / (1 + {t.decay:g} epoch)",
+    }
     text = f"lr {t.lr:g}{decay.get(t.schedule, '')}, "
-    text += (f"batches of {t.batch_size} windows of {t.window} frames" if cfg.model.recurrent
-             else f"batches of {t.batch_size} frames")  # fmt: skip
+    text += (
+        f"batches of {t.batch_size} windows of {t.window} frames"
+        if cfg.model.recurrent
+        else f"batches of {t.batch_size} frames"
+    )
     if cfg.model.model == "rnn-rnade" and t.pretrained_rnade:
         text += f", {cfg.model.rnn_activation} RNN, starting from its seed's RNADE run, zero RNN-to-bias maps"
     elif cfg.model.model == "rnn-rnade" and t.pretrain_epochs:
-        text += (f", {cfg.model.rnn_activation} RNN; its RNADE pretrained on shuffled frames first (up to "
-                 f"{t.pretrain_epochs} epochs, lr {t.pretrain_lr or t.lr:g}, batches of "
-                 f"{t.pretrain_batch_size or t.batch_size}, patience {t.pretrain_patience})"
-                 + (", the RNN-to-bias maps from zero" if t.zero_bias_maps else ""))  # fmt: skip
+        text += (
+            f", {cfg.model.rnn_activation} RNN; its RNADE pretrained on shuffled frames first (up to "
+            f"{t.pretrain_epochs} epochs, lr {t.pretrain_lr or t.lr:g}, batches of "
+            f"{t.pretrain_batch_size or t.batch_size}, patience {t.pretrain_patience})"
+            + (", the RNN-to-bias maps from zero" if t.zero_bias_maps else "")
+        )
     return text
 
 
@@ -283,8 +315,10 @@ def sequences_table(summaries, jobs=None, titles=TITLES, baselines=None) -> str:
             f"{titles.get(d, d)}: up to {_either(e)} epochs" + (stopping.format(_either(p)) if any(p) else "")
             for d, (e, p) in rules.items()
         )
-        text += (f"\nSettings: {t.optimizer}, gradient norm clipped at {t.clip_norm:g}; "
-                 f"{rule_text}{budget}. Sizes: {size_text}. {rows_text}.")  # fmt: skip
+        text += (
+            f"\nSettings: {t.optimizer}, gradient norm clipped at {t.clip_norm:g}; "
+            f"{rule_text}{budget}. Sizes: {size_text}. {rows_text}."
+        )
         if any(j.cfg.data.max_sequences for j in jobs):
             text += f" Quick run: the first {jobs[0].cfg.data.max_sequences} sequences of each split only."
         text += "\n"
@@ -329,9 +363,79 @@ def render(summaries, out_dir: str, n: int = 3, steps: int = 60, prime: int = 30
     return paths
 
 
+def score(run, evaluation: dict) -> dict:
+    """The number a release stands for: the test log-likelihood per frame in the data's units."""
+    return {
+        "value": evaluation["loglik_per_frame"],
+        "what": "test log-likelihood per frame (nats, the data's units)",
+        "counted": evaluation["frames"],
+    }
+
+
+def release_jobs(jobs, summaries, models_dir: str, data_root=None) -> None:
+    """Release every finished run among ``jobs`` to ``models_dir/sequences/<name>`` (a release of the same
+    checkpoint is left as it is)."""
+    from rnnrnade_pt.data.download import sha256_file
+    from rnnrnade_pt.release import is_release, read_manifest, release_run
+
+    done = {s["name"] for s in summaries if "error" not in s and "test" in s}
+    for job in jobs:
+        if job.name not in done:
+            continue
+        out = os.path.join(models_dir, BLOCK, job.name)
+        digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
+        if is_release(out) and read_manifest(out).get("checkpoint_sha256") == digest:
+            continue
+        extra = {"checkpoint_sha256": digest}
+        release_run(
+            job.run_dir, out, table=BLOCK, cell=job.name, score=score, data_root=data_root, extra=extra
+        )
+        logger.warning("released %s", out)
+
+
+def table_from_releases(manifests, data_root=None) -> str:
+    """The table of the released models (rows and datasets as released; the prediction baselines on their
+    data), then which (model, dataset) cells have no release yet, where the models are and how they were
+    made."""
+    from rnnrnade_pt.config import RunConfig
+    from rnnrnade_pt.release import releases_made_by
+    from rnnrnade_pt.sweep import Job
+
+    def order(m):
+        row, dataset, seed = job_key(m["cell"])
+        known = (
+            MODELS.index(row) if row in MODELS else len(MODELS),
+            DATASETS.index(dataset) if dataset in DATASETS else 9,
+        )
+        return (*known, seed)
+
+    summaries, jobs = [], []
+    for m in sorted(manifests, key=order):
+        keep = ("epochs", "wall_seconds", "n_params", "stopped")
+        summaries.append({"name": m["cell"], "test": m["evaluation"], **{k: m[k] for k in keep}})
+        cfg = RunConfig.from_dict(m["config"])
+        cfg = cfg.with_overrides([("data.root", data_root)]) if data_root else cfg
+        jobs.append(Job(m["cell"], cfg, ""))
+    if not manifests:
+        return "No released model yet.\n"
+    text = sequences_table(summaries, jobs, baselines=baseline_rows(jobs))
+    released = {job_key(m["cell"])[:2] for m in manifests}
+    missing = [f"{TITLES[r]} on {d}" for r in MODELS for d in DATASETS if (r, d) not in released]
+    if missing:
+        text += f"\nNot released yet: {', '.join(missing)}.\n"
+    text += (
+        "\nModels: `experiments/models/sequences/<model>_<set>_seed<k>` ("
+        + "; ".join(releases_made_by(manifests))
+        + "). Regenerate: `python experiments/sequences.py [--engine dask --workers N]`; re-score: `python "
+        "experiments/sequences.py --from-release`.\n"
+    )
+    return text
+
+
 def main(argv=None) -> int:
+    from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
-    from rnnrnade_pt.tables import not_run_note, replace_block
+    from rnnrnade_pt.tables import not_run_note, write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and data, a temporary run root")
@@ -342,15 +446,38 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--seeds", default=None, help="comma-separated training seeds (default 0,1,2; quick 0,1)"
     )
-    parser.add_argument("--render", nargs="?", const="", metavar="DIR",
-                        help="sample and draw each best run (PNGs in DIR; RUN_ROOT/figures)")  # fmt: skip
     parser.add_argument(
-        "--out", help="write the table here (default: the README block; quick, sweep: stdout)"
+        "--render",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="sample and draw each best run (PNGs in DIR; RUN_ROOT/figures)",
     )
-    parser.add_argument("--table-only", action="store_true",
-                        help="train nothing: the table of the runs that already have results")  # fmt: skip
+    parser.add_argument(
+        "--out", help="write the table here (default: RESULTS.md's block; quick, sweep: stdout)"
+    )
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="train nothing: release and table the runs that already have results",
+    )
+    parser.add_argument(
+        "--release-root", help=f"the released models (default {MODELS_DIR}; quick: a tmp dir)"
+    )
+    parser.add_argument(
+        "--from-release", action="store_true", help="re-score the released models, train nothing"
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, logger.name)
+    models_dir = args.release_root or (
+        tempfile.mkdtemp(prefix="sequences-models-") if args.quick else MODELS_DIR
+    )
+    if args.from_release:
+        manifests, bad = rescore_all(models_dir, BLOCK, score, data_root=args.data_root, progress=print)
+        write_table(table_from_releases(manifests, args.data_root), args.out, args.quick, RESULTS, BLOCK)
+        for cell, diff in bad.items():
+            logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
+        return 1 if bad else 0
 
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else ([0, 1] if args.quick else list(SEEDS))
     if args.run_root:
@@ -363,26 +490,31 @@ def main(argv=None) -> int:
     if args.sweep:
         jobs = make_sweep_jobs(args.sweep, run_root, seeds, args.quick, args.time_budget, args.data_root)
     else:
-        jobs = make_jobs(run_root, args.models.split(","), args.datasets.split(","), seeds, args.quick,
-                         args.time_budget, args.data_root)  # fmt: skip
+        jobs = make_jobs(
+            run_root,
+            args.models.split(","),
+            args.datasets.split(","),
+            seeds,
+            args.quick,
+            args.time_budget,
+            args.data_root,
+        )
     done = {}
     if args.table_only:
         done = stored_summaries(jobs)
     else:
+        run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
         for wave in in_waves(jobs):
-            for s in run_jobs(wave, engine=args.engine, workers=args.workers, address=args.address,
-                              force=args.force, progress=True):  # fmt: skip
+            for s in run_jobs(wave, progress=True, **run):
                 done[s["name"]] = s
     summaries = [done[j.name] for j in jobs if j.name in done]
-    table = sequences_table(summaries, jobs, baselines=None if args.sweep else baseline_rows(jobs))
-    table += not_run_note([j.name for j in jobs], done)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(table)
-    elif args.quick or args.sweep:
-        sys.stdout.write(table)
+    if args.sweep:  # an investigation: not released, its table to --out or standard output
+        table = sequences_table(summaries, jobs) + not_run_note([j.name for j in jobs], done)
+        write_table(table, args.out, True, RESULTS, BLOCK)
     else:
-        replace_block(README, BLOCK, table)
+        release_jobs(jobs, summaries, models_dir, args.data_root)
+        manifests = [read_manifest(p) for p in find_releases(models_dir, BLOCK)]
+        write_table(table_from_releases(manifests, args.data_root), args.out, args.quick, RESULTS, BLOCK)
     if args.render is not None:
         for path in render(summaries, args.render or os.path.join(run_root, "figures")):
             logger.warning("wrote %s", path)

@@ -107,7 +107,7 @@ def test_table_rows_in_the_papers_order_beside_the_published_values(music, tmp_p
 def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     if not (shared_data / "polyphonic" / "JSB_Chorales.mat").is_file():
         pytest.skip(f"{shared_data}/polyphonic/JSB_Chorales.mat is absent")
-    out, readme = tmp_path / "table.md", tmp_path / "README.md"
+    out = tmp_path / "table.md"
     argv = ["--quick", "--datasets", "JSB_Chorales", "--run-root", str(tmp_path / "runs"),
             "--data-root", str(shared_data), "--time-budget", "120"]  # fmt: skip
     assert music.main(argv + ["--out", str(out)]) == 0
@@ -129,32 +129,42 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
         run = tmp_path / "runs" / name
         assert (run / "results.json").is_file() and (run / "best.npz").is_file()
         assert RunConfig.from_json((run / "config.json").read_text()).data.max_sequences > 0
-    # a second call reuses the finished runs (no retraining) and regenerates a README block
-    readme.write_text("intro\n<!-- BEGIN music -->\nold\n<!-- END music -->\nend\n")
+    # a second call reuses the finished runs (no retraining), releases them and tables the releases;
+    # --from-release re-scores the releases (no run directory needed) into the same table
+    models, first, again = tmp_path / "models", tmp_path / "first.md", tmp_path / "again.md"
     mtime = (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns
     figs = tmp_path / "figs"
-    assert music.main(argv + ["--readme", str(readme), "--figures", str(figs)]) == 0
+    argv += ["--release-root", str(models)]
+    assert music.main(argv + ["--out", str(first), "--figures", str(figs)]) == 0
     for model in ("rnn-rbm", "rnn-nade"):  # one curves file per model: tabling one leaves the other's
         assert (figs / f"music_JSB_Chorales_{model}_curves.png").read_bytes()[:4] == b"\x89PNG"
-    scores = {m: json.loads((tmp_path / "runs" / f"{m}_JSB_Chorales" / "results.json").read_text())["test"]
-              for m in ("rnn-rbm", "rnn-nade")}  # fmt: skip
+        manifest = json.loads((models / "music" / f"{model}_JSB_Chorales" / "manifest.json").read_text())
+        assert manifest["table"] == "music" and manifest["split"] == "test" and manifest["commit"]
+    scores = {
+        m: json.loads((tmp_path / "runs" / f"{m}_JSB_Chorales" / "results.json").read_text())["test"]
+        for m in ("rnn-rbm", "rnn-nade")
+    }
     best = max(scores, key=lambda m: scores[m]["loglik_per_frame"])
     assert (figs / f"music_JSB_Chorales_{best}.png").read_bytes()[:4] == b"\x89PNG"
     midi = importlib.util.find_spec("pretty_midi") is not None
     assert (figs / f"music_JSB_Chorales_{best}.mid").is_file() == midi
-    doc = readme.read_text()
-    assert doc.startswith("intro\n<!-- BEGIN music -->\n| model |") and doc.endswith(
-        "<!-- END music -->\nend\n"
-    )
-    assert "\nold\n" not in doc and text.split("\n\n")[0] in doc  # the same rows: the stored results
+    rows = [r for r in first.read_text().splitlines() if "| JSB Chorales |" in r]
+    assert rows == [
+        r for r in text.splitlines() if "| JSB Chorales |" in r
+    ]  # the same rows: the stored results
+    assert "| RNN-NADE | Nottingham | — | — | -2.31 |" in first.read_text()  # not released: marked, published
+    rescore = ["--quick", "--from-release", "--release-root", str(models), "--data-root", str(shared_data)]
+    assert music.main(rescore + ["--out", str(again)]) == 0
+    assert again.read_text() == first.read_text()
     assert (tmp_path / "runs" / "rnn-nade_JSB_Chorales" / "best.npz").stat().st_mtime_ns == mtime
     assert {d: p.stat().st_mtime_ns for d, p in cached.items()} == stamps  # the estimates are reused
-    # --table-only trains nothing: the finished run tabled, the unfinished one named; no results: one line
+    # --table-only trains nothing: the finished run tabled, the unfinished one marked; no results: one line
     both = [*argv, "--datasets", "JSB_Chorales,Nottingham", "--table-only", "--out", str(out)]
     assert music.main(both) == 0
     only = out.read_text()
-    assert "| RNN-NADE | JSB Chorales |" in only and "| RNN-NADE | Nottingham |" not in only
-    assert "Not run yet (no results): rnn-rbm_Nottingham, rnn-nade_Nottingham." in only
+    assert "| RNN-NADE | JSB Chorales | -" in only
+    (row,) = [r for r in only.splitlines() if r.startswith("| RNN-NADE | Nottingham |")]
+    assert row.endswith("| not released yet |")
     assert not (tmp_path / "runs" / "rnn-nade_Nottingham").exists()
     from rnnrnade_pt.errors import ConfigError
 
