@@ -104,6 +104,7 @@ def main(argv=None) -> int:
     from rnnrnade_pt.data.datasets import load_dataset
     from rnnrnade_pt.release import read_manifest, release_run, rescore_all
     from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
+    from rnnrnade_pt.sweep_progress import format_progress
     from rnnrnade_pt.tables import write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -127,9 +128,8 @@ def main(argv=None) -> int:
     else:
         run_root = args.run_root or (tempfile.mkdtemp(prefix="main-quick-") if args.quick else "runs/main")
         job = Job(CELL, cfg, os.path.join(run_root, CELL))
-        (summary,) = run_jobs(
-            [job], engine=args.engine, workers=args.workers, address=args.address, force=args.force
-        )
+        run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
+        (summary,) = run_jobs([job], progress=lambda record, p: print(format_progress(p), flush=True), **run)
         if "error" in summary:
             logger.error("%s failed: %s", CELL, summary["error"])
             return 1

@@ -491,7 +491,8 @@ def table_from_releases(manifests) -> str:
 def main(argv=None) -> int:
     from rnnrnade_pt.errors import ConfigError
     from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
-    from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
+    from rnnrnade_pt.sweep import Task, add_run_arguments, run_tasks, setup_logging, stored_summaries
+    from rnnrnade_pt.sweep_progress import format_progress
     from rnnrnade_pt.tables import write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -559,23 +560,33 @@ def main(argv=None) -> int:
             f"{cell}: the re-score differs from its manifest: {'; '.join(d)}" for cell, d in bad.items()
         ]
     else:
+        brackets = {}
         if args.table_only:
             done = stored_summaries(jobs, interrupted=args.with_interrupted)
             summaries = [done[j.name] for j in jobs if j.name in done]
-        else:
+            for j in jobs:  # the estimates already computed
+                if j.name in done and j.cfg.model.model == "rnn-rbm" and test_betas:
+                    brackets[j.name] = test_bracket(j, test_betas, compute=False)
+        else:  # the RNN-RBM's test-time estimates are tasks of the same sweep, each after its run
+            tasks = [
+                Task(f"test-ais-{j.name}", j.name, test_bracket, (j, test_betas))
+                for j in jobs
+                if test_betas and j.cfg.model.model == "rnn-rbm"
+            ]
             run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
-            summaries = run_jobs(jobs, progress=True, **run)
-        brackets = {}
-        if test_betas:
-            by_name = {j.name: j for j in jobs}
-            for s in summaries:
-                if "error" not in s and by_name[s["name"]].cfg.model.model == "rnn-rbm":
-                    brackets[s["name"]] = test_bracket(
-                        by_name[s["name"]], test_betas, compute=not args.table_only
-                    )
+            out = run_tasks(
+                jobs, tasks, progress=lambda record, p: print(format_progress(p), flush=True), **run
+            )
+            summaries = out.summaries
+            for t in tasks:
+                record = out.tasks[t.name]
+                if "result" in record:
+                    brackets[t.after] = record["result"]
+                elif not record["error"].startswith("not run"):  # else its run's failure says it
+                    failed.append(f"{t.name}: {record['error']}")
         release_jobs(jobs, summaries, brackets, models_dir, args.data_root)
         manifests = [read_manifest(p) for p in find_releases(models_dir, BLOCK)]
-        failed = [f"{s['name']}: {s['error']}" for s in summaries if "error" in s]
+        failed += [f"{s['name']}: {s['error']}" for s in summaries if "error" in s]
         if args.figures:
             for path in figures(jobs, summaries, args.figures):
                 logging.getLogger("music").warning("wrote %s", path)

@@ -84,6 +84,7 @@ from rnnrnade_pt.rnade_runs import (
     search_by_halving,
 )
 from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging
+from rnnrnade_pt.sweep_progress import format_progress
 from rnnrnade_pt.tables import load_published, write_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -237,7 +238,11 @@ def main(argv=None) -> int:
             config_dir=CONFIG_DIR,
         )
     run = dict(
-        engine=args.engine, workers=args.workers, address=args.address, force=args.force, progress=True
+        engine=args.engine,
+        workers=args.workers,
+        address=args.address,
+        force=args.force,
+        progress=lambda record, p: print(format_progress(p), flush=True),
     )
     start, search = time.perf_counter(), []
     if args.halving:

@@ -435,6 +435,7 @@ def table_from_releases(manifests, data_root=None) -> str:
 def main(argv=None) -> int:
     from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
     from rnnrnade_pt.sweep import add_run_arguments, run_jobs, setup_logging, stored_summaries
+    from rnnrnade_pt.sweep_progress import format_progress
     from rnnrnade_pt.tables import not_run_note, write_table
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -505,7 +506,7 @@ def main(argv=None) -> int:
     else:
         run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
         for wave in in_waves(jobs):
-            for s in run_jobs(wave, progress=True, **run):
+            for s in run_jobs(wave, progress=lambda record, p: print(format_progress(p), flush=True), **run):
                 done[s["name"]] = s
     summaries = [done[j.name] for j in jobs if j.name in done]
     if args.sweep:  # an investigation: not released, its table to --out or standard output
