@@ -267,7 +267,7 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
 
 
 def markdown_table(path) -> str:
-    """The records of a ``--json`` run (JSON lines) as the Markdown table of experiments/README.md."""
+    """The records of a ``--json`` run (JSON lines) as the Markdown table of experiments/NOTES.md."""
     rows = ["| model | backend | graph | dtype | what | result |", "|---|---|---|---|---|---|"]
     with open(path, encoding="utf-8") as fh:
         for line in fh:

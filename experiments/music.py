@@ -466,7 +466,7 @@ def table_from_releases(manifests) -> str:
     """The table of released models' manifests (every (model, dataset) cell shown; those without a release
     marked), then where the models are and how to regenerate or re-score them."""
     from rnnrnade_pt.config import RunConfig
-    from rnnrnade_pt.release import releases_made_by
+    from rnnrnade_pt.release import compute_summary, releases_made_by
     from rnnrnade_pt.sweep import Job
 
     summaries, brackets, jobs = [], {}, []
@@ -479,7 +479,7 @@ def table_from_releases(manifests) -> str:
             brackets[m["cell"]] = ev
         jobs.append(Job(m["cell"], RunConfig.from_dict(m["config"]), ""))
     text = music_table(summaries, jobs, brackets, [(mo, d) for mo in MODELS for d in DATASETS])
-    where = "; ".join(releases_made_by(manifests))
+    where = "; ".join(releases_made_by(manifests)) + "; " + compute_summary(manifests)
     text += (
         f"\nModels: `experiments/models/music/<model>_<dataset>` ({where}). Regenerate: `python "
         "experiments/music.py [--engine dask --workers N]` (trains what is not trained yet, then releases "

@@ -294,7 +294,10 @@ def main(argv=None) -> int:
             candidates=candidates,
             unchosen=unchosen,
         )
-    released = args.chosen and not args.variant  # the results table; searches and variants are not
+    # the results table: the default protocol file's chosen points; searches, variants, other files are not
+    released = (
+        args.chosen and not args.variant and os.path.abspath(args.protocol) == os.path.abspath(PROTOCOL)
+    )
     if released:
         release_chosen(jobs, records, models_dir, args.data_root)
         table = released_table(models_dir, published, records, n_folds)

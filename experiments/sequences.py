@@ -398,7 +398,7 @@ def table_from_releases(manifests, data_root=None) -> str:
     data), then which (model, dataset) cells have no release yet, where the models are and how they were
     made."""
     from rnnrnade_pt.config import RunConfig
-    from rnnrnade_pt.release import releases_made_by
+    from rnnrnade_pt.release import compute_summary, releases_made_by
     from rnnrnade_pt.sweep import Job
 
     def order(m):
@@ -426,8 +426,8 @@ def table_from_releases(manifests, data_root=None) -> str:
     text += (
         "\nModels: `experiments/models/sequences/<model>_<set>_seed<k>` ("
         + "; ".join(releases_made_by(manifests))
-        + "). Regenerate: `python experiments/sequences.py [--engine dask --workers N]`; re-score: `python "
-        "experiments/sequences.py --from-release`.\n"
+        + f"; {compute_summary(manifests)}). Regenerate: `python experiments/sequences.py [--engine dask "
+        "--workers N]`; re-score: `python experiments/sequences.py --from-release`.\n"
     )
     return text
 

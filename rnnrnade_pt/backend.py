@@ -139,7 +139,7 @@ def training_threads() -> contextlib.AbstractContextManager:
 
     The fused frame Op runs on OpenMP threads; OpenBLAS's own threads, waiting between the step's matrix
     products, spin in ``sched_yield`` beside them: measured on the main job (2 cores), 38% of the wall time
-    was system time and the step 15% slower than with one BLAS thread (``experiments/README.md``). The limit
+    was system time and the step 15% slower than with one BLAS thread (``experiments/NOTES.md``). The limit
     (threadpoolctl) holds inside this context only.
     """
     from threadpoolctl import threadpool_limits

@@ -6,7 +6,7 @@ Both report the mean test log-likelihood per row. The mixture is fitted on the t
 of components is chosen on validation); the Gaussian, which has nothing to choose, on the splits named by
 ``gaussian_splits``: the training split by default, or the whole training part of a fold (``("train",
 "valid")``), which is what reproduces the RNADE paper's Gaussian row (red wine on Uria's folds: -13.18 exactly
-this way, -13.21 on the training split alone; see ``experiments/README.md``). With ``standardize`` the data
+this way, -13.21 on the training split alone; see ``experiments/NOTES.md``). With ``standardize`` the data
 are first standardised with the statistics of the rows that model is fitted on (the same
 :class:`~rnnrnade_pt.data.standardize.Standardizer` as the runs) and the log-likelihoods are of the
 standardised data, the units of the RNADE paper's UCI table; without it they are in the data's own units

@@ -55,6 +55,7 @@ __all__ = [
     "release_size",
     "rescore_all",
     "releases_made_by",
+    "compute_summary",
 ]
 
 MODEL_FILE = "model.npz"
@@ -456,3 +457,24 @@ def releases_made_by(manifests: Sequence[dict]) -> list[str]:
         f"{', '.join(c) if len(c) <= 8 else f'{len(c)} models'}: `{cmd}` at commit {commit} on {machine}"
         for (commit, cmd, machine), c in groups.items()
     ]
+
+
+def compute_summary(manifests: Sequence[dict], key: str = "wall_seconds") -> str:
+    """What a table cost: its released runs' time together (``key``: ``wall_seconds``, training, compiling
+    and evaluating; or e.g. ``candidates_wall_seconds``) and the longest single run, the time a cluster with a
+    worker per run would need.
+
+    >>> compute_summary([{"cell": "a", "wall_seconds": 60.0}, {"cell": "b", "wall_seconds": 3600.0}])
+    'compute 1 h 01 min in all, longest run 1 h 00 min (b)'
+    """
+    from .tables import fmt_duration
+
+    timed = [m for m in manifests if m.get(key) is not None]
+    if not timed:
+        return "compute not recorded"
+    longest = max(timed, key=lambda m: m.get("wall_seconds") or 0.0)
+    total = sum(m[key] for m in timed)
+    return (
+        f"compute {fmt_duration(total)} in all, longest run {fmt_duration(longest.get('wall_seconds'))} "
+        f"({longest['cell']})"
+    )

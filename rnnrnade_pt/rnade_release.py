@@ -145,8 +145,7 @@ def release_records(manifests) -> list[dict]:
 def release_note(manifests, size_bytes: int) -> str:
     """The paragraph under the table made from its releases: the runs' settings, which candidate each cell's
     folds use, where the models are, how they were made and how to regenerate or re-score them."""
-    from .release import releases_made_by
-    from .tables import fmt_duration
+    from .release import compute_summary, releases_made_by
 
     if not manifests:
         return ""
@@ -161,15 +160,14 @@ def release_note(manifests, size_bytes: int) -> str:
         f"{TITLES[d]} {method}: " + ", ".join(f"{label} [{k}]" for label, k in sorted(c.items()))
         for (method, d), c in sorted(wins.items())
     )
-    train_seconds = sum(m.get("training_seconds") or 0.0 for m in manifests)
     return (
         f"Settings: H={c['model']['H']}, {t['optimizer']}, batches of {t['batch_size']}, up to {t['epochs']} "
         f"epochs, early stopping after {t['patience']} epochs without a better validation score (protocol "
         f"file configs/rnade/protocol.json: its fixed settings and, per set and method, the 'chosen' "
         f"candidate points; per fold the candidate with the best validation score counts). Released per "
         f"fold, the candidate that counts [folds]: {picks}. Models: `experiments/models/rnade/"
-        f"<method>_<set>_fold<k>` ({len(manifests)} models, {size_bytes / 1e6:.1f} MB), the released runs' "
-        f"training time {fmt_duration(train_seconds)} in all; made by "
+        f"<method>_<set>_fold<k>` ({len(manifests)} models, {size_bytes / 1e6:.1f} MB); every candidate's "
+        f"run counted, {compute_summary(manifests, 'candidates_wall_seconds')}; made by "
         + "; ".join(releases_made_by(manifests))
         + ". Regenerate: `python experiments/rnade_tables.py [--engine dask --workers N]` (trains what is "
         "not trained yet, releases, tables); re-score: `python experiments/rnade_tables.py --from-release`."

@@ -327,11 +327,32 @@ def test_quick_run(experiment, shared_data, tmp_path):
     _need(shared_data, "bsds300/iids_test.txt")
     os.environ.setdefault("RNNRNADE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "table.md"
+    models = tmp_path / "models"
     argv = ["--quick", "--datasets", "parkinsons,bsds300", "--methods", "rnade-mog,rnade-mog-orderless",
             "--run-root", str(tmp_path / "runs"), "--data-root", str(shared_data),
-            "--out", str(out)]  # fmt: skip
+            "--release-root", str(models), "--out", str(out)]  # fmt: skip
     experiment.main(argv)
     text = out.read_text()
+    # the table is made from the releases: one model per method, set and fold, re-scored to the same table
+    released = sorted(p.name for p in (models / "rnade").iterdir())
+    assert released == [  # BSDS300 has no order-agnostic point
+        "rnade-mog-orderless_parkinsons_fold0",
+        "rnade-mog-orderless_parkinsons_fold1",
+        "rnade-mog_bsds300",
+        "rnade-mog_parkinsons_fold0",
+        "rnade-mog_parkinsons_fold1",
+    ]
+    again = tmp_path / "again.md"
+    rescore = [
+        "--quick",
+        "--from-release",
+        "--release-root",
+        str(models),
+        "--run-root",
+        str(tmp_path / "runs"),
+    ]
+    assert experiment.main(rescore + ["--data-root", str(shared_data), "--out", str(again)]) == 0
+    assert again.read_text() == text
     header = text.splitlines()[0]
     assert header == "| method | Parkinsons | BSDS300 | wall time |"
     row = next(ln for ln in text.splitlines() if ln.startswith("| RNADE-MoG |")).split("|")

@@ -153,11 +153,16 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
     assert np.isfinite(results["test"]["loglik_per_frame"]) and results["test"]["sq_pred_error_per_frame"] > 0
     assert (figures / "gaussian-rnn_balls.png").stat().st_size > 1000
     assert seq.main(argv) == 0 and out.read_text() == table  # finished runs are reused, not retrained
-    # --table-only trains nothing: a run without results is named as missing, the rest tabled
+    # released and tabled from the releases: --from-release re-scores them into the same table
+    models, again = tmp_path / "models", tmp_path / "again.md"
+    assert seq.main([*argv[:-2], "--release-root", str(models)]) == 0 and out.read_text() == table
+    assert seq.main(["--quick", "--from-release", "--release-root", str(models), "--out", str(again)]) == 0
+    assert again.read_text() == table
+    # --table-only trains nothing: the runs with results are released and tabled
     os.remove(tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json")
     assert seq.main([*argv[:-2], "--table-only"]) == 0
     partial = out.read_text()
-    assert "| 1 |" in partial and "Not run yet (no results): gaussian-rnn_balls_seed1." in partial
+    assert "| 1 |" in partial  # one run released into this call's (quick: new) release root
     assert not (tmp_path / "runs" / "gaussian-rnn_balls_seed1" / "results.json").exists()
     with pytest.raises(ConfigError, match="has results for these configs; train them first"):
         seq.main(["--quick", "--table-only", "--datasets", "balls", "--run-root", str(tmp_path / "none")])

@@ -1,6 +1,6 @@
 """The five UCI datasets of the RNADE paper's Table 1, with its preprocessing and its 10 folds.
 
-Which files (the evidence is in ``shared/data/README.md`` and ``experiments/README.md``, section "The UCI
+Which files (the evidence is in ``shared/data/README.md`` and ``experiments/NOTES.md``, section "The UCI
 data"): red wine is B. Uria's own ``red_wine.hdf5`` from the RNADE code release, with its 10 fixed folds;
 white wine, ionosphere and Boston housing are the UCI files; **Parkinsons is the 5875-row Parkinsons
 Telemonitoring set** (Tsanas et al.), not the 195-row disease-detection set, which no preprocessing brings

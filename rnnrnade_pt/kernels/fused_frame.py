@@ -9,7 +9,7 @@ For N rows ``x`` (N x D) the Op computes, for every dimension d,
 (RNADE: ``V_d = [V_alpha_d | V_mu_d | V_sigma_d]``, P = 3K; NADE: ``rho = 1`` and ``V_d = V[d]``, P = 1);
 the output biases and the mixture are added by the graph around it. This is the part of the fast graph
 that touches D x N x H numbers: written as PyTensor elementwise and batched-dot nodes it allocates and
-sweeps several D x N x H arrays a step, at one number at a time (see experiments/README.md, "bench.py").
+sweeps several D x N x H arrays a step, at one number at a time (see experiments/NOTES.md, "bench.py").
 Here each thread walks blocks of rows and keeps a block's accumulators, hidden units and output layer in
 cache, the sigmoids vectorised (SIMD ``exp``), the threads an OpenMP team; nothing of size D x N x H is
 ever stored. :class:`FusedFrameGrad` recomputes ``a`` and ``h`` block by block and returns the gradients
