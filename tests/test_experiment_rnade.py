@@ -266,6 +266,42 @@ def test_bsds_splits_and_cache(shared_data, tmp_path, monkeypatch):
     )
 
 
+def test_standard_bsds300_splits_checksum_and_cache(shared_data, tmp_path, monkeypatch):
+    """The standard data's recipe at a small scale: train and valid from the 200 training images (valid by
+    its own stream), test from the 100 test images, equal patches per image; cached with its checksum, and
+    a cache file that no longer matches it is rebuilt."""
+    root = _need(shared_data, "bsds300/iids_train.txt")
+    monkeypatch.setattr(bsds, "STANDARD", {"train": 400, "valid": 200, "test": 100})
+    s = bsds.standard_bsds300(root, cache=tmp_path)
+    assert {k: v[0].shape for k, v in s.items()} == {
+        "train": (400, 63),
+        "valid": (200, 63),
+        "test": (100, 63),
+    }
+    assert not np.array_equal(s["train"][0][:200], s["valid"][0])  # its own stream
+    (path,) = tmp_path.glob("bsds300-standard-*.npz")
+    with np.load(path) as npz:
+        stored = {k: npz[k] for k in npz.files}
+    assert json.loads(str(stored["params"]))["sha256"] == bsds.splits_sha256(s)
+    monkeypatch.setattr(bsds, "grayscale", lambda p: pytest.fail("the cache was not used"))
+    again = bsds.standard_bsds300(root, cache=tmp_path)
+    assert bsds.splits_sha256(again) == bsds.splits_sha256(s)
+    monkeypatch.undo()
+    monkeypatch.setattr(bsds, "STANDARD", {"train": 400, "valid": 200, "test": 100})
+    stored["test"] = stored["test"] + 1e-3  # a cache that no longer matches its checksum
+    np.savez(path, **stored)
+    rebuilt = bsds.standard_bsds300(root, cache=tmp_path)
+    assert bsds.splits_sha256(rebuilt) == bsds.splits_sha256(s)
+    monkeypatch.setattr(bsds, "STANDARD", {"train": 401, "valid": 200, "test": 100})
+    with pytest.raises(DataError, match="do not divide"):
+        bsds.standard_bsds300(root, cache=tmp_path)
+    from rnnrnade_pt.config import DataConfig
+    from rnnrnade_pt.data.datasets import load_dataset
+
+    with pytest.raises(DataError, match="takes name 'standard' or none"):
+        load_dataset(DataConfig(dataset="bsds300", name="maf", root=str(root)))
+
+
 def test_bsds_bad_input(tmp_path, monkeypatch):
     (tmp_path / "bsds300").mkdir()
     (tmp_path / "bsds300" / "iids_train.txt").write_text("12\n")

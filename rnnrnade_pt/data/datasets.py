@@ -87,11 +87,16 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
 
         splits = uci_splits(dcfg.name, dcfg.fold, dcfg.root, dcfg.download, dcfg.seed)
     elif dcfg.dataset == "bsds300":
-        from .bsds import bsds_splits
+        from .bsds import bsds_splits, standard_bsds300
 
-        splits = bsds_splits(
-            dcfg.root, dcfg.n_train, dcfg.n_valid, dcfg.n_test, dcfg.valid_fraction, dcfg.seed
-        )
+        if dcfg.name not in (None, "standard"):
+            raise DataError(f"dataset 'bsds300' takes name 'standard' or none, got {dcfg.name!r}")
+        if dcfg.name == "standard":  # the field's splits: 1,000,000 / 50,000 / 250,000 patches
+            splits = standard_bsds300(dcfg.root, dcfg.seed)
+        else:
+            splits = bsds_splits(
+                dcfg.root, dcfg.n_train, dcfg.n_valid, dcfg.n_test, dcfg.valid_fraction, dcfg.seed
+            )
     else:
         from .mocap import load_mocap
         from .vowels import load_japanese_vowels
