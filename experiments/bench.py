@@ -276,8 +276,10 @@ def markdown_table(path) -> str:
                 value = f"{r['frames_per_s']:,.0f} frames/s ({r['seconds'] * 1e3:.1f} ms/call)"
             elif r["what"] == "profile":
                 ms = {k: r[k] * 1e3 for k in ("seconds", "user_s", "system_s", "roofline_s")}
-                value = (f"{ms['seconds']:.1f} ms/step, user {ms['user_s']:.1f} ms, system "
-                         f"{ms['system_s']:.1f} ms, roofline {ms['roofline_s']:.1f} ms")  # fmt: skip
+                value = (
+                    f"{ms['seconds']:.1f} ms/step, user {ms['user_s']:.1f} ms, system "
+                    f"{ms['system_s']:.1f} ms, roofline {ms['roofline_s']:.1f} ms"
+                )
             elif "ratio" in r:
                 value = f"{r['ratio']:.3g}" + (f" {r['unit']}" if "unit" in r else "")
             else:
@@ -370,8 +372,14 @@ def main(argv=None) -> int:
                             d = os.path.join(cold_dir, f"{name}-{backend}-{graph}")
                             for what in ("compile_cold", "compile_warm"):
                                 res = compile_time(name, sizes, dtype, graph, backend, T, B, d)
-                                emit({**base, "what": what, "seconds": res["compile_s"],
-                                      "first_call_s": res["first_call_s"]})  # fmt: skip
+                                emit(
+                                    {
+                                        **base,
+                                        "what": what,
+                                        "seconds": res["compile_s"],
+                                        "first_call_s": res["first_call_s"],
+                                    }
+                                )
                         recs = measure_graph(model, graph, X, mask)
                         for rec in recs:
                             emit({**base, **rec})
@@ -381,8 +389,16 @@ def main(argv=None) -> int:
                         if args.profile and backend == "c" and graph == "fused":
                             prof = profile_step(model, graph, X, mask)
                             bound = max(flops / peak, prof["bytes_moved"] / bandwidth)
-                            emit({**base, "what": "profile", "seconds": prof["step_s"], **prof,
-                                  "train_flops": flops, "roofline_s": bound})  # fmt: skip
+                            emit(
+                                {
+                                    **base,
+                                    "what": "profile",
+                                    "seconds": prof["step_s"],
+                                    **prof,
+                                    "train_flops": flops,
+                                    "roofline_s": bound,
+                                }
+                            )
                             if not args.json:
                                 user, system = prof["user_s"] * 1e3, prof["system_s"] * 1e3
                                 print(
@@ -393,16 +409,31 @@ def main(argv=None) -> int:
                                 for op, frac in prof["ops"]:
                                     print(f"    {frac:6.1%}  {op}")
                     if not args.quick and name != "rnn-rbm":
-                        emit({"model": name, "backend": backend, "graph": "sampler", "dtype": dtype,
-                              **measure_sampling(model)})  # fmt: skip
+                        emit(
+                            {
+                                "model": name,
+                                "backend": backend,
+                                "graph": "sampler",
+                                "dtype": dtype,
+                                **measure_sampling(model),
+                            }
+                        )
             if name in TORCH_MODELS and not args.no_torch:
                 for dtype in dtypes:
                     for comp in (False, True) if not (args.quick or args.no_torch_compile) else (False,):
                         res = measure_torch(name, sizes, dtype, T, B, comp)
                         if res is not None:
                             graph = "compile" if comp else "eager"
-                            emit({"model": name, "backend": "torch", "graph": graph, "dtype": dtype,
-                                  "what": "train", **res})  # fmt: skip
+                            emit(
+                                {
+                                    "model": name,
+                                    "backend": "torch",
+                                    "graph": graph,
+                                    "dtype": dtype,
+                                    "what": "train",
+                                    **res,
+                                }
+                            )
     speed = {
         (r["model"], r["backend"], r["graph"], r["dtype"], r["what"]): r["frames_per_s"]
         for r in records
@@ -418,14 +449,30 @@ def main(argv=None) -> int:
                             speed.get((name, backend, "scan", dtype, what)),
                         )
                         if fast and scan:
-                            emit({"model": name, "backend": backend, "graph": f"{graph}/scan", "dtype": dtype,
-                                  "what": f"{what}_speedup", "ratio": fast / scan})  # fmt: skip
+                            emit(
+                                {
+                                    "model": name,
+                                    "backend": backend,
+                                    "graph": f"{graph}/scan",
+                                    "dtype": dtype,
+                                    "what": f"{what}_speedup",
+                                    "ratio": fast / scan,
+                                }
+                            )
                     ours = speed.get((name, backend, graph, dtype, "train"))
                     for mode in ("eager", "compile"):
                         theirs = speed.get((name, "torch", mode, dtype, "train"))
                         if ours and theirs:
-                            emit({"model": name, "backend": backend, "graph": graph, "dtype": dtype,
-                                  "what": f"train_vs_torch_{mode}", "ratio": ours / theirs})  # fmt: skip
+                            emit(
+                                {
+                                    "model": name,
+                                    "backend": backend,
+                                    "graph": graph,
+                                    "dtype": dtype,
+                                    "what": f"train_vs_torch_{mode}",
+                                    "ratio": ours / theirs,
+                                }
+                            )
     return 0
 
 

@@ -31,9 +31,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TINY = {
     "model": {"model": "rnn-rnade", "D": 9, "H": 4, "K": 2, "R": 3},
     "train": {"epochs": 100, "batch_size": 4, "window": 10, "lr": 0.01, "seed": 3},
-    "data": {"dataset": "balls", "n_train": 10, "n_valid": 3, "n_test": 3, "length": 20, "res": 3,
-             "jitter": 0.05},
-}  # fmt: skip
+    "data": {
+        "dataset": "balls",
+        "n_train": 10,
+        "n_valid": 3,
+        "n_test": 3,
+        "length": 20,
+        "res": 3,
+        "jitter": 0.05,
+    },
+}
 
 
 def _step(path: str) -> int:
@@ -61,8 +68,14 @@ def _metrics(run: str) -> list:
         return [line.rsplit(",", 1)[0] for line in fh]  # every column but the seconds
 
 
-def soak(workdir: str, kills: int = 8, checkpoint_seconds: float = 0.5, seed: int = 0,
-         epochs: int = 100, timeout: float = 300.0) -> dict:  # fmt: skip
+def soak(
+    workdir: str,
+    kills: int = 8,
+    checkpoint_seconds: float = 0.5,
+    seed: int = 0,
+    epochs: int = 100,
+    timeout: float = 300.0,
+) -> dict:
     """Run the soak in ``workdir``; returns the figures (see the module docstring)."""
     from rnnrnade_pt.config import RunConfig
     from rnnrnade_pt.data.datasets import load_dataset
@@ -112,8 +125,12 @@ def soak(workdir: str, kills: int = 8, checkpoint_seconds: float = 0.5, seed: in
         kill_time = time.time()
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=timeout)
-        rec = {"signal": signal.Signals(sig).name, "status": proc.returncode, "step_seen_before": at_kill,
-               "step_after": _step(last)}  # fmt: skip
+        rec = {
+            "signal": signal.Signals(sig).name,
+            "status": proc.returncode,
+            "step_seen_before": at_kill,
+            "step_after": _step(last),
+        }
         if sig == signal.SIGKILL:
             rec["seconds_lost"] = round(kill_time - saved_at, 3)
             rec["steps_lost_estimate"] = round(rec["seconds_lost"] * rate, 1)

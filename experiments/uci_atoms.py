@@ -75,8 +75,12 @@ def atoms_table(datasets, folds, published_mog: dict, data_root=None, quick: boo
         rows.append(
             [TITLES[name], *cells, f"{published_mog[name]:.2f}", f"{100 * repeated_fraction(X):.0f}%"]
         )
-    header = ["set", *[f"independent columns, floor {f:g}" for f in FLOORS], "published RNADE-MoG",
-              "entries repeated"]  # fmt: skip
+    header = [
+        "set",
+        *[f"independent columns, floor {f:g}" for f in FLOORS],
+        "published RNADE-MoG",
+        "entries repeated",
+    ]
     return markdown_table(header, rows) + (
         f"\nTest log-likelihood per row (nats, standardised units; mean ± standard error over {len(folds)} "
         f"fold{'s' * (len(folds) > 1)}) of one 1-D Gaussian mixture per column, components in "

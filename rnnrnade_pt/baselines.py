@@ -78,7 +78,7 @@ def gaussian_loglik(X: np.ndarray, mu: np.ndarray, cov: np.ndarray) -> np.ndarra
 
 def mog_select(
     train, valid, test, components=MOG_COMPONENTS, seed: int = 0, reg: float = REG_COVAR, max_iter: int = 200
-) -> dict:  # fmt: skip
+) -> dict:
     """Fit a full-covariance mixture for each number of components on ``train`` (``reg`` added to every
     covariance's diagonal), keep the one with the best mean validation log-likelihood, and return
     ``{"components", "valid", "test", "by_components"}``."""
@@ -97,8 +97,12 @@ def mog_select(
             best = (k, gm)
     if best is None:
         raise DataError(f"baseline mixture: {train.shape[0]} training rows are too few for {components}")
-    return {"components": best[0], "valid": scores[best[0]], "test": float(best[1].score(test)),
-            "by_components": scores}  # fmt: skip
+    return {
+        "components": best[0],
+        "valid": scores[best[0]],
+        "test": float(best[1].score(test)),
+        "by_components": scores,
+    }
 
 
 def independent_mixtures(
@@ -125,9 +129,12 @@ def independent_mixtures(
 
 
 def baselines(
-    splits: dict, standardize: bool = True, components=MOG_COMPONENTS, seed: int = 0,
+    splits: dict,
+    standardize: bool = True,
+    components=MOG_COMPONENTS,
+    seed: int = 0,
     gaussian_splits: tuple[str, ...] = ("train",),
-) -> dict:  # fmt: skip
+) -> dict:
     """Test log-likelihood per row of the Gaussian and the mixture on ``splits`` (``train``, ``valid``,
     ``test``: lists of N_i x D arrays as :func:`~rnnrnade_pt.data.datasets.load_dataset` gives).
 
@@ -162,10 +169,15 @@ def baselines(
     mog = mog_select(tr, va, te, components, seed)
     t2 = time.perf_counter()
     logger.info("baselines: Gaussian %.3f, MoG (%d components) %.3f", gauss, mog["components"], mog["test"])
-    return {"gaussian": gauss, "mog": mog["test"], "mog_components": mog["components"],
-            "gaussian_seconds": round(t1 - t0, 3), "mog_seconds": round(t2 - t1, 3),
-            "units": "standardised" if standardize else "data",
-            "gaussian_fit_on": "+".join(gaussian_splits)}  # fmt: skip
+    return {
+        "gaussian": gauss,
+        "mog": mog["test"],
+        "mog_components": mog["components"],
+        "gaussian_seconds": round(t1 - t0, 3),
+        "mog_seconds": round(t2 - t1, 3),
+        "units": "standardised" if standardize else "data",
+        "gaussian_fit_on": "+".join(gaussian_splits),
+    }
 
 
 PREDICTION_BASELINES = ("previous frame", "mean training frame")

@@ -109,11 +109,21 @@ def _grad_check(args, model, X, mask) -> None:
     from .graphtools import finite_difference_check, gradient_norms, max_rel_error
 
     norms = gradient_norms(model, X, mask, method=args.method, graph=args.graph)
-    check = finite_difference_check(model, X, mask, method=args.method, n_directions=args.directions,
-                                    eps=args.eps, graph=args.graph)  # fmt: skip
+    check = finite_difference_check(
+        model, X, mask, method=args.method, n_directions=args.directions, eps=args.eps, graph=args.graph
+    )
     worst = max_rel_error(check)
-    emit({"method": args.method, "graph": args.graph, "grad_norms": norms, "finite_differences": check,
-           "max_rel_error": worst, "tolerance": args.tol, "ok": worst <= args.tol})  # fmt: skip
+    emit(
+        {
+            "method": args.method,
+            "graph": args.graph,
+            "grad_norms": norms,
+            "finite_differences": check,
+            "max_rel_error": worst,
+            "tolerance": args.tol,
+            "ok": worst <= args.tol,
+        }
+    )
     if worst > args.tol:
         print(f"rnnrnade: gradient check failed: relative error {worst:.3g} > {args.tol:g}", file=sys.stderr)
         raise SystemExit(1)

@@ -103,9 +103,14 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"config {name} must be a positive integer, got {value!r}")
-        for name, allowed in (("mixture", MIXTURES), ("rnn_activation", ACTIVATIONS), ("dtype", DTYPES),
-                              ("hidden_activation", HIDDEN_ACTIVATIONS), ("ais_base", AIS_BASES),
-                              ("ais_direction", AIS_DIRECTIONS)):  # fmt: skip
+        for name, allowed in (
+            ("mixture", MIXTURES),
+            ("rnn_activation", ACTIVATIONS),
+            ("dtype", DTYPES),
+            ("hidden_activation", HIDDEN_ACTIVATIONS),
+            ("ais_base", AIS_BASES),
+            ("ais_direction", AIS_DIRECTIONS),
+        ):
             _check_choice(name, getattr(self, name), allowed)
         for comp in self.conditioned:
             _check_choice("conditioned entry", comp, COMPONENTS)
@@ -114,8 +119,10 @@ class ModelConfig:
         # canonical order, so that equal configs compare equal
         object.__setattr__(self, "conditioned", tuple(c for c in COMPONENTS if c in self.conditioned))
         if self.model == "rnn-rnade" and not self.conditioned and not self.condition_c:
-            raise ConfigError("config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
-                              "set conditioned to a subset of alpha, mu, sigma, or condition_c")  # fmt: skip
+            raise ConfigError(
+                "config: an RNN-RNADE whose RNN conditions nothing is an RNADE; "
+                "set conditioned to a subset of alpha, mu, sigma, or condition_c"
+            )
         for name in ("condition_c", "fold_c_into_W"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config {name} must be true or false, got {getattr(self, name)!r}")
@@ -326,16 +333,35 @@ class TrainConfig:
     checkpoint_seconds: float = 300.0
 
     def __post_init__(self) -> None:
-        _check_fields(self, {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "init": INITS,
-                             "gradient": GRADIENTS, "graph": ("fused", "fast", "scan"),
-                             "backend": ("c", "numba", "jax"), "ordering": ORDERINGS,
-                             "weight_decay_on": ("weights", "W")})  # fmt: skip
+        _check_fields(
+            self,
+            {
+                "optimizer": OPTIMIZERS,
+                "schedule": SCHEDULES,
+                "init": INITS,
+                "gradient": GRADIENTS,
+                "graph": ("fused", "fast", "scan"),
+                "backend": ("c", "numba", "jax"),
+                "ordering": ORDERINGS,
+                "weight_decay_on": ("weights", "W"),
+            },
+        )
         for name in ("lr", "batch_size", "epochs"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"config {name} must be positive, got {getattr(self, name)!r}")
-        for name in ("window", "patience", "pretrain_epochs", "pretrain_patience", "pretrain_lr",
-                     "pretrain_batch_size", "max_nan_failures", "eval_sequences", "clip_norm", "weight_decay",
-                     "checkpoint_seconds"):  # fmt: skip
+        for name in (
+            "window",
+            "patience",
+            "pretrain_epochs",
+            "pretrain_patience",
+            "pretrain_lr",
+            "pretrain_batch_size",
+            "max_nan_failures",
+            "eval_sequences",
+            "clip_norm",
+            "weight_decay",
+            "checkpoint_seconds",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"config {name} must be >= 0, got {getattr(self, name)!r}")
         limit = self.pretrain_max_seconds

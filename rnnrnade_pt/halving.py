@@ -113,10 +113,21 @@ def successive_halving(
                 epochs = rung_epochs(job.cfg.train.epochs, eta, rungs)[rung]
                 batch.append((g, job, _shortened(job, epochs)))
         start = time.perf_counter()
-        summaries = run_jobs([b[2] for b in batch], engine=engine, workers=workers, address=address,
-                             force=force, progress=progress)  # fmt: skip
-        entry = {"rung": rung, "runs": len(batch), "trained": sum(not s.get("reused") for s in summaries),
-                 "wall_seconds": round(time.perf_counter() - start, 1), "kept": {}}  # fmt: skip
+        summaries = run_jobs(
+            [b[2] for b in batch],
+            engine=engine,
+            workers=workers,
+            address=address,
+            force=force,
+            progress=progress,
+        )
+        entry = {
+            "rung": rung,
+            "runs": len(batch),
+            "trained": sum(not s.get("reused") for s in summaries),
+            "wall_seconds": round(time.perf_counter() - start, 1),
+            "kept": {},
+        }
         by_group: dict[str, list[tuple[Job, Job, dict]]] = {}
         for (g, job, ran), s in zip(batch, summaries, strict=True):
             by_group.setdefault(g, []).append((job, ran, s))
@@ -132,6 +143,12 @@ def successive_halving(
             alive[g] = [job for job, _, _ in keep]
             entry["kept"][g] = [job.name for job in alive[g]]
         history.append(entry)
-        logger.info("successive halving: rung %d of %d trained %d of %d runs in %.0f s", rung + 1, rungs,
-                    entry["trained"], entry["runs"], entry["wall_seconds"])  # fmt: skip
+        logger.info(
+            "successive halving: rung %d of %d trained %d of %d runs in %.0f s",
+            rung + 1,
+            rungs,
+            entry["trained"],
+            entry["runs"],
+            entry["wall_seconds"],
+        )
     return final, history

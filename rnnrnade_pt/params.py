@@ -161,8 +161,10 @@ def load_params(path: str | os.PathLike) -> tuple[ModelConfig, dict[str, np.ndar
         cfg = infer_config(arrays, source=f"parameter file {path}")
         logger.warning(  # a warning: options the names cannot tell (rnn_activation, mixture) are assumed
             "parameter file %s has no 'config' entry: read as %s (model, sizes and options inferred from "
-            "its names and shapes, other options at their defaults)", path, cfg.to_json(),
-        )  # fmt: skip
+            "its names and shapes, other options at their defaults)",
+            path,
+            cfg.to_json(),
+        )
         return cfg, check_params(arrays, cfg, source=f"parameter file {path}")
     raw = arrays.pop("config")
     if raw.shape != () or raw.dtype.kind not in "US":

@@ -194,8 +194,16 @@ def piano_roll(rolls, out: str, lowest: int = 21, max_sequences: int = 4) -> str
     for b, r in enumerate(seqs):
         ax = axes[b][0]
         extent = (-0.5, r.shape[0] - 0.5, lowest - 0.5, lowest + r.shape[1] - 0.5)
-        ax.imshow(r.T, origin="lower", aspect="auto", cmap="gray_r", vmin=0, vmax=1, extent=extent,
-                  interpolation="nearest")  # fmt: skip
+        ax.imshow(
+            r.T,
+            origin="lower",
+            aspect="auto",
+            cmap="gray_r",
+            vmin=0,
+            vmax=1,
+            extent=extent,
+            interpolation="nearest",
+        )
         ax.set_ylabel("MIDI note")
     axes[-1][0].set_xlabel("frame")
     fig.tight_layout()

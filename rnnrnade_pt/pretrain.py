@@ -48,9 +48,17 @@ from .models import build, build_rnade, param_shapes
 from .params import check_params, load_params
 
 __all__ = [
-    "PRETRAINED", "BIAS_MAPS", "zero_bias_maps", "frame_batches", "from_pretrained", "score_start",
-    "phase_config", "pretrain_graph", "budget_spent", "end_pretraining",
-]  # fmt: skip
+    "PRETRAINED",
+    "BIAS_MAPS",
+    "zero_bias_maps",
+    "frame_batches",
+    "from_pretrained",
+    "score_start",
+    "phase_config",
+    "pretrain_graph",
+    "budget_spent",
+    "end_pretraining",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +94,10 @@ def from_pretrained(values: dict, path: str, cfg: ModelConfig) -> dict:
     rcfg = cfg.replace(model="rnade")
     kind = (saved.model, saved.mixture, saved.hidden_activation)
     if kind != ("rnade", cfg.mixture, cfg.hidden_activation):
-        raise ConfigError(f"pretrained_rnade {path} holds a {kind[0]} ({kind[1]}, {kind[2]} units), not a "
-                          f"{cfg.mixture} RNADE with {cfg.hidden_activation} units")  # fmt: skip
+        raise ConfigError(
+            f"pretrained_rnade {path} holds a {kind[0]} ({kind[1]}, {kind[2]} units), not a "
+            f"{cfg.mixture} RNADE with {cfg.hidden_activation} units"
+        )
     try:
         rnade = check_params(rnade, rcfg, source=f"pretrained_rnade {path}")
     except ParamsError as e:  # another size: a config mismatch, not a damaged file
@@ -177,6 +187,8 @@ def end_pretraining(trainer) -> RunState:
         new.best_valid, new.best_epoch = old.best_valid, 0  # epoch 0 of training: the pretrained model
         logger.info(
             "pretraining ended after %d epochs; training starts from its best (epoch %d, valid %.4f)",
-            old.epoch, old.best_epoch, old.best_valid,
-        )  # fmt: skip
+            old.epoch,
+            old.best_epoch,
+            old.best_valid,
+        )
     return new

@@ -158,14 +158,22 @@ def cmd_train(args, extra) -> None:
         )
 
     def announce():
-        print(f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"rnnrnade: training {cfg.model.model} on {cfg.data.dataset} (D={cfg.model.D}) in {run_dir}",
+            file=sys.stderr,
+        )
 
     # SIGTERM / SIGINT: the library logs where the run stopped; run_reporting_errors exits 128 + signal
     summary = train_and_evaluate(
-        cfg, run_dir, splits, resume=bool(args.resume), progress=_progress_factory(), samples=4,
-        seed=args.seed, announce=announce,
-    )  # fmt: skip
+        cfg,
+        run_dir,
+        splits,
+        resume=bool(args.resume),
+        progress=_progress_factory(),
+        samples=4,
+        seed=args.seed,
+        announce=announce,
+    )
     try:
         from .plots import learning_curve, sample_pictures
 
@@ -231,8 +239,12 @@ def cmd_eval(args, extra=None) -> None:
     from .runs import evaluate_run, with_ais
 
     run = _load_run(args)
-    given = (("ais_chains", args.ais_chains), ("ais_betas", args.ais_betas), ("ais_base", args.ais_base),
-             ("ais_direction", args.ais_direction))  # fmt: skip
+    given = (
+        ("ais_chains", args.ais_chains),
+        ("ais_betas", args.ais_betas),
+        ("ais_base", args.ais_base),
+        ("ais_direction", args.ais_direction),
+    )
     ais = {k: v for k, v in given if v is not None}
     run = with_ais(run, **ais) if ais else run
     seqs = _eval_sequences(args, run)

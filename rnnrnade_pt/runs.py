@@ -22,8 +22,16 @@ from .errors import ConfigError
 from .models import param_shapes
 from .models.rnn_rbm import ais_mean_standard_error, ais_standard_error
 
-__all__ = ["Run", "load_run", "with_ais", "evaluate_run", "sample_run", "n_params", "train_model",
-           "train_and_evaluate"]  # fmt: skip
+__all__ = [
+    "Run",
+    "load_run",
+    "with_ais",
+    "evaluate_run",
+    "sample_run",
+    "n_params",
+    "train_model",
+    "train_and_evaluate",
+]
 
 
 class Run(NamedTuple):
@@ -240,9 +248,15 @@ def train_and_evaluate(
             announce()
         reason = trainer.fit()
         st = trainer.state
-        summary = {"run": run_dir, "model": cfg.model.model, "stopped": reason, "epochs": st.epoch,
-                   "seconds": round(st.seconds, 1), "best_valid_loglik_per_frame": st.best_valid,
-                   "n_params": n_params(cfg.model)}  # fmt: skip
+        summary = {
+            "run": run_dir,
+            "model": cfg.model.model,
+            "stopped": reason,
+            "epochs": st.epoch,
+            "seconds": round(st.seconds, 1),
+            "best_valid_loglik_per_frame": st.best_valid,
+            "n_params": n_params(cfg.model),
+        }
         if os.path.exists(os.path.join(run_dir, "best.npz")):
             run = load_run(run_dir, "best")
             if splits.get("test"):
@@ -294,8 +308,13 @@ def train_model(
         seqs, valid = split_off(seqs, data.valid_fraction, train_options.get("seed", 0))
     tcfg = TrainConfig(**{"backend": model.backend, "init": "gaussian", **train_options})
     run_dir = run_dir or os.path.join("runs", f"python-{time.strftime('%Y%m%d-%H%M%S')}")
-    trainer = Trainer(RunConfig(model.cfg, tcfg, data), run_dir, {"train": seqs, "valid": list(valid)},
-                      progress=progress, values=model.get_params())  # fmt: skip
+    trainer = Trainer(
+        RunConfig(model.cfg, tcfg, data),
+        run_dir,
+        {"train": seqs, "valid": list(valid)},
+        progress=progress,
+        values=model.get_params(),
+    )
     reason = trainer.fit()
     best = os.path.join(run_dir, "best.npz")
     model.set_params(load_params(best)[1] if os.path.exists(best) else trainer.model.get_params())

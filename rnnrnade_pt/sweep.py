@@ -191,10 +191,18 @@ def interrupted_results(job: Job) -> dict | None:
         return None
     test = load_dataset(job.cfg.data).get("test")
     seconds = float(rows[-1]["seconds"])
-    out = {"name": job.name, "run": run_dir, "model": job.cfg.model.model, "stopped": "interrupted",
-           "epochs": int(rows[-1]["epoch"]), "seconds": seconds, "wall_seconds": seconds,
-           "best_valid_loglik_per_frame": max(float(r["valid_loglik"]) for r in rows),
-           "n_params": n_params(job.cfg.model), "reused": True}  # fmt: skip
+    out = {
+        "name": job.name,
+        "run": run_dir,
+        "model": job.cfg.model.model,
+        "stopped": "interrupted",
+        "epochs": int(rows[-1]["epoch"]),
+        "seconds": seconds,
+        "wall_seconds": seconds,
+        "best_valid_loglik_per_frame": max(float(r["valid_loglik"]) for r in rows),
+        "n_params": n_params(job.cfg.model),
+        "reused": True,
+    }
     if test:
         out["test"] = evaluate_run(load_run(run_dir, "best"), test)
     return out

@@ -263,9 +263,15 @@ class Trainer:
         (:func:`~rnnrnade_pt.checkpoint.write_checkpoint`)."""
         optimizer = {n: v for step in self.steps.values() for n, v in step.state.items()}
         path = write_checkpoint(
-            os.path.join(self.run_dir, name), self.model.get_params(), self.cfg, self.state, optimizer,
-            self.rngs, standardizer=self.standardizer, previous=self._ckpt,
-        )  # fmt: skip
+            os.path.join(self.run_dir, name),
+            self.model.get_params(),
+            self.cfg,
+            self.state,
+            optimizer,
+            self.rngs,
+            standardizer=self.standardizer,
+            previous=self._ckpt,
+        )
         if name == "last.npz":
             self._saved_at = time.monotonic()
         return path
@@ -434,8 +440,11 @@ class Trainer:
         logger.warning(
             "step %d: non-finite cost or gradient; step rejected, parameters kept at the last good values, "
             "learning rate scaled by %.3g (failure %d of %d)",
-            st.step, st.lr_scale, st.nan_failures, tcfg.max_nan_failures,
-        )  # fmt: skip
+            st.step,
+            st.lr_scale,
+            st.nan_failures,
+            tcfg.max_nan_failures,
+        )
         if st.nan_failures < tcfg.max_nan_failures:
             return start
         st.seconds += time.perf_counter() - start
@@ -490,9 +499,16 @@ class Trainer:
             self.save_checkpoint("best.npz")
         self.save_checkpoint("last.npz")
         logger.info(
-            "%s epoch %d: train %s %.4f, valid loglik %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s", phase,
-            st.epoch, train_monitor(self.cfg.model.model), train_ll, valid_ll, grad_norm, lr, st.seconds,
-        )  # fmt: skip
+            "%s epoch %d: train %s %.4f, valid loglik %.4f nats/frame, |g| %.3g, lr %.3g, %.0f s",
+            phase,
+            st.epoch,
+            train_monitor(self.cfg.model.model),
+            train_ll,
+            valid_ll,
+            grad_norm,
+            lr,
+            st.seconds,
+        )
         patience = tcfg.patience if phase == "train" else tcfg.pretrain_patience
         if patience and st.bad_epochs >= patience:
             logger.info("%s: early stopping: no better validation score for %d epochs", phase, patience)

@@ -224,8 +224,14 @@ def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None, h
     orders = [None] * X.shape[0] if order is None else np.broadcast_to(order, X.shape)
     out = np.empty(X.shape[0])
     for n in range(X.shape[0]):
-        out[n] = rnade_logp(p, X[n], fold_c_into_W=fold_c_into_W, mixture=mixture, order=orders[n],
-                            hidden_activation=hidden_activation)  # fmt: skip
+        out[n] = rnade_logp(
+            p,
+            X[n],
+            fold_c_into_W=fold_c_into_W,
+            mixture=mixture,
+            order=orders[n],
+            hidden_activation=hidden_activation,
+        )
     return out
 
 

@@ -64,8 +64,14 @@ def test_c_code_matches_numpy(c64, R, H, betas):
 def test_gradients_match_finite_differences():
     rng = np.random.default_rng(3)
     mode = backend_mode("c")
-    verify_grad(lambda a, bh, bl: softplus_diff_sum(a, bh, bl), [rng.standard_normal((5, 6)), 0.7, 0.3],
-                rng=rng, mode=mode, abs_tol=1e-6, rel_tol=1e-6)  # fmt: skip
+    verify_grad(
+        lambda a, bh, bl: softplus_diff_sum(a, bh, bl),
+        [rng.standard_normal((5, 6)), 0.7, 0.3],
+        rng=rng,
+        mode=mode,
+        abs_tol=1e-6,
+        rel_tol=1e-6,
+    )
     verify_grad(logit, [rng.uniform(0.05, 0.95, (4, 3))], rng=rng, mode=mode, abs_tol=1e-6, rel_tol=1e-6)
 
 

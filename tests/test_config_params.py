@@ -53,12 +53,24 @@ def test_config_rejects_bad_values(bad, message):
 def test_param_shapes_follow_the_supplement():
     cfg = rp.ModelConfig(D=5, H=6, K=2, R=3, condition_c=True)
     assert rp.param_shapes(cfg) == {
-        "W": (6, 5), "c": (6,), "rho": (5,),
-        "V_alpha": (5, 6, 2), "V_mu": (5, 6, 2), "V_sigma": (5, 6, 2),
-        "b_alpha": (5, 2), "b_mu": (5, 2), "b_sigma": (5, 2),
-        "W2": (5, 3), "W3": (3, 3), "b_hhat": (3,), "h0": (3,),
-        "W_alpha": (3, 5, 2), "W_mu": (3, 5, 2), "W_sigma": (3, 5, 2), "W_c": (3, 6),
-    }  # fmt: skip
+        "W": (6, 5),
+        "c": (6,),
+        "rho": (5,),
+        "V_alpha": (5, 6, 2),
+        "V_mu": (5, 6, 2),
+        "V_sigma": (5, 6, 2),
+        "b_alpha": (5, 2),
+        "b_mu": (5, 2),
+        "b_sigma": (5, 2),
+        "W2": (5, 3),
+        "W3": (3, 3),
+        "b_hhat": (3,),
+        "h0": (3,),
+        "W_alpha": (3, 5, 2),
+        "W_mu": (3, 5, 2),
+        "W_sigma": (3, 5, 2),
+        "W_c": (3, 6),
+    }
     folded = rp.ModelConfig(model="rnade", D=5, H=6, K=2, fold_c_into_W=True)
     assert "c" not in rp.param_shapes(folded) and rp.param_shapes(folded)["W"] == (6, 5)
 

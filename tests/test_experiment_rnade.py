@@ -27,18 +27,32 @@ EXPECTED = {  # set -> (rows, D, attributes removed besides the labels)
     "ionosphere": (351, 32, {"a1", "a2"}),
     "boston": (506, 10, {"ZN", "CHAS", "RAD", "TAX"}),
     "redwine_csv": (1599, 11, set()),
-    "parkinsons_disease": (195, 17, {"MDVP:Jitter(Abs)", "MDVP:Jitter(%)", "MDVP:RAP", "MDVP:Shimmer",
-                                     "Shimmer:APQ3"}),
-}  # fmt: skip
-LABELS = {"redwine": {"quality"}, "whitewine": {"quality"}, "parkinsons": {"subject#"},
-          "ionosphere": {"class"}, "boston": set(), "redwine_csv": {"quality"},
-          "parkinsons_disease": {"name", "status"}}  # fmt: skip
+    "parkinsons_disease": (
+        195,
+        17,
+        {"MDVP:Jitter(Abs)", "MDVP:Jitter(%)", "MDVP:RAP", "MDVP:Shimmer", "Shimmer:APQ3"},
+    ),
+}
+LABELS = {
+    "redwine": {"quality"},
+    "whitewine": {"quality"},
+    "parkinsons": {"subject#"},
+    "ionosphere": {"class"},
+    "boston": set(),
+    "redwine_csv": {"quality"},
+    "parkinsons_disease": {"name", "status"},
+}
 # the RNADE paper's Gaussian row (NIPS 2013 Table 1, as commonly quoted), and how close the 10-fold mean of a
 # full-covariance Gaussian must come. 0.1 nats, except ionosphere: on 351 rows the 10-fold mean itself moves
 # with the split (standard deviation 0.21 nats over fold seeds 0-39, measured), and the paper's split is
 # not known; seed 0 gives -41.12.
-PAPER_GAUSSIAN = {"redwine": (-13.18, 0.1), "whitewine": (-13.20, 0.1), "parkinsons": (-10.85, 0.1),
-                  "ionosphere": (-41.24, 0.15), "boston": (-11.37, 0.1)}  # fmt: skip
+PAPER_GAUSSIAN = {
+    "redwine": (-13.18, 0.1),
+    "whitewine": (-13.20, 0.1),
+    "parkinsons": (-10.85, 0.1),
+    "ionosphere": (-41.24, 0.15),
+    "boston": (-11.37, 0.1),
+}
 
 
 def _need(root: pathlib.Path, rel: str) -> pathlib.Path:
@@ -155,12 +169,16 @@ def test_hdf5_folds_bad_input(tmp_path, monkeypatch):
 def test_preprocess_rules_on_synthetic_columns():
     rng = np.random.default_rng(5)
     a = rng.standard_normal(200)
-    X = np.column_stack([
-        a, a + 0.01 * rng.standard_normal(200), a + 0.01 * rng.standard_normal(200),  # a correlated trio
-        rng.integers(0, 100, 200).astype(float),  # integer-valued, about 90 distinct values: discrete
-        rng.integers(0, 5, 200) + 0.5,  # 5 values: discrete
-        rng.standard_normal(200),
-    ])  # fmt: skip
+    X = np.column_stack(
+        [
+            a,
+            a + 0.01 * rng.standard_normal(200),
+            a + 0.01 * rng.standard_normal(200),  # a correlated trio
+            rng.integers(0, 100, 200).astype(float),  # integer-valued, about 90 distinct values: discrete
+            rng.integers(0, 5, 200) + 0.5,  # 5 values: discrete
+            rng.standard_normal(200),
+        ]
+    )
     names = ["a", "b", "c", "count", "level", "z"]
     kept_X, kept, removed = uci.preprocess(X, names)
     assert kept == ["c", "z"] and np.array_equal(kept_X, X[:, [2, 5]])  # of the trio the first ones go
@@ -364,9 +382,21 @@ def test_quick_run(experiment, shared_data, tmp_path):
     os.environ.setdefault("RNNRNADE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "table.md"
     models = tmp_path / "models"
-    argv = ["--quick", "--datasets", "parkinsons,bsds300", "--methods", "rnade-mog,rnade-mog-orderless",
-            "--run-root", str(tmp_path / "runs"), "--data-root", str(shared_data),
-            "--release-root", str(models), "--out", str(out)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--datasets",
+        "parkinsons,bsds300",
+        "--methods",
+        "rnade-mog,rnade-mog-orderless",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--release-root",
+        str(models),
+        "--out",
+        str(out),
+    ]
     experiment.main(argv)
     text = out.read_text()
     # the table is made from the releases: one model per method, set and fold, re-scored to the same table
@@ -417,9 +447,28 @@ def test_protocol_searched_by_halving(experiment, shared_data, tmp_path):
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
     out = tmp_path / "table.md"
-    argv = ["--quick", "--protocol", str(proto), "--halving", "2", "--eta", "2", "--datasets", "redwine",
-            "--methods", "rnade-mog", "--folds", "0", "--no-baselines", "--run-root", str(tmp_path / "runs"),
-            "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--protocol",
+        str(proto),
+        "--halving",
+        "2",
+        "--eta",
+        "2",
+        "--datasets",
+        "redwine",
+        "--methods",
+        "rnade-mog",
+        "--folds",
+        "0",
+        "--no-baselines",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--out",
+        str(out),
+    ]
     assert experiment.main(argv) == 0
     hist = json.loads((tmp_path / "runs" / "halving.json").read_text())["history"]
     assert [h["runs"] for h in hist] == [2, 1] and [h["trained"] for h in hist] == [2, 1]
@@ -441,10 +490,29 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
     out = tmp_path / "table.md"
-    argv = ["--quick", "--protocol", str(proto), "--select-folds", "0", "--datasets", "redwine",
-            "--methods", "rnade-mog", "--folds", "0,1", "--no-baselines", "--run-root",
-            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out),
-            "--figures", str(tmp_path / "figures"), "--record-chosen"]  # fmt: skip
+    argv = [
+        "--quick",
+        "--protocol",
+        str(proto),
+        "--select-folds",
+        "0",
+        "--datasets",
+        "redwine",
+        "--methods",
+        "rnade-mog",
+        "--folds",
+        "0,1",
+        "--no-baselines",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--out",
+        str(out),
+        "--figures",
+        str(tmp_path / "figures"),
+        "--record-chosen",
+    ]
     with pytest.raises(ConfigError, match="chosen.boston.rnade-mog must be"):
         experiment.main(argv)
     assert proto.read_text() == json.dumps(spec)  # nothing written
@@ -463,8 +531,11 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
         (None, {"train.lr": [0.05]})
     ]
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
-    assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold0-lr=1e-12",
-                    "rnade-mog_redwine_fold1-lr=0.05"]  # fmt: skip
+    assert runs == [
+        "rnade-mog_redwine_fold0-lr=0.05",
+        "rnade-mog_redwine_fold0-lr=1e-12",
+        "rnade-mog_redwine_fold1-lr=0.05",
+    ]
     text = out.read_text()
     assert "chosen on folds 0 (best mean validation score), then trained on the others" in text
     assert "| RNADE-MoG |" in text and "folds)" not in text  # both folds have a value
@@ -500,9 +571,25 @@ def test_chosen_points_train_every_fold_without_a_search(experiment, shared_data
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
     out = tmp_path / "table.md"
-    argv = ["--quick", "--protocol", str(proto), "--chosen", "--datasets", "redwine", "--methods",
-            "rnade-mog,rnade-laplace", "--folds", "0,1", "--no-baselines", "--run-root",
-            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(out)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--protocol",
+        str(proto),
+        "--chosen",
+        "--datasets",
+        "redwine",
+        "--methods",
+        "rnade-mog,rnade-laplace",
+        "--folds",
+        "0,1",
+        "--no-baselines",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--out",
+        str(out),
+    ]
     assert experiment.main(argv) == 0
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert runs == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold1-lr=0.05"]
@@ -526,19 +613,39 @@ def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, s
     _need(shared_data, uci.UCI_SETS["redwine"].file)
     spec = json.loads((ROOT / "experiments" / "configs" / "rnade" / "protocol.json").read_text())
     spec["grid"] = {"train.lr": [1e-12, 0.05]}
-    spec["chosen"] = {"redwine": {"rnade-mog": [
-        {"train.lr": 1e-12}, {"variant": "original-code-stopping", "train.lr": 0.05}]}}  # fmt: skip
+    spec["chosen"] = {
+        "redwine": {
+            "rnade-mog": [{"train.lr": 1e-12}, {"variant": "original-code-stopping", "train.lr": 0.05}]
+        }
+    }
     spec["provenance"]["chosen.redwine.rnade-mog"] = "searched: a test"
     spec["provenance"]["chosen.redwine.rnade-mog.original-code-stopping"] = "guess: a test"
     proto = tmp_path / "protocol.json"
     proto.write_text(json.dumps(spec))
     out, runs = tmp_path / "table.md", tmp_path / "runs"
-    argv = ["--quick", "--protocol", str(proto), "--datasets", "redwine", "--methods", "rnade-mog",
-            "--folds", "0,1", "--no-baselines", "--run-root", str(runs), "--data-root", str(shared_data),
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--protocol",
+        str(proto),
+        "--datasets",
+        "redwine",
+        "--methods",
+        "rnade-mog",
+        "--folds",
+        "0,1",
+        "--no-baselines",
+        "--run-root",
+        str(runs),
+        "--data-root",
+        str(shared_data),
+        "--out",
+        str(out),
+    ]
     assert experiment.main([*argv, "--chosen"]) == 0
     assert sorted(p.name for p in runs.glob("rnade-mog_*")) == [
-        "rnade-mog_redwine_fold0-lr=1e-12", "rnade-mog_redwine_fold1-lr=1e-12"]  # fmt: skip
+        "rnade-mog_redwine_fold0-lr=1e-12",
+        "rnade-mog_redwine_fold1-lr=1e-12",
+    ]
     stopped = sorted(p.name for p in (runs / "variant-original-code-stopping").iterdir())
     assert stopped == ["rnade-mog_redwine_fold0-lr=0.05", "rnade-mog_redwine_fold1-lr=0.05"]
     text = out.read_text()
@@ -549,7 +656,10 @@ def test_chosen_candidates_of_several_variants_are_chosen_per_fold(experiment, s
     assert experiment.main(search) == 0
     recorded = json.loads(proto.read_text())
     assert [p.get("variant") for p in recorded["chosen"]["redwine"]["rnade-mog"]] == [
-        None, "adam", "original-code-stopping"]  # fmt: skip
+        None,
+        "adam",
+        "original-code-stopping",
+    ]
     assert recorded["provenance"]["chosen.redwine.rnade-mog.adam"].startswith("searched: ")
 
 
@@ -570,8 +680,10 @@ def test_independent_mixtures_gain_only_from_repeated_values():
     smooth = [independent_mixtures(tr, va, te, (1, 2, 5), reg)["test"] for reg in (1e-6, 1e-12)]
     assert smooth[1] == pytest.approx(smooth[0], abs=1e-3)
     R = np.round(X / 0.5) * 0.5  # 14 distinct values a column
-    atoms = [independent_mixtures(R[:600], R[600:750], R[750:], (1, 2, 5, 10, 20), reg)["test"]
-             for reg in (1e-6, 1e-12)]  # fmt: skip
+    atoms = [
+        independent_mixtures(R[:600], R[600:750], R[750:], (1, 2, 5, 10, 20), reg)["test"]
+        for reg in (1e-6, 1e-12)
+    ]
     assert atoms[1] > atoms[0] + 5
     with pytest.raises(DataError, match="too few"):
         independent_mixtures(tr[:1], va, te, components=(2,))

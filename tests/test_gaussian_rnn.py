@@ -56,8 +56,16 @@ def batch():
 
 def test_parameters_follow_the_supplement_names():
     shapes = param_shapes(CFG)
-    assert shapes == {"W2": (D, R), "W3": (R, R), "b_hhat": (R,), "h0": (R,), "b_mu": (D,),
-                      "b_sigma": (D,), "W_mu": (R, D), "W_sigma": (R, D)}  # fmt: skip
+    assert shapes == {
+        "W2": (D, R),
+        "W3": (R, R),
+        "b_hhat": (R,),
+        "h0": (R,),
+        "b_mu": (D,),
+        "b_sigma": (D,),
+        "W_mu": (R, D),
+        "W_sigma": (R, D),
+    }
     assert weight_names(CFG) == ["W2", "W3", "W_mu", "W_sigma"]
     with pytest.raises(ConfigError, match="gaussian-rnn"):
         gaussian_rnn.build(ModelConfig(model="rnn-rnade", D=D))
@@ -144,8 +152,15 @@ def test_tiny_training_run_improves(tmp_path):
     from rnnrnade_pt.data.datasets import load_dataset
     from rnnrnade_pt.runs import train_and_evaluate
 
-    cfg = tiny(**{"model.model": "gaussian-rnn", "model.D": 9, "train.epochs": 4, "train.lr": 0.03,
-                  "train.eval_sequences": 1})  # fmt: skip
+    cfg = tiny(
+        **{
+            "model.model": "gaussian-rnn",
+            "model.D": 9,
+            "train.epochs": 4,
+            "train.lr": 0.03,
+            "train.eval_sequences": 1,
+        }
+    )
     out = train_and_evaluate(cfg, str(tmp_path / "run"), samples=2, sample_steps=5)
     n_test = len(load_dataset(cfg.data)["test"])
     assert n_test > 1 and out["test"]["sequences"] == n_test  # eval_sequences subsets validation only

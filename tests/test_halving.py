@@ -28,17 +28,29 @@ def test_survivors_are_the_best_on_validation(monkeypatch, tmp_path):
             if j.cfg.train.lr == 0.5:
                 out.append({"name": j.name, "error": "diverged"})  # a failure scores -inf
             else:
-                out.append({"name": j.name, "best_valid_loglik_per_frame": -j.cfg.train.lr, "reused": False,
-                            "wall_seconds": 2.0})  # fmt: skip
+                out.append(
+                    {
+                        "name": j.name,
+                        "best_valid_loglik_per_frame": -j.cfg.train.lr,
+                        "reused": False,
+                        "wall_seconds": 2.0,
+                    }
+                )
         return out
 
     monkeypatch.setattr(halving, "run_jobs", fake_run_jobs)
     lrs = [0.5, 0.1, 0.2, 0.3, 0.05, 0.4, 0.6, 0.7, 0.8]
     groups = {
-        g: [Job(f"{g}-lr={lr}", tiny(**{"train.lr": lr, "train.epochs": 9, "train.patience": 5}),
-                str(tmp_path / f"{g}-lr={lr}")) for lr in lrs]
+        g: [
+            Job(
+                f"{g}-lr={lr}",
+                tiny(**{"train.lr": lr, "train.epochs": 9, "train.patience": 5}),
+                str(tmp_path / f"{g}-lr={lr}"),
+            )
+            for lr in lrs
+        ]
         for g in ("a", "b")
-    }  # fmt: skip
+    }
     final, history = halving.successive_halving(groups, eta=3, rungs=3)
     assert [len(c) for c in calls] == [18, 6, 2]  # 9 per group, then ceil(9/3) = 3, then 1
     first = calls[0][0]
@@ -62,8 +74,14 @@ def test_bad_arguments():
 
 
 def test_real_search_is_resumable(tmp_path):
-    jobs = [Job(f"t-lr={lr}", tiny(**{"train.lr": lr, "train.epochs": 2, "train.patience": 0}),
-                str(tmp_path / f"t-lr={lr}")) for lr in (0.01, 0.03, 0.1)]  # fmt: skip
+    jobs = [
+        Job(
+            f"t-lr={lr}",
+            tiny(**{"train.lr": lr, "train.epochs": 2, "train.patience": 0}),
+            str(tmp_path / f"t-lr={lr}"),
+        )
+        for lr in (0.01, 0.03, 0.1)
+    ]
     final, history = halving.successive_halving({"g": jobs}, eta=2, rungs=2)
     assert [h["trained"] for h in history] == [3, 2] and len(final["g"]) == 2
     for job, summary in final["g"]:

@@ -16,8 +16,14 @@ def mocap(shared_data):
 
     from rnnrnade_pt.data.mocap import load_mocap
 
-    raw = np.concatenate([np.asarray(m, float) for m in scipy.io.loadmat(
-        shared_data / "sequences" / "mit_mocap" / "motion.mat")["Motion"].ravel()])  # fmt: skip
+    raw = np.concatenate(
+        [
+            np.asarray(m, float)
+            for m in scipy.io.loadmat(shared_data / "sequences" / "mit_mocap" / "motion.mat")[
+                "Motion"
+            ].ravel()
+        ]
+    )
     data = load_mocap(shared_data)
     return load_skeleton(shared_data), raw, np.concatenate(data.splits["train"] + data.splits["test"])
 

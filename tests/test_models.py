@@ -96,8 +96,13 @@ def _run(c: Compiled, X, mask):
 def _reference(c: Compiled, X, mask):
     cfg = c.cfg
     if not cfg.recurrent:
-        return ref.rnade_loglik(c.values, X, fold_c_into_W=cfg.fold_c_into_W, mixture=cfg.mixture,
-                                hidden_activation=cfg.hidden_activation)  # fmt: skip
+        return ref.rnade_loglik(
+            c.values,
+            X,
+            fold_c_into_W=cfg.fold_c_into_W,
+            mixture=cfg.mixture,
+            hidden_activation=cfg.hidden_activation,
+        )
     return ref.rnnrnade_frame_loglik(
         c.values,
         X,

@@ -188,11 +188,17 @@ def test_pretrained_rnade_must_match(splits, tmp_path):
     with pytest.raises(ConfigError, match="W has shape"):
         Trainer(tiny(**{"train.pretrained_rnade": path}), str(tmp_path / "a"), splits)
     with pytest.raises(ConfigError, match="laplace RNADE"):
-        Trainer(tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.mixture": "laplace"}),
-                str(tmp_path / "b"), splits)  # fmt: skip
+        Trainer(
+            tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.mixture": "laplace"}),
+            str(tmp_path / "b"),
+            splits,
+        )
     with pytest.raises(ConfigError, match=r"sigmoid units\), not a gaussian RNADE with relu units"):
-        Trainer(tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.hidden_activation": "relu"}),
-                str(tmp_path / "b2"), splits)  # fmt: skip
+        Trainer(
+            tiny(**{"train.pretrained_rnade": path, "model.H": 5, "model.hidden_activation": "relu"}),
+            str(tmp_path / "b2"),
+            splits,
+        )
     with pytest.raises(ParamsError, match="missing.npz"):
         Trainer(
             tiny(**{"train.pretrained_rnade": str(tmp_path / "missing.npz")}), str(tmp_path / "c"), splits
@@ -209,8 +215,17 @@ def test_rnn_nade_and_rnn_rbm_pretrain_their_frame_model(tmp_path, model):
     seqs = [(rng.random((int(n), 6)) < 0.3).astype(float) for n in rng.integers(5, 12, 14)]
     splits = {"train": seqs[:10], "valid": seqs[10:]}
     mcfg = ModelConfig(model=model, D=6, H=4, R=3, cd_k=2, gibbs_k=2, ais_chains=10, ais_betas=10)
-    tcfg = TrainConfig(epochs=1, pretrain_epochs=2, pretrain_batch_size=8, pretrain_lr=0.05, batch_size=4,
-                       window=5, zero_bias_maps=True, init="gaussian", seed=1)  # fmt: skip
+    tcfg = TrainConfig(
+        epochs=1,
+        pretrain_epochs=2,
+        pretrain_batch_size=8,
+        pretrain_lr=0.05,
+        batch_size=4,
+        window=5,
+        zero_bias_maps=True,
+        init="gaussian",
+        seed=1,
+    )
     cfg = RunConfig(mcfg, tcfg, DataConfig(dataset="memory"))
     tr = Trainer(cfg, str(tmp_path / "run"), splits)
     os.makedirs(tr.run_dir)

@@ -196,8 +196,9 @@ def estimator_fn(**ais):
     return call
 
 
-@pytest.mark.parametrize(("base", "direction"), [("mean-field", "forward"), ("biases", "reverse"),
-                                                 ("mean-field", "reverse")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("base", "direction"), [("mean-field", "forward"), ("biases", "reverse"), ("mean-field", "reverse")]
+)
 def test_every_ais_start_and_direction_matches_exact_enumeration(base, direction):
     """The mean-field start and reverse annealing (RAISE) estimate every frame's log Z (reverse: the log Z
     implied by its estimate of the frame's probability) within 4 standard errors of enumeration."""
@@ -324,8 +325,9 @@ def test_cd_chain_monitor_and_gradient_against_numpy(model_fn):
     out = call(X, mask)
     bv_t, bh_t, _ = np_conditional_biases(X, mask, p)
     v = X.reshape(-1, D)
-    v_k, mean_v = np_cd_chain(v, p["W"], bv_t.reshape(-1, D), bh_t.reshape(-1, H), CD_K,
-                              np.random.default_rng(CD_SEED))  # fmt: skip
+    v_k, mean_v = np_cd_chain(
+        v, p["W"], bv_t.reshape(-1, D), bh_t.reshape(-1, H), CD_K, np.random.default_rng(CD_SEED)
+    )
     np.testing.assert_array_equal(out["v_sample"].reshape(-1, D), v_k)  # the same chain, draw for draw
     monitor = (v * np.log(mean_v) + (1 - v) * np.log1p(-mean_v)).sum()
     np.testing.assert_allclose(out["total"], monitor, rtol=1e-10)
@@ -350,8 +352,9 @@ def test_cd_chain_monitor_and_gradient_against_numpy(model_fn):
         np.testing.assert_allclose(out["grads"][name], fd, rtol=1e-5, atol=1e-8, err_msg=name)
     # total: the monitor's value, the CD-k gradient of the summed log-likelihood (-n_frames train_cost's)
     for name in NAMES:
-        np.testing.assert_allclose(out["total_grads"][name], -n * out["grads"][name], rtol=1e-12,
-                                   err_msg=name)  # fmt: skip
+        np.testing.assert_allclose(
+            out["total_grads"][name], -n * out["grads"][name], rtol=1e-12, err_msg=name
+        )
     # the graph's rng_updates advance the chain's generator: a second call draws a new chain
     assert not np.array_equal(call(X, mask, reset=False)["v_sample"], vs)
 

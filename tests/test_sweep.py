@@ -209,8 +209,11 @@ def test_dask_engine_gives_the_local_numbers(local_results, tmp_path):
 def test_expected_failures_are_rows_not_cached_and_bugs_stop_the_sweep(tmp_path, monkeypatch):
     import rnnrnade_pt.runs as runs
 
-    bad = Job("bad", tiny(**{"data.dataset": "npz", "data.train": str(tmp_path / "none.npz")}),
-              str(tmp_path / "bad"))  # fmt: skip
+    bad = Job(
+        "bad",
+        tiny(**{"data.dataset": "npz", "data.train": str(tmp_path / "none.npz")}),
+        str(tmp_path / "bad"),
+    )
     row = run_jobs([bad])[0]
     assert "does not exist" in row["error"] and not os.path.exists(os.path.join(bad.run_dir, "results.json"))
 
@@ -237,8 +240,11 @@ def test_stored_results_follow_a_run_root_of_links(tmp_path):
     linked.mkdir()
     for name in ("rnade", "rnn"):
         os.symlink(trained / name, linked / name)
-    job = Job("rnn", cfg.with_overrides([("train.pretrained_rnade", str(linked / "rnade" / "best.npz"))]),
-              str(linked / "rnn"))  # fmt: skip
+    job = Job(
+        "rnn",
+        cfg.with_overrides([("train.pretrained_rnade", str(linked / "rnade" / "best.npz"))]),
+        str(linked / "rnn"),
+    )
     assert stored_results(job) == {"test": {"loglik_per_frame": 1.5}, "name": "rnn", "reused": True}
     other = tmp_path / "other.npz"
     other.write_bytes(b"")

@@ -324,11 +324,15 @@ def test_eval_command_reestimates_an_rnn_rbm_with_other_ais_settings(tmp_path, c
     assert main([*base, "--ais-betas", "40", "--sequences", "2", *extra]) == 0
     rev = json.loads(capsys.readouterr().out)
     assert rev["ais_direction"] == "reverse" and rev["ais_base"] == "mean-field"
-    want = evaluate_run(with_ais(run, ais_betas=40, ais_direction="reverse", ais_base="mean-field"),
-                        [X[:, 0], X[:, 1]])  # fmt: skip
+    want = evaluate_run(
+        with_ais(run, ais_betas=40, ais_direction="reverse", ais_base="mean-field"), [X[:, 0], X[:, 1]]
+    )
     assert rev["loglik_per_frame"] == want["loglik_per_frame"] != res["loglik_per_frame"]
-    bads = ((["--ais-betas", "0"], "ais_betas"), (["--sequences", "0"], "--sequences"),
-            (["--ais-direction", "back"], "--ais-direction"))  # fmt: skip
+    bads = (
+        (["--ais-betas", "0"], "ais_betas"),
+        (["--sequences", "0"], "--sequences"),
+        (["--ais-direction", "back"], "--ais-direction"),
+    )
     for bad, message in bads:
         assert main([*base, *bad]) == 2
         err = capsys.readouterr().err
@@ -454,8 +458,11 @@ def _start_training(cfgp, out, *extra):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen(
         [sys.executable, "-m", "rnnrnade_pt", "train", "--config", str(cfgp), "--out", str(out), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _wait_for(proc, condition, timeout=300):
@@ -555,8 +562,16 @@ def test_train_model_and_sample_like_the_tutorial(splits, tmp_path, capsys):
     model = rp.RnnRnade(tiny().model, rp.init_params(tiny().model, seed=1, scale=0.1))
     X, mask = rp.data.batching.pad_sequences(splits["valid"])
     before = model.loglik(X, mask).total
-    reason = rp.train_model(model, splits["train"], splits["valid"], run_dir=str(tmp_path / "run"), epochs=3,
-                            lr=0.02, batch_size=4, window=10)  # fmt: skip
+    reason = rp.train_model(
+        model,
+        splits["train"],
+        splits["valid"],
+        run_dir=str(tmp_path / "run"),
+        epochs=3,
+        lr=0.02,
+        batch_size=4,
+        window=10,
+    )
     assert reason == "epochs" and model.loglik(X, mask).total > before
     _, best = rp.load_params(tmp_path / "run" / "best.npz")
     assert _same(model.get_params(), best)

@@ -159,8 +159,13 @@ def bsds_splits(
     root = data_root(root)
     files = {"train": _image_ids(root, "train"), "test": _image_ids(root, "test")}
     images = {s: [[p.name, p.stat().st_size] for p in f] for s, f in files.items()}
-    params = {"version": _VERSION, "n": [n_train, n_valid, n_test], "valid_fraction": valid_fraction,
-              "seed": seed, "images": images}  # fmt: skip
+    params = {
+        "version": _VERSION,
+        "n": [n_train, n_valid, n_test],
+        "valid_fraction": valid_fraction,
+        "seed": seed,
+        "images": images,
+    }
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:20]
     path = cache_dir(cache) / f"bsds300-{key}.npz"
     cached = _read_cache(path, params)
@@ -168,9 +173,11 @@ def bsds_splits(
         return cached
     perm = np.random.default_rng([seed, 300]).permutation(len(files["train"]))
     n_hold = max(1, int(round(valid_fraction * len(perm))))
-    images = {"train": [files["train"][i] for i in np.sort(perm[n_hold:])],
-              "valid": [files["train"][i] for i in np.sort(perm[:n_hold])],
-              "test": files["test"]}  # fmt: skip
+    images = {
+        "train": [files["train"][i] for i in np.sort(perm[n_hold:])],
+        "valid": [files["train"][i] for i in np.sort(perm[:n_hold])],
+        "test": files["test"],
+    }
     counts = {"train": n_train, "valid": n_valid, "test": n_test}
     out = {}
     for s, split in enumerate(SPLITS):

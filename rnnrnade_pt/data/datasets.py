@@ -67,9 +67,14 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
         from .balls import bouncing_balls_splits
 
         arrays = bouncing_balls_splits(
-            dcfg.n_train, dcfg.n_valid, dcfg.n_test, T=dcfg.length, n_balls=dcfg.n_balls, res=dcfg.res,
+            dcfg.n_train,
+            dcfg.n_valid,
+            dcfg.n_test,
+            T=dcfg.length,
+            n_balls=dcfg.n_balls,
+            res=dcfg.res,
             seed=dcfg.seed,
-        )  # fmt: skip
+        )
         return {k: list(np.ascontiguousarray(v.transpose(1, 0, 2))) for k, v in arrays.items()}
     if dcfg.dataset == "npz":
         splits = {"train": _npz_sequences(dcfg.train, D)}
@@ -102,8 +107,11 @@ def _load_splits(dcfg: DataConfig, D: int | None) -> dict[str, list[np.ndarray]]
         from .vowels import load_japanese_vowels
 
         loaded = (load_mocap if dcfg.dataset == "mocap" else load_japanese_vowels)(dcfg.root, dcfg.download)
-        splits = {"train": loaded.splits["train"], "valid": loaded.splits.get("valid"),
-                  "test": loaded.splits.get("test", [])}  # fmt: skip
+        splits = {
+            "train": loaded.splits["train"],
+            "valid": loaded.splits.get("valid"),
+            "test": loaded.splits.get("test", []),
+        }
     if splits["valid"] is None:
         from .batching import split_off
 

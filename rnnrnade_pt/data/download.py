@@ -273,8 +273,11 @@ def _verify(path: pathlib.Path, entry: RemoteFile) -> None:
     if actual != entry.sha256:
         logger.info(
             "data file %s has sha256 %s, not that of this project's copy (%s): reading it as the user's "
-            "own file, checked by its structure", path, actual, entry.sha256,
-        )  # fmt: skip
+            "own file, checked by its structure",
+            path,
+            actual,
+            entry.sha256,
+        )
     _VERIFIED.add(key)
     logger.debug("verified %s (sha256 %s)", path, actual)
 
@@ -289,9 +292,12 @@ def _download(entry: RemoteFile, path: pathlib.Path) -> None:
     logger.info("downloading %s to %s", entry.url, path)
     try:
         pooch.retrieve(
-            entry.url, known_hash=f"sha256:{entry.sha256}", fname=path.name, path=path.parent,
+            entry.url,
+            known_hash=f"sha256:{entry.sha256}",
+            fname=path.name,
+            path=path.parent,
             progressbar=False,
-        )  # fmt: skip
+        )
     except ValueError as e:  # Pooch: the checksum differs (the download is deleted)
         msg = str(e).replace("\n", " ").strip()
         raise DataError(f"download of {entry.url} failed its check, {path} was not written: {msg}") from None

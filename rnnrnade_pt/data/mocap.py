@@ -66,8 +66,9 @@ MOCAP_D = 49
 MOTION_FILE = "sequences/mit_mocap/motion.mat"
 N_RAW = 108
 # the raw columns Taylor's preprocessing keeps (0-based): the root's 6, then the joint angles
-KEPT = np.r_[0:9, 13, 18:21, 25, 30:33, 37, 42:45, 49, 54:57, 60:63, 66:69, 72:75, 78:81, 84:87, 90:93,
-             96:99, 102:105]  # fmt: skip
+KEPT = np.r_[
+    0:9, 13, 18:21, 25, 30:33, 37, 42:45, 49, 54:57, 60:63, 66:69, 72:75, 78:81, 84:87, 90:93, 96:99, 102:105
+]
 
 
 def load_mocap(root: str | os.PathLike | None = None, download: bool = False) -> SequenceData:
@@ -132,8 +133,9 @@ def load_skeleton(root=None, download: bool = False) -> MocapSkeleton:
     except (ValueError, OSError, KeyError, IndexError, TypeError) as e:
         raise DataError(f"cannot read the MIT skeleton and frames from {path}: {e}") from None
     if len(tree) != 18 or motion.ndim != 2 or motion.shape[1] != N_RAW:
-        raise DataError(f"{path}: expected 18 joints and frames of {N_RAW} columns, got {len(tree)} and "
-                        f"{motion.shape}")  # fmt: skip
+        raise DataError(
+            f"{path}: expected 18 joints and frames of {N_RAW} columns, got {len(tree)} and {motion.shape}"
+        )
     parents = tuple(int(t["parent"].ravel()[0]) - 1 if t["parent"].size else -1 for t in tree)
     orientation = np.array([t["or"].ravel() - 1 for t in tree], dtype=np.int64)  # 18 x 3
     offset = np.array([t["offset"].ravel() - 1 for t in tree], dtype=np.int64)  # 18 x 3

@@ -100,9 +100,19 @@ URIA_TRAIN_PARTS = tuple(range(1, 9))  # red_wine.hdf5: training/1..8 train, tra
 URIA_VALID_PART = 9
 
 _WINE = [
-    "fixed acidity", "volatile acidity", "citric acid", "residual sugar", "chlorides", "free sulfur dioxide",
-    "total sulfur dioxide", "density", "pH", "sulphates", "alcohol", "quality",
-]  # fmt: skip
+    "fixed acidity",
+    "volatile acidity",
+    "citric acid",
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "density",
+    "pH",
+    "sulphates",
+    "alcohol",
+    "quality",
+]
 _BOSTON = "CRIM ZN INDUS CHAS NOX RM AGE DIS RAD TAX PTRATIO B LSTAT MEDV".split()
 
 
@@ -283,8 +293,9 @@ def _read(name: str, root, download: bool, fold: int | None = None):
     if spec.delimiter == "hdf5":
         arrays = read_hdf5_folds(path, fold)
         if arrays["all"].shape[1] != len(spec.columns):
-            raise DataError(f"HDF5 file {path} has {arrays['all'].shape[1]} columns, expected "
-                            f"{len(spec.columns)}")  # fmt: skip
+            raise DataError(
+                f"HDF5 file {path} has {arrays['all'].shape[1]} columns, expected {len(spec.columns)}"
+            )
         return arrays, list(spec.columns), {"quality": "label (not in the file)"}
     X, names, removed = read_table(path, spec)
     return {"all": X}, names, removed

@@ -86,8 +86,14 @@ class VectorMathCOp(COp):
         return _VECTOR_MATH + self.support
 
     def c_compile_args(self, **kwargs):
-        return ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
-                "-fassociative-math"]  # fmt: skip
+        return [
+            "-O3",
+            "-fopenmp",
+            "-fno-math-errno",
+            "-fno-trapping-math",
+            "-fno-signed-zeros",
+            "-fassociative-math",
+        ]
 
     def c_libraries(self, **kwargs):
         return ["gomp", "m", "mvec"]

@@ -31,8 +31,17 @@ from pytensor.tensor.variable import TensorVariable
 from ..errors import ConfigError
 from .ais_math import logit, softplus_diff_sum
 
-__all__ = ["RbmChain", "AisEstimate", "free_energy", "gibbs_step", "gibbs_chain", "build_rbm", "ais_log_z",
-           "mean_field", "mean_field_logits"]  # fmt: skip
+__all__ = [
+    "RbmChain",
+    "AisEstimate",
+    "free_energy",
+    "gibbs_step",
+    "gibbs_chain",
+    "build_rbm",
+    "ais_log_z",
+    "mean_field",
+    "mean_field_logits",
+]
 
 
 def free_energy(
@@ -190,9 +199,17 @@ class AisEstimate(NamedTuple):
 
 
 def ais_log_z(
-    W, bv, bh, n_chains: int, n_betas: int, rng, groups=None, n_groups: int = 1, base_bv=None,
+    W,
+    bv,
+    bh,
+    n_chains: int,
+    n_betas: int,
+    rng,
+    groups=None,
+    n_groups: int = 1,
+    base_bv=None,
     reverse_from=None,
-) -> AisEstimate:  # fmt: skip
+) -> AisEstimate:
     """``log Z`` of N RBMs sharing ``W`` (with their own biases) by AIS from zero-weight RBMs, or by reverse
     annealing (RAISE) from data.
 

@@ -112,8 +112,16 @@ class GaussianRnnGraph(NamedTuple):
 def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the parameters (the table above), in a fixed order; ``H`` and ``K`` are unused."""
     D, R = cfg.D, cfg.R
-    return {"W2": (D, R), "W3": (R, R), "b_hhat": (R,), "h0": (R,),
-            "b_mu": (D,), "b_sigma": (D,), "W_mu": (R, D), "W_sigma": (R, D)}  # fmt: skip
+    return {
+        "W2": (D, R),
+        "W3": (R, R),
+        "b_hhat": (R,),
+        "h0": (R,),
+        "b_mu": (D,),
+        "b_sigma": (D,),
+        "W_mu": (R, D),
+        "W_sigma": (R, D),
+    }
 
 
 def init_params(cfg: ModelConfig, rng: np.random.Generator, scale: float) -> dict[str, np.ndarray]:

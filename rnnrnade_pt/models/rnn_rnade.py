@@ -188,8 +188,15 @@ def build_rnnrnade(
         hhat_prev = pt.concatenate([pt.shape_padleft(h0), hhat[:-1]], axis=0)  # T x B x R
         biases = frame_biases(hhat_prev.reshape((T * B, R)), p, cfg)
         W = input_weights(p, cfg.fold_c_into_W)[1]
-        terms = rnade_terms_fast(Xc.reshape((T * B, D)), p, biases, W, cfg.mixture, fused=graph == "fused",
-                                 activation=cfg.hidden_activation)  # fmt: skip
+        terms = rnade_terms_fast(
+            Xc.reshape((T * B, D)),
+            p,
+            biases,
+            W,
+            cfg.mixture,
+            fused=graph == "fused",
+            activation=cfg.hidden_activation,
+        )
         frame_loglik = terms.logp.reshape((T, B)) * mask
     hhat.name = "hhat"
     return RnnRnadeGraph(cfg, graph, X, mask, p, hhat, *sequence_totals(frame_loglik, mask), terms, hhat_prev)
