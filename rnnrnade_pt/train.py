@@ -291,7 +291,7 @@ class Trainer:
 
         Holds the run directory's lock (:func:`run_lock`) and, in the main thread, catches SIGTERM and
         SIGINT (see the module docstring); BLAS runs on one thread meanwhile
-        (:func:`~rnnrnade_pt.compile.training_threads`). A fresh run writes ``last.npz`` before its first
+        (:func:`~rnnrnade_pt.backend.training_threads`). A fresh run writes ``last.npz`` before its first
         step, so that it can be resumed from any moment.
 
         Returns

@@ -1,5 +1,6 @@
 """Shared fixtures. PyTensor is configured before it is imported: the C backend for any implicit compile
-(``.eval()``), and OpenBLAS through :mod:`rnnrnade_pt`.
+(``.eval()``). OpenBLAS is linked by the package's own compilations (``rnnrnade_pt.backend``, inside
+``pytensor.config.change_flags``); importing the package changes no flag.
 
 Every compiled function is built once per session (session-scoped fixtures), so the suite compiles each
 graph once; the tests' PyTensor compile cache (``~/.pytensor/tests``, see :func:`_test_flags`) is kept
@@ -30,7 +31,7 @@ import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
 
-import rnnrnade_pt  # noqa: E402,F401  (sets the BLAS flags before pytensor is imported)
+import rnnrnade_pt  # noqa: E402,F401  (imported once here: a broken package fails collection at once)
 
 SHARED_DATA = pathlib.Path(
     os.environ.get("RNNRNADE_DATA", pathlib.Path(__file__).parents[2] / "shared" / "data")

@@ -374,12 +374,34 @@ def test_train_command_rejects_bad_input_without_touching_the_run(tmp_path, caps
 
 
 def test_every_experiment_config_parses():
+    """Every JSON file under experiments/configs, however deep, is read and validated as what it is: a run
+    config (every field checked), a sweep file (its grid expanded, every point's config checked) or the
+    RNADE protocol file (its settings applied to every dataset config, its chosen points checked)."""
+    from rnnrnade_pt.rnade_protocol import load_chosen, load_protocol
+    from rnnrnade_pt.sweep import load_sweep
+
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments", "configs")
-    names = sorted(f for f in os.listdir(root) if f.endswith(".json"))
-    assert "balls.json" in names
-    for name in names:
-        with open(os.path.join(root, name)) as fh:
-            RunConfig.from_json(fh.read())
+    paths = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".json"))
+    kinds = {"run": 0, "sweep": 0, "protocol": 0}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            spec = json.load(fh)
+        if "grid" in spec and "base" in spec:  # a sweep file
+            assert load_sweep(path, "runs"), path
+            kinds["sweep"] += 1
+        elif "grid" in spec and "fixed" in spec:  # the RNADE protocol
+            config_dir = os.path.dirname(path)
+            load_protocol(path, config_dir=config_dir)
+            for variant in spec.get("variants", {}):
+                load_protocol(path, variant, config_dir=config_dir)
+            assert load_chosen(path, config_dir=config_dir), path
+            kinds["protocol"] += 1
+        else:
+            with open(path, encoding="utf-8") as fh:
+                RunConfig.from_json(fh.read())
+            kinds["run"] += 1
+    assert len(paths) == sum(kinds.values()) >= 33 and kinds["protocol"] == 1 and kinds["sweep"] >= 2
+    assert os.path.join(root, "balls.json") in paths and any("music" in p for p in paths)
 
 
 @pytest.mark.parametrize("dataset", ["mocap", "vowels"])
