@@ -1,4 +1,4 @@
-"""Preemption soak (issue 13): a tiny training run killed again and again, SIGKILL and SIGTERM at random
+"""Preemption soak: a tiny training run killed again and again, SIGKILL and SIGTERM at random
 moments, resumed after every kill, must end with the parameters, optimiser state and metrics of the same run
 never interrupted, bit for bit.
 

@@ -1,5 +1,5 @@
 """How much of a UCI score comes from rounded data: a density with no dependencies between columns at three
-variance floors, against the RNADE paper's rows (issue 15).
+variance floors, against the RNADE paper's rows.
 
     python experiments/uci_atoms.py                          # 5 sets x 10 folds; NOTES.md's block
     python experiments/uci_atoms.py --datasets redwine --folds 0 --out /tmp/atoms.md
