@@ -551,7 +551,7 @@ def test_grid_chosen_on_some_folds_trains_the_others(experiment, shared_data, tm
 
 @pytest.mark.parametrize("name", list(PAPER_GAUSSIAN))
 def test_dataset_configs_match_the_data(shared_data, name):
-    """Each configs/rnade/<set>.json declares the dimension its loader gives (Boston: 10, the columns the preprocessing rule keeps)."""
+    """Each configs/rnade/<set>.json declares the dimension its loader gives (Boston: the 10 columns kept)."""
     from rnnrnade_pt.config import RunConfig
 
     root = _need(shared_data, uci.UCI_SETS[name].file)
