@@ -352,13 +352,38 @@ class _OneModel(DensityModel):
 
 
 class Rnade(_OneModel):
-    """RNADE over vectors ``X`` (N x D)."""
+    """RNADE over vectors ``X`` (N x D).
+
+    >>> import numpy as np, rnnrnade_pt as rp
+    >>> model = rp.Rnade(rp.ModelConfig(model="rnade", D=3, H=4, K=2))
+    >>> ll = model.loglik(np.random.default_rng(0).normal(size=(5, 3)))
+    >>> ll.frames, ll.per_sequence.shape, bool(np.isfinite(ll.total))
+    (5, (5,), True)
+
+    References
+    ----------
+    .. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive
+       density-estimator." NIPS 2013.
+    """
 
     MODEL = "rnade"
 
 
 class RnnRnade(_OneModel):
-    """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B)."""
+    """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B).
+
+    >>> import numpy as np, rnnrnade_pt as rp
+    >>> model = rp.RnnRnade(rp.ModelConfig(model="rnn-rnade", D=3, H=4, K=2, R=3))
+    >>> X, mask = np.random.default_rng(0).normal(size=(6, 2, 3)), np.ones((6, 2))
+    >>> mask[4:, 1] = 0  # the second sequence has 4 frames
+    >>> ll = model.loglik(X, mask)
+    >>> ll.frames, ll.per_sequence.shape
+    (10, (2,))
+
+    References
+    ----------
+    .. [1] Supplementary Material for the RNN-RNADE model.
+    """
 
     MODEL = "rnn-rnade"
 
@@ -410,6 +435,15 @@ def model_class(cfg: ModelConfig) -> type[DensityModel]:
 
 
 def load_model(path: str | os.PathLike, backend: str = "c") -> DensityModel:
-    """The model stored in a parameter file, as an instance of its class (:func:`model_class`)."""
+    """The model stored in a parameter file, as an instance of its class (:func:`model_class`).
+
+    >>> import os, tempfile, rnnrnade_pt as rp
+    >>> model = rp.Rnade(rp.ModelConfig(model="rnade", D=3, H=4, K=2), seed=1)
+    >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
+    >>> rp.save_params(path, model.get_params(), model.cfg)
+    >>> again = rp.load_model(path)
+    >>> type(again).__name__, again.cfg == model.cfg
+    ('Rnade', True)
+    """
     cfg, values = load_params(path)
     return model_class(cfg)(cfg, values, backend)

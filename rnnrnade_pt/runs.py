@@ -295,6 +295,23 @@ def train_model(
     -------
     str
         Why training stopped.
+
+    References
+    ----------
+    .. [1] Theano deep-learning tutorial, "Modeling and generating sequences of polyphonic music with the
+       RNN-RBM" (``RnnRbm.train``).
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, rnnrnade_pt as rp
+    >>> model = rp.Rnade(rp.ModelConfig(model="rnade", D=2, H=4, K=2))
+    >>> rng = np.random.default_rng(0)
+    >>> train, valid = [rng.normal(size=(200, 2))], [rng.normal(size=(50, 2))]
+    >>> run_dir = os.path.join(tempfile.mkdtemp(), "run")
+    >>> rp.train_model(model, train, valid, run_dir=run_dir, epochs=2, batch_size=50)
+    'epochs'
+    >>> sorted(f for f in os.listdir(run_dir) if f.endswith((".npz", ".json", ".csv")))
+    ['best.npz', 'config.json', 'last.npz', 'metrics.csv']
     """
     import time
 
