@@ -233,25 +233,45 @@ class TrainConfig:
     Parameters
     ----------
     optimizer : {"sgd", "momentum", "nesterov", "adam"}
+        Plain SGD, heavy-ball momentum, Nesterov's accelerated gradient (the RNADE paper's code), or Adam.
     lr : float
         Initial learning rate.
+    momentum : float
+        The momentum of ``momentum`` and ``nesterov``.
+    beta1, beta2, adam_eps : float
+        Adam's decay rates of the first and second moment estimates, and its epsilon.
     schedule : {"constant", "linear", "inverse"}
         ``lr``; ``lr (1 - step / total_steps)`` (the original code's linear decay to 0);
         ``lr / (1 + decay * epoch)`` with fractional epochs.
+    decay : float
+        The ``inverse`` schedule's rate (the original code's ``lr / (1 + 0.1 t)``: 0.1).
     clip_norm : float
         Rescale the gradient so that its norm is at most this (0: off); per parameter with
         ``clip_per_param`` (the original RNN-RNADE code clipped each parameter's gradient at 50).
+    clip_per_param : bool
+        Clip each parameter's gradient norm separately instead of the global norm.
     weight_decay : float
         L2 penalty ``weight_decay * sum ||W||^2`` on the weight matrices named by ``weight_decay_on``.
     weight_decay_on : {"weights", "W"}
         Every weight matrix (``W*``, ``V_*``), or ``W`` alone (Uria's RNADE marks only ``W`` regularised).
+    batch_size : int
+        Minibatch size: windows of sequences (sequence models) or rows (RNADE, and frames in pretraining).
     window : int
         Cut sequences into consecutive windows of this many frames (the tutorial's 100-step chunks); 0: whole.
+    epochs : int
+        Epochs of training (with ``--resume``, in all).
+    max_seconds : float, optional
+        Stop after this much training time (pretraining included), with a usable checkpoint.
     patience : int
         Stop after this many epochs without a better validation log-likelihood (0: never).
+    seed : int
+        Seeds the initialisation, the shuffling of every epoch's batches, the orderings of order-agnostic
+        training and every random stream of the training graph (the RNN-RBM's CD chains).
     init : {"gaussian", "data"}
         The original code's small Gaussian weights, or also the data-driven output biases (means spread over
         each dimension's range, ``rho = 1``).
+    init_scale : float
+        Standard deviation of the Gaussian initial weights (the original codes' 0.01).
     pretrain_epochs : int
         Train the frame model (RNADE, NADE, RBM) alone on shuffled frames for this many epochs before the RNN
         (RNN-RNADE, RNN-NADE, RNN-RBM; :mod:`rnnrnade_pt.pretrain`). Each pretraining epoch is scored on the
@@ -268,6 +288,9 @@ class TrainConfig:
     zero_bias_maps : bool
         Start the RNN-to-bias maps (``W_alpha``, ``W_mu``, ``W_sigma``, ``W_c``; ``Wuv``, ``Wuh``) at zero,
         so that the model starts as its frame model (after pretraining: as the pretrained one).
+    nan_lr_factor : float
+        A step whose cost or gradient is not finite changes nothing, and the learning rate is multiplied by
+        this (in (0, 1)).
     max_nan_failures : int
         Stop (with a usable checkpoint) after this many rejected non-finite steps.
     eval_sequences : int
@@ -289,6 +312,8 @@ class TrainConfig:
         The graph trained and evaluated (:data:`rnnrnade_pt.models.common.GRAPHS`): ``fused`` (the fastest;
         the explicit gradient and orderless training, which need the fast graph's intermediates, use
         ``fast`` in its place), ``fast``, or the faithful ``scan``.
+    backend : {"c", "numba", "jax"}
+        The PyTensor backend that compiles the training step and the evaluation (:mod:`rnnrnade_pt.backend`).
     checkpoint_seconds : float
         Write ``last.npz`` at least this often (seconds of wall time, mid-epoch too), so that a run killed
         without warning (SIGKILL, a power cut) loses at most this much; 0: after every step.
@@ -401,6 +426,9 @@ class DataConfig:
         Which set of a dataset family (``music``: ``JSB_Chorales``, ``Nottingham``, ``MuseData``,
         ``Piano_midi``; ``uci``: ``redwine``, ``whitewine``, ``parkinsons``, ``ionosphere``, ``boston``, the
         RNADE paper's sets, and ``redwine_csv``, ``parkinsons_disease`` outside its table).
+    train, valid, test : str, optional
+        ``npz``: the paths of the splits (``valid``: else a ``valid_fraction`` of ``train`` is held out;
+        ``test``: else none).
     fold : int
         Which of the UCI sets' 10 folds is the test fold.
     max_sequences : int
@@ -420,7 +448,12 @@ class DataConfig:
         makes the log-likelihood a meaningful number. 0: off.
     n_train, n_valid, n_test : int
         ``balls``: sequences per split; ``bsds300``: patches per image of each split (the validation images
-        are a ``valid_fraction`` share of the training images).
+        are a ``valid_fraction`` share of the training images; ``name="standard"``: the field's fixed splits).
+    length, n_balls, res : int
+        ``balls``: frames per sequence, balls in the box, and the frames' side in pixels.
+    seed : int
+        Seeds what the data loader draws: the balls' generation, the held-out validation sequences, the
+        jitter, the UCI folds (but red wine's, which are Uria's own) and the BSDS300 patches.
     """
 
     dataset: str = "balls"

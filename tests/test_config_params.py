@@ -206,3 +206,21 @@ def test_training_builds_the_fused_graph_unless_the_step_needs_the_fast_one():
     for gradient in ("explicit", "sigma-scaled-mu"):
         with pytest.raises(rp.ConfigError, match="written for graph 'fast'"):
             TrainConfig(gradient=gradient, graph="scan")
+
+
+@pytest.mark.parametrize("section", ["ModelConfig", "TrainConfig", "DataConfig"])
+def test_every_config_field_is_described(section):
+    """Each field of a config section has its entry in the class's Parameters section (a name, or one of
+    several names sharing an entry, before the colon)."""
+    import dataclasses
+    import re
+
+    from rnnrnade_pt import config
+
+    cls = getattr(config, section)
+    documented = {
+        name.strip()
+        for line in re.findall(r"^    ([\w, ]+)\s*:", cls.__doc__, re.M)
+        for name in line.split(",")
+    }
+    assert [f.name for f in dataclasses.fields(cls) if f.name not in documented] == []
