@@ -182,6 +182,8 @@ INITS = ("gaussian", "data")
 DATASETS = ("balls", "mocap", "vowels", "npz", "memory", "music", "uci", "bsds300")
 ORDERINGS = ("fixed", "orderless")
 GRADIENTS = ("symbolic", "explicit", "sigma-scaled-mu")  # the last: explicit, with the original code's hack
+EXPLICIT_GRADIENT_MODELS = ("rnade", "rnn-rnade")  # models.MODULES[m].explicit_gradients (a test checks)
+PRETRAINED_MODELS = ("rnn-rnade", "rnn-nade", "rnn-rbm")  # the models with a frame model to pretrain
 
 
 def _check_fields(obj, choices: dict[str, tuple]) -> None:
@@ -501,6 +503,32 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
+
+    def __post_init__(self) -> None:
+        """The rules across sections, checked when a config is read, before a run directory is written."""
+        m, t = self.model, self.train
+        if t.gradient != "symbolic" and m.model not in EXPLICIT_GRADIENT_MODELS:
+            raise ConfigError(
+                f"gradient {t.gradient!r} is the supplement's hand-derived gradient, which models "
+                f"{list(EXPLICIT_GRADIENT_MODELS)} have; model {m.model!r} trains with 'symbolic'"
+            )
+        if t.pretrain_epochs and m.model not in PRETRAINED_MODELS:
+            raise ConfigError(f"pretrain_epochs pretrains a frame model; model {m.model!r} has none")
+        if t.pretrained_rnade and m.model != "rnn-rnade":
+            raise ConfigError(f"pretrained_rnade starts an RNN-RNADE's RNADE; model {m.model!r} has none")
+        if t.ordering == "orderless":
+            if m.model != "rnade":
+                raise ConfigError(
+                    f"ordering 'orderless' trains an RNADE over orderings of its dimensions; "
+                    f"model {m.model!r} has a fixed one"
+                )
+            if t.graph == "scan":
+                raise ConfigError("ordering 'orderless' is built on the fast graph; use graph 'fast'")
+            if m.fold_c_into_W:
+                raise ConfigError(
+                    "ordering 'orderless' needs every dimension's input weight; fold_c_into_W gives the "
+                    "last dimension none"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -42,7 +42,7 @@ import os
 import numpy as np
 
 from .checkpoint import RunState, load_checkpoint
-from .config import ModelConfig
+from .config import PRETRAINED_MODELS, ModelConfig
 from .errors import ConfigError, ParamsError
 from .models import build, build_rnade, param_shapes
 from .params import check_params, load_params
@@ -62,7 +62,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PRETRAINED = ("rnn-rnade", "rnn-nade", "rnn-rbm")  # the models with a frame model to pretrain
+PRETRAINED = PRETRAINED_MODELS  # the models with a frame model to pretrain (config.py checks it)
 # RNN state -> frame t's biases: the RNN-RNADE's RNADE; the RNN-NADE's NADE and the RNN-RBM's RBM
 BIAS_MAPS = ("W_alpha", "W_mu", "W_sigma", "W_c", "Wuv", "Wuh")
 

@@ -127,21 +127,6 @@ class Trainer:
             raise ConfigError("the training split holds no sequence")
         if not splits.get("valid"):
             raise ConfigError("the validation split holds no sequence")
-        if tcfg.pretrain_epochs and mcfg.model not in pretrain.PRETRAINED:
-            raise ConfigError(f"pretrain_epochs pretrains a frame model; model {mcfg.model!r} has none")
-        if tcfg.ordering == "orderless":
-            if mcfg.model != "rnade":
-                raise ConfigError(
-                    f"ordering 'orderless' trains an RNADE over orderings of its dimensions; "
-                    f"model {mcfg.model!r} has a fixed one"
-                )
-            if tcfg.graph == "scan":
-                raise ConfigError("ordering 'orderless' is built on the fast graph; use graph 'fast'")
-            if mcfg.fold_c_into_W:
-                raise ConfigError(
-                    "ordering 'orderless' needs every dimension's input weight; fold_c_into_W gives the "
-                    "last dimension none"
-                )
         D = splits["train"][0].shape[1]
         if D != mcfg.D:
             raise ConfigError(f"the data have D={D} dimensions, the model config has D={mcfg.D}")

@@ -224,3 +224,41 @@ def test_every_config_field_is_described(section):
         for name in line.split(",")
     }
     assert [f.name for f in dataclasses.fields(cls) if f.name not in documented] == []
+
+
+@pytest.mark.parametrize(
+    "model, train, message",
+    [
+        ({"model": "rnn-nade", "D": 4}, {"gradient": "explicit"}, "trains with 'symbolic'"),
+        ({"model": "gaussian-rnn", "D": 4}, {"gradient": "sigma-scaled-mu"}, "trains with 'symbolic'"),
+        ({"model": "rnade", "D": 4}, {"pretrain_epochs": 2}, "pretrain_epochs pretrains a frame model"),
+        ({"model": "rnn-nade", "D": 4}, {"pretrained_rnade": "x.npz"}, "starts an RNN-RNADE's RNADE"),
+        ({"model": "rnn-rnade", "D": 4}, {"ordering": "orderless"}, "has a fixed one"),
+        ({"model": "rnade", "D": 4}, {"ordering": "orderless", "graph": "scan"}, "fast graph"),
+        ({"model": "rnade", "D": 4, "fold_c_into_W": True}, {"ordering": "orderless"}, "fold_c_into_W"),
+    ],
+)
+def test_rules_across_sections_fail_before_a_run_is_written(model, train, message, tmp_path, capsys):
+    from rnnrnade_pt.cli import main
+    from rnnrnade_pt.config import RunConfig
+
+    spec = {"model": model, "train": train, "data": {"dataset": "balls", "res": 2, "n_train": 2}}
+    with pytest.raises(rp.ConfigError, match=message):
+        RunConfig.from_dict(spec)
+    path, out = tmp_path / "bad.json", tmp_path / "run"
+    path.write_text(json.dumps(spec))
+    assert main(["train", "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()  # nothing written
+
+
+def test_the_configs_model_lists_match_the_models():
+    """config.py names the models with an explicit gradient and a frame model (the lowest layer that needs
+    them); the registry is the truth."""
+    from rnnrnade_pt import config
+    from rnnrnade_pt.models import MODULES
+
+    explicit = tuple(m for m, module in MODULES.items() if module.explicit_gradients is not None)
+    assert config.EXPLICIT_GRADIENT_MODELS == explicit
+    assert set(config.PRETRAINED_MODELS) == {m for m in MODULES if m.startswith("rnn-")}
