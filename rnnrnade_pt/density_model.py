@@ -131,7 +131,7 @@ class DensityModel:
                 extra = [g.ais_log_w] if hasattr(g, "ais_log_w") else []
                 return inputs, [g.frame_loglik if self.cfg.recurrent else g.loglik, *extra], None
             grads = explicit_gradients(g) if what == "explicit" else symbolic_gradients(g)
-            return inputs, [g.total] + [grads[n] for n in self.shared], getattr(g, "rng_updates", None)
+            return inputs, [g.total] + [grads[n] for n in self.shared], g.rng_updates
 
         return self.function((what, graph, static), make)
 

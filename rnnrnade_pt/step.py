@@ -73,9 +73,8 @@ def build_train_step(
         explicit = explicit_gradients(g, sigma_scaled_mu=tcfg.gradient == "sigma-scaled-mu")
         grads = {n: -d / g.n_frames for n, d in explicit.items()}
     else:  # train_cost: e.g. the RNN-RBM's CD free-energy difference, with its Gibbs chain held constant
-        train_cost = getattr(g, "train_cost", None)
-        train_cost = g.cost if train_cost is None else train_cost
-        const = list(getattr(g, "consider_constant", None) or [])
+        train_cost = g.cost if g.train_cost is None else g.train_cost
+        const = list(g.consider_constant)
         values = pytensor.grad(train_cost, list(params.values()), consider_constant=const)
         grads = dict(zip(params, values, strict=True))
     cost = g.cost
@@ -92,9 +91,9 @@ def build_train_step(
     lr = pt.scalar("lr", dtype=cfg.dtype)
     new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)
     updates = [(v, pt.switch(ok, e, v)) for v, e in new.items()]
-    updates += list((getattr(g, "rng_updates", None) or {}).items())  # e.g. the RNN-RBM's CD chain
+    updates += list((g.rng_updates or {}).items())  # e.g. the RNN-RBM's CD chain
     inputs = [g.X, g.mask] if cfg.recurrent else [g.X]
-    if getattr(g, "M", None) is not None:  # an RNADE under per-example orderings
+    if g.M is not None:  # an RNADE under per-example orderings
         inputs.append(g.M)
     inputs.append(lr)
     outputs = [g.total, g.n_frames, norm, ok]

@@ -188,7 +188,7 @@ class Trainer:
                 g = build(mcfg, self.model.shared, graph=tcfg.step_graph, shape=key[1])
             prefix = "pretrain_opt" if phase == "pretrain" else "opt"
             shared_state = next((s.state for k, s in self.steps.items() if k[0] == phase), None)
-            for name, var in (getattr(g, "rngs", None) or {}).items():
+            for name, var in (g.rngs or {}).items():
                 self.rngs[self._seed_generator(var, name, phase, key[1])] = var
             step = build_train_step(g, tcfg, prefix=prefix, backend=tcfg.backend, state=shared_state)
             if self._ckpt is not None and shared_state is None:

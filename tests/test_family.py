@@ -39,7 +39,7 @@ def test_every_registered_model_is_in_the_family():
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_module_fulfils_the_contract(name):
-    from rnnrnade_pt.models import ModelModule, Predictor, Sampler
+    from rnnrnade_pt.models import DensityGraph, ModelModule, Predictor, Sampler
 
     module = MODULES[name]
     assert isinstance(module, ModelModule), f"{name}: a member of the contract is missing"
@@ -50,8 +50,12 @@ def test_every_module_fulfils_the_contract(name):
     frames = np.random.default_rng(1).random((50, cfg.D))
     started = module.data_driven_init(values, frames, cfg, np.random.default_rng(2))
     assert list(started) == list(shapes) and all(started[n].shape == s for n, s in shapes.items())
-    g = module.build(cfg)
-    assert list(g.params) == list(shapes) and g.config is cfg
+    for graph in ("scan", "fast"):  # every field the trainer reads, the optional ones declared
+        g = module.build(cfg, graph=graph)
+        assert isinstance(g, DensityGraph), f"{name} ({graph}): a field of DensityGraph is missing"
+        assert hasattr(g, "mask") == cfg.recurrent
+        assert list(g.params) == list(shapes) and g.config is cfg
+        assert (g.train_cost is None) == (name != "rnn-rbm") and (g.M is None)
     assert isinstance(module.build_sampler(cfg, g.params), Sampler)
     assert isinstance(module.build_predictor(cfg, g.params), Predictor)
     assert module.explicit_gradients is None or callable(module.explicit_gradients)

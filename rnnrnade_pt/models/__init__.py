@@ -8,16 +8,10 @@ predictor (``build_predictor``), and, where the model has them, the supplement's
 contract test (``tests/test_family.py``) rely on nothing else; adding a model is one module and one line of
 :data:`MODULES`.
 
-What a density graph holds (the trainer and :class:`~rnnrnade_pt.density_model.DensityModel` rely on these
-fields): ``config``, ``graph``, ``X`` (N x D, or T x B x D), ``mask`` (T x B, sequence models), ``params``
-(name -> shared variable), ``total`` (scalar: summed log-likelihood, or for a model without a tractable one
-the quantity its training monitors), ``n_frames``, ``cost`` (mean negative log-likelihood per frame), and
-``loglik`` (N) or ``frame_loglik`` (T x B, 0 on padding). Optional: ``train_cost`` (the scalar whose gradient
-is the training direction, e.g. the RNN-RBM's contrastive-divergence free-energy difference; default
-``cost``), ``consider_constant`` (variables the gradient treats as constants, e.g. the Gibbs chain's end) and
-``rngs`` (name -> shared random generator whose state the training checkpoints must carry) with
-``rng_updates`` (generator -> its next state: every compiled function that draws from one lists these
-updates, so that it advances; ``default_update`` is deprecated).
+What a density graph holds is :class:`DensityGraph`: the fields the trainer and
+:class:`~rnnrnade_pt.density_model.DensityModel` read, the optional ones declared there too (each graph's
+NamedTuple gives them, ``None`` or empty where its model has no use for them), so that nothing reads a graph
+by ``getattr``.
 """
 
 from __future__ import annotations
@@ -38,6 +32,7 @@ from .rnn_rbm import RnnRbmGraph, build_rnnrbm
 from .rnn_rnade import RnnRnadeGraph, build_rnnrnade
 
 __all__ = [
+    "DensityGraph",
     "ModelModule",
     "MODULES",
     "RnadeGraph",
@@ -61,6 +56,28 @@ __all__ = [
     "explicit_gradients",
     "symbolic_gradients",
 ]
+
+
+@runtime_checkable
+class DensityGraph(Protocol):
+    """The fields of every model's density graph (a NamedTuple of symbolic pieces; ``tests/test_family.py``
+    checks each model's against this). Sequence models add ``mask`` (T x B, 0 on padding) and
+    ``frame_loglik`` (T x B); an RNADE's ``loglik`` is per row."""
+
+    config: ModelConfig
+    graph: str  # "scan", "fast" or "fused"
+    X: object  # N x D, or T x B x D
+    params: dict  # name -> shared variable
+    loglik: object  # N, or B: log-likelihood of each row or sequence
+    total: object  # scalar: summed log-likelihood (the RNN-RBM: the quantity its training monitors)
+    n_frames: object  # scalar: rows or unmasked frames
+    cost: object  # scalar: mean negative log-likelihood per frame
+    # optional (None or empty where the model has no use for them)
+    train_cost: object | None  # the scalar whose gradient trains the model (the RNN-RBM's CD surrogate)
+    consider_constant: tuple | list  # variables the training gradient treats as constants (a Gibbs chain)
+    rngs: dict | None  # name -> shared random generator whose state the checkpoints carry
+    rng_updates: dict | None  # generator -> its next state (every function drawing from one lists these)
+    M: object | None  # N x D x D: an RNADE's per-example orderings input
 
 
 @runtime_checkable

@@ -92,6 +92,11 @@ class RnadeGraph(NamedTuple):
     cost: TensorVariable  # scalar, -total / N
     terms: RnadeTerms | None  # fast graph: intermediates for the explicit gradient
     M: TensorVariable | None = None  # N x D x D input: M[n, d, j] = 1 if j precedes d (orderings only)
+    # what training may need beyond the cost (the DensityGraph protocol's optional fields; None: not used)
+    train_cost: TensorVariable | None = None  # the surrogate cost whose gradient trains it (else cost)
+    consider_constant: tuple = ()  # variables the training gradient holds constant
+    rngs: dict | None = None  # checkpoint name -> shared random generator of the training graph
+    rng_updates: dict | None = None  # generator -> its state after a training step
 
 
 # -- parameters -------------------------------------------------------------------------------------------

@@ -234,6 +234,7 @@ class RnnRbmGraph(NamedTuple):
     frame_loglik: TensorVariable  # T x B, -F_t(v_t) - log Z_t, 0 on padding
     loglik: TensorVariable  # B, summed over each sequence
     ais_rng: object  # the AIS shared generator (no update: common random numbers)
+    M: TensorVariable | None = None  # N x D x D orderings input (an RNADE's only)
 
 
 def build_rnnrbm(

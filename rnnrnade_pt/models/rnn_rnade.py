@@ -111,6 +111,12 @@ class RnnRnadeGraph(NamedTuple):
     cost: TensorVariable  # scalar, -total / n_frames
     terms: RnadeTerms | None  # fast graph: the RNADE intermediates (frames flattened to N = T B)
     hhat_prev: TensorVariable | None  # fast graph: T x B x R state before each frame
+    # what training may need beyond the cost (the DensityGraph protocol's optional fields; None: not used)
+    train_cost: TensorVariable | None = None  # the surrogate cost whose gradient trains it (else cost)
+    consider_constant: tuple = ()  # variables the training gradient holds constant
+    rngs: dict | None = None  # checkpoint name -> shared random generator of the training graph
+    rng_updates: dict | None = None  # generator -> its state after a training step
+    M: TensorVariable | None = None  # N x D x D orderings input (an RNADE's only)
 
 
 # -- parameters -------------------------------------------------------------------------------------------
