@@ -12,6 +12,10 @@ of the same config is reused and an interrupted one resumed. Its best checkpoint
 (:mod:`rnnrnade_pt.release`) with the test log-likelihood per frame and the one-step squared prediction error
 per frame that the table shows.
 
+This script is the command line: the score and the table are :mod:`rnnrnade_pt.sequence_report`'s
+(:func:`~rnnrnade_pt.sequence_report.score`, :func:`~rnnrnade_pt.sequence_report.main_table`), and the
+script passes them the experiment's files (``configs/balls.json``, ``models/``, ``RESULTS.md``).
+
 References
 ----------
 .. [1] Supplementary Material for the RNN-RNADE model.
@@ -26,6 +30,15 @@ import logging
 import os
 import sys
 import tempfile
+
+from rnnrnade_pt.baselines import prediction_baselines
+from rnnrnade_pt.config import RunConfig
+from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.release import read_manifest, release_run, rescore_all
+from rnnrnade_pt.sequence_report import main_table, score
+from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
+from rnnrnade_pt.sweep_progress import format_progress
+from rnnrnade_pt.tables import write_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "configs", "balls.json")
@@ -49,64 +62,7 @@ QUICK = [
 logger = logging.getLogger("main_job")
 
 
-def score(run, evaluation: dict) -> dict:
-    """The number the table shows: the test log-likelihood per frame (nats)."""
-    return {
-        "value": evaluation["loglik_per_frame"],
-        "what": "test log-likelihood per frame (nats, the data's units)",
-        "counted": evaluation["frames"],
-    }
-
-
-def main_table(manifest: dict, baselines: dict) -> str:
-    """The block: the released model's test log-likelihood and one-step error beside the predictors without
-    a model, then how it was made (command, commit, machine, time). A function of the manifest and the data
-    alone, so that ``--from-release`` writes the same block when the re-score reproduces the release."""
-    from rnnrnade_pt.baselines import PREDICTION_BASELINES
-    from rnnrnade_pt.tables import fmt_duration, markdown_table
-
-    ev = manifest["evaluation"]
-    rows = [
-        [
-            "RNN-RNADE (the main job)",
-            f"{ev['loglik_per_frame']:.2f}",
-            f"{ev['sq_pred_error_per_frame']:.2f}",
-            ev["frames"],
-            manifest["epochs"],
-            fmt_duration(manifest["training_seconds"]),
-            fmt_duration(manifest["wall_seconds"]),
-        ]
-    ]
-    rows += [
-        [f"{n} (no model)", None, f"{baselines[n]:.2f}", None, None, None, None] for n in PREDICTION_BASELINES
-    ]
-    header = ["model", "test log-lik / frame", "one-step sq. error / frame", "test frames", "epochs"]
-    header += ["training", "wall"]
-    text = markdown_table(header, rows)
-    c = manifest["config"]
-    text += (
-        f"\nBouncing balls ({c['data']['n_balls']} balls, {c['data']['res']}x{c['data']['res']} frames, "
-        f"{c['data']['n_train']} training sequences of {c['data']['length']} frames, test "
-        f"{c['data']['n_test']}); RNN-RNADE H={c['model']['H']}, K={c['model']['K']}, R={c['model']['R']}, "
-        f"{c['model']['rnn_activation']} RNN, {c['model']['dtype']}. Model: "
-        f"`experiments/models/{manifest['table']}/{manifest['cell']}` (commit "
-        f"{str(manifest['commit'])[:10]}, {manifest['machine']}). Trained by `{manifest['command']}`; "
-        "regenerate with `python "
-        "experiments/main_job.py` (trains, reusing a finished run) or re-score the release with `python "
-        "experiments/main_job.py --from-release` (seconds).\n"
-    )
-    return text
-
-
 def main(argv=None) -> int:
-    from rnnrnade_pt.baselines import prediction_baselines
-    from rnnrnade_pt.config import RunConfig
-    from rnnrnade_pt.data.datasets import load_dataset
-    from rnnrnade_pt.release import read_manifest, release_run, rescore_all
-    from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
-    from rnnrnade_pt.sweep_progress import format_progress
-    from rnnrnade_pt.tables import write_table
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a temporary run and release root")
     parser.add_argument(

@@ -1,9 +1,9 @@
-"""The music table script (experiments/music.py): its jobs, its table, and its quick mode end to end."""
+"""The music table script (experiments/music.py): its quick mode end to end, through its ``main``. The
+library it calls: tests/test_music_runs.py and tests/test_music_report.py."""
 
 import importlib.util
 import json
 import os
-import re
 
 import numpy as np
 import pytest
@@ -21,87 +21,6 @@ def music():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def test_configs_are_the_tutorials_sizes(music, tmp_path):
-    jobs = music.make_jobs(tmp_path)
-    assert [j.name for j in jobs] == [f"{m}_{d}" for m in music.MODELS for d in music.DATASETS]
-    for j in jobs:
-        model, dataset = j.name.split("_", 1)
-        c = j.cfg
-        assert (c.model.model, c.data.dataset, c.data.name) == (model, "music", dataset)
-        assert (c.model.D, c.model.H, c.model.R, c.train.window) == (88, 150, 100, 100)
-        assert c.data.max_sequences == 0 and c.train.max_seconds is None
-        assert j.run_dir == os.path.join(tmp_path, j.name)
-    quick = music.make_jobs(tmp_path, ["rnn-rbm"], ["MuseData"], quick=True, time_budget=30, data_root="/d")
-    (j,) = quick
-    assert j.cfg.train.max_seconds == 30.0 and j.cfg.data.root == "/d" and j.cfg.data.max_sequences > 0
-    assert j.cfg.model.H < 150 and j.cfg.model.ais_chains < jobs[0].cfg.model.ais_chains
-
-
-def test_pretraining_is_the_same_number_of_updates_on_every_set(music, tmp_path, shared_data):
-    """The NADE or RBM pretrains for about as many updates on every set as JSB's 100 epochs (139 batches of
-    100 frames each): a fixed epoch count would make pretraining on MuseData (18x JSB's frames) alone
-    outlast a run's 2-hour budget."""
-    from rnnrnade_pt.data.datasets import load_dataset
-
-    reference = 139 * 100  # JSB: 13,807 frames in batches of 100, 100 epochs
-    for j in music.make_jobs(tmp_path, ["rnn-nade"], music.DATASETS, data_root=str(shared_data)):
-        path = os.path.join(str(shared_data), "polyphonic", f"{j.cfg.data.name}.mat")
-        if not os.path.exists(path):
-            pytest.skip(f"{path} is missing")
-        frames = sum(len(s) for s in load_dataset(j.cfg.data, 88)["train"])
-        steps = -(-frames // j.cfg.train.pretrain_batch_size)
-        if j.cfg.data.name == "JSB_Chorales":
-            assert j.cfg.train.pretrain_epochs == 100
-        updates = steps * j.cfg.train.pretrain_epochs
-        assert abs(updates - reference) <= steps / 2 + 1, (j.name, updates)
-    rbm = {j.cfg.data.name: j.cfg.train.pretrain_epochs for j in music.make_jobs(tmp_path, ["rnn-rbm"])}
-    nade = {j.cfg.data.name: j.cfg.train.pretrain_epochs for j in music.make_jobs(tmp_path, ["rnn-nade"])}
-    assert rbm == nade
-    text = music.music_table([], music.make_jobs(tmp_path))
-    assert "up to 18 (Piano-midi.de) / 8 (Nottingham) / 6 (MuseData) / 100 (JSB Chorales) epochs" in text
-
-
-def _summary(name, ll, acc, **kw):
-    test = {"loglik_per_frame": ll, "frame_accuracy": acc, "frames": 4725}
-    return {"name": name, "model": name.split("_")[0], "stopped": "time_budget", "epochs": 7,
-            "wall_seconds": 3725.0, "n_params": 123456, "test": test, **kw}  # fmt: skip
-
-
-def test_table_rows_in_the_papers_order_beside_the_published_values(music, tmp_path):
-    summaries = [
-        _summary("rnn-nade_JSB_Chorales", -8.123, 0.2512),
-        {"name": "rnn-rbm_Nottingham", "error": "DataError: no such file"},
-        _summary("rnn-rbm_Piano_midi", -9.5, 0.1),
-    ]
-    summaries[2]["test"]["loglik_standard_error"] = 0.0123
-    jobs = music.make_jobs(tmp_path, ["rnn-rbm"], ["Piano_midi"])
-    text = music.music_table(summaries, jobs)
-    rows = [line for line in text.splitlines() if line.startswith("| RNN")]
-    assert len(rows) == 3
-    assert rows[0].startswith(
-        "| RNN-RBM | Piano-midi.de | -9.50 ± 0.012 | — | -7.09 | -2.41 | 10.0% | 4725 | 7 | 1 h 02 min |"
-    )
-    assert rows[1].startswith("| RNN-RBM | Nottingham | — | — | -2.39 | — | — |")
-    assert "failed: DataError" in rows[1]
-    assert rows[2].startswith("| RNN-NADE | JSB Chorales | -8.12 | — | -5.56 | -2.56 | 25.1% |")
-    assert "as commonly quoted" in text and "the paper itself is not available here" in text
-    assert re.search(r"AIS with \d+ chains and \d+ temperatures per frame\.", text)
-    # test-time estimates: forward AIS replaces the run's own, RAISE fills its column, the gap follows AIS
-    est = {"ais_chains": 10, "ais_betas": 1000}
-    brackets = {"rnn-rbm_Piano_midi": {
-        "forward": {"loglik_per_frame": -9.7, "loglik_standard_error": 0.01, **est},
-        "reverse": {"loglik_per_frame": -9.9, "loglik_standard_error": 0.02, **est}}}  # fmt: skip
-    text = music.music_table(summaries, jobs, brackets)
-    (row,) = [line for line in text.splitlines() if line.startswith("| RNN-RBM | Piano")]
-    assert row.startswith("| RNN-RBM | Piano-midi.de | -9.70 ± 0.010 | -9.90 ± 0.020 | -7.09 | -2.61 |")
-    assert "on the test set AIS and RAISE with 10 chains and 1000 temperatures per frame" in text
-    # not yet estimated at test-time settings: the run's own estimate, marked
-    text = music.music_table(summaries, jobs, {"rnn-rbm_Piano_midi": {}})
-    (row,) = [line for line in text.splitlines() if line.startswith("| RNN-RBM | Piano")]
-    assert row.startswith("| RNN-RBM | Piano-midi.de | -9.50 ± 0.012 ‡ | — | -7.09 | -2.41 |")
-    assert "‡ Not yet estimated at test-time settings" in text
 
 
 def test_quick_mode_end_to_end(music, tmp_path, shared_data):

@@ -1,14 +1,14 @@
 """The results page and the release behind it: every released model under experiments/models is intact
 (its model.npz matches its manifest) and small; every block of experiments/RESULTS.md is what its script
-makes from the releases' manifests (nobody typed a number in); and a few fast releases re-score, from the
-data, to the numbers their manifests give."""
+makes from the releases' manifests, with the package's table functions (nobody typed a number in); and a
+few fast releases re-score, from the data, to the numbers their manifests give."""
 
-import importlib.util
 import pathlib
 import re
 
 import pytest
 
+from rnnrnade_pt import music_report, sequence_report
 from rnnrnade_pt.release import (
     check_score,
     find_releases,
@@ -23,13 +23,6 @@ EXPERIMENTS = ROOT / "experiments"
 MODELS = EXPERIMENTS / "models"
 TABLES = ("main", "rnade", "music", "sequences")
 MAX_RELEASE_BYTES = 50e6  # "tens of MB at most"
-
-
-def script(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", EXPERIMENTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def block(name: str) -> str:
@@ -65,9 +58,12 @@ def test_results_blocks_are_made_from_the_releases(table, shared_data, monkeypat
 
         (manifest,) = released
         data = load_dataset(RunConfig.from_dict(manifest["config"]).data)
-        expected = script("main_job").main_table(manifest, prediction_baselines(data))
+        expected = sequence_report.main_table(manifest, prediction_baselines(data))
+    elif table == "music":
+        published = music_report.published(EXPERIMENTS / "published.json")
+        expected = music_report.table_from_releases(released, published=published)
     else:
-        expected = script(table).table_from_releases(released)
+        expected = sequence_report.table_from_releases(released)
     assert block(table).strip() == expected.strip()
 
 
@@ -108,5 +104,5 @@ def test_fast_releases_rescore_to_their_manifests(cell, shared_data):
     if cell.startswith("rnade/"):
         again = rescore(str(path), table_score, evaluate, data_root=str(shared_data))
     else:
-        again = rescore(str(path), script("music").score, data_root=str(shared_data))
+        again = rescore(str(path), music_report.score, data_root=str(shared_data))
     assert check_score(again) == []
