@@ -1,4 +1,4 @@
-"""RNN-RNADE on real-valued sequences against its baselines (issue 8): bouncing balls, MIT mocap, Japanese
+"""RNN-RNADE on real-valued sequences against its baselines: bouncing balls, MIT mocap, Japanese
 Vowels; RNADE per frame (no RNN), the Gaussian RNN, RNN-RNADE with mu and sigma conditioned (the original
 code's setting) and with all three (the supplement's).
 

@@ -227,7 +227,7 @@ def music_table(summaries, jobs=None, brackets=None, cells=None, *, published: d
                 r = next(iter(done[0].values()))
                 text += (
                     f" per frame for validation; on the test set AIS and RAISE with {r['ais_chains']} chains "
-                    f"and {r['ais_betas']} temperatures per frame (experiments/music.py test_bracket)."
+                    f"and {r['ais_betas']} temperatures per frame (rnnrnade_pt.music_runs.test_bracket)."
                 )
             else:
                 text += " per frame."

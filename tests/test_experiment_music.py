@@ -27,8 +27,17 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
     if not (shared_data / "polyphonic" / "JSB_Chorales.mat").is_file():
         pytest.skip(f"{shared_data}/polyphonic/JSB_Chorales.mat is absent")
     out = tmp_path / "table.md"
-    argv = ["--quick", "--datasets", "JSB_Chorales", "--run-root", str(tmp_path / "runs"),
-            "--data-root", str(shared_data), "--time-budget", "120"]  # fmt: skip
+    argv = [
+        "--quick",
+        "--datasets",
+        "JSB_Chorales",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--time-budget",
+        "120",
+    ]
     assert music.main(argv + ["--out", str(out)]) == 0
     text = out.read_text()
     for model in ("RNN-RBM", "RNN-NADE"):
@@ -39,8 +48,10 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
         assert (se is not None and float(se) > 0) == (model == "RNN-RBM"), row  # AIS: its standard error
         assert (cells[3] != "—") == (model == "RNN-RBM"), row  # RAISE: the RNN-RBM's lower estimate
     # the RNN-RBM's test estimates (quick: 10 chains x 10 temperatures) are cached beside its checkpoint
-    cached = {d: tmp_path / "runs" / "rnn-rbm_JSB_Chorales" / "test_ais" / f"{d}-10x10.json"
-              for d in ("forward", "reverse")}  # fmt: skip
+    cached = {
+        d: tmp_path / "runs" / "rnn-rbm_JSB_Chorales" / "test_ais" / f"{d}-10x10.json"
+        for d in ("forward", "reverse")
+    }
     forward = json.loads(cached["forward"].read_text())
     assert forward["ais_betas"] == 10 and f"{forward['loglik_per_frame']:.2f} ± " in text
     stamps = {d: p.stat().st_mtime_ns for d, p in cached.items()}

@@ -13,8 +13,9 @@ from rnnrnade_pt.config import RunConfig
 from rnnrnade_pt.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location("sequences_experiment", os.path.join(ROOT, "experiments",
-                                              "sequences.py"))  # fmt: skip
+spec = importlib.util.spec_from_file_location(
+    "sequences_experiment", os.path.join(ROOT, "experiments", "sequences.py")
+)
 seq = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(seq)
 
@@ -23,8 +24,19 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
     pytest.importorskip("matplotlib")
     out, figures = tmp_path / "table.md", tmp_path / "figures"
     runs = str(tmp_path / "runs")
-    argv = ["--quick", "--models", "gaussian-rnn", "--datasets", "balls", "--run-root", runs,
-            "--out", str(out), "--render", str(figures)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--models",
+        "gaussian-rnn",
+        "--datasets",
+        "balls",
+        "--run-root",
+        runs,
+        "--out",
+        str(out),
+        "--render",
+        str(figures),
+    ]
     assert seq.main(argv) == 0
     table = out.read_text()
     assert table.splitlines()[2].startswith("| Gaussian RNN | -") and "| 2 |" in table  # two seeds
@@ -49,8 +61,17 @@ def test_quick_run_and_sweep_end_to_end(tmp_path):
     sweep = tmp_path / "sweep.json"
     base = os.path.join(seq.CONFIG_DIR, "gaussian-rnn_balls.json")
     sweep.write_text(json.dumps({"name": "tiny", "base": base, "grid": {"train.lr": [0.01, 0.001]}}))
-    argv = ["--quick", "--sweep", str(sweep), "--seeds", "0", "--run-root", str(tmp_path / "sweep"),
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--sweep",
+        str(sweep),
+        "--seeds",
+        "0",
+        "--run-root",
+        str(tmp_path / "sweep"),
+        "--out",
+        str(out),
+    ]
     assert seq.main(argv) == 0
     rows = [line.split(" | ")[0] for line in out.read_text().splitlines()[2:4]]
     assert rows == ["| tiny-lr=0.01", "| tiny-lr=0.001"]
@@ -71,9 +92,23 @@ def test_mocap_samples_continue_a_test_prime_as_stick_figures(shared_data, tmp_p
     from PIL import Image
 
     figures = tmp_path / "figures"
-    argv = ["--quick", "--models", "gaussian-rnn", "--datasets", "mocap", "--seeds", "0", "--run-root",
-            str(tmp_path / "runs"), "--data-root", str(shared_data), "--out", str(tmp_path / "t.md"),
-            "--render", str(figures)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--models",
+        "gaussian-rnn",
+        "--datasets",
+        "mocap",
+        "--seeds",
+        "0",
+        "--run-root",
+        str(tmp_path / "runs"),
+        "--data-root",
+        str(shared_data),
+        "--out",
+        str(tmp_path / "t.md"),
+        "--render",
+        str(figures),
+    ]
     assert seq.main(argv) == 0
     assert (figures / "gaussian-rnn_mocap.png").stat().st_size > 1000
     with Image.open(figures / "gaussian-rnn_mocap.gif") as gif:
