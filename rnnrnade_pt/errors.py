@@ -1,6 +1,6 @@
 """Typed errors: each names the bad thing in one line; the CLI prints it and exits with status 2."""
 
-__all__ = ["RnnRnadeError", "ConfigError", "ParamsError", "DataError", "BackendError"]
+__all__ = ["RnnRnadeError", "ConfigError", "ParamsError", "DataError", "BackendError", "RunWriteError"]
 
 
 class RnnRnadeError(Exception):
@@ -21,3 +21,9 @@ class DataError(RnnRnadeError, ValueError):
 
 class BackendError(RnnRnadeError, RuntimeError):
     """A backend is unknown, not installed, or cannot compile the requested function."""
+
+
+class RunWriteError(RnnRnadeError, OSError):
+    """A run directory could not be written (disk full, permission denied, read-only file system): the message
+    names the file and the command that resumes the run once the cause is fixed; what was written before
+    (every earlier checkpoint) is intact."""

@@ -29,22 +29,28 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def atomic_write(path: str | os.PathLike, write, suffix: str = "") -> None:
     """Call ``write(binary file)`` on a temporary file in ``path``'s directory, flush and fsync it, then
-    rename it over ``path`` (atomic on POSIX); on any failure the temporary file is removed."""
+    rename it over ``path`` (atomic on POSIX); on any failure the temporary file is removed and ``path`` is
+    left as it was (an ``OSError`` names ``path``)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    except OSError as e:  # named by the file that was to be written, not a temporary one
+        raise OSError(e.errno, e.strerror or str(e), path) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):
+            raise OSError(e.errno, e.strerror or str(e), path) from e
         raise
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)

@@ -225,14 +225,18 @@ def train_and_evaluate(
         :class:`~rnnrnade_pt.interrupts.TrainingInterrupted`: during training after the current step and a
         saved ``last.npz``, outside training at once (logging what ``last.npz`` holds). The run directory is
         locked throughout (:func:`~rnnrnade_pt.interrupts.run_lock`).
+
+    Raises
+    ------
+    RunWriteError
+        A file of the run could not be written (disk full, permission denied, read-only file system): one
+        line naming the file and the ``--resume`` command; the checkpoints written before are intact.
     """
     import json
     import time
 
-    from .interrupts import run_lock, stop_signals
-    from .npz import atomic_write_npz, atomic_write_text
-    from .provenance import record
-    from .train import Trainer
+    from .errors import RunWriteError
+    from .npz import atomic_write_text
 
     start = time.perf_counter()
     if splits is None:
@@ -240,6 +244,42 @@ def train_and_evaluate(
 
         splits = load_dataset(cfg.data)
     # training, evaluation and results.json: one process at a time, and a signal ends them cleanly
+    try:
+        summary, earlier = _train_in(
+            run_dir,
+            cfg,
+            splits,
+            resume,
+            progress,
+            announce,
+            provenance,
+            orderings,
+            samples,
+            sample_steps,
+            seed,
+        )
+        summary["wall_seconds"] = round(time.perf_counter() - start + earlier, 1)
+        atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
+    except RunWriteError:
+        raise
+    except OSError as e:  # a full disk, a permission: what was written before is intact
+        raise RunWriteError(
+            f"cannot write {e.filename or run_dir}: {e.strerror or e}; the run's earlier checkpoints are "
+            f"intact: once that is fixed, resume with: rnnrnade train --resume {run_dir}"
+        ) from None
+    return summary
+
+
+def _train_in(
+    run_dir, cfg, splits, resume, progress, announce, provenance, orderings, samples, sample_steps, seed
+) -> tuple[dict, float]:
+    """:func:`train_and_evaluate`'s work inside the run directory's lock: the summary and the training time
+    of the run's earlier sessions."""
+    from .interrupts import run_lock, stop_signals
+    from .npz import atomic_write_npz
+    from .provenance import record
+    from .train import Trainer
+
     with run_lock(run_dir), stop_signals(run_dir):
         trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
         earlier = trainer.state.seconds  # a resumed run's training time in its earlier sessions
@@ -266,9 +306,7 @@ def train_and_evaluate(
                 S = sample_run(run, samples, steps=sample_steps, seed=seed)
                 atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
                 summary["samples"] = out
-    summary["wall_seconds"] = round(time.perf_counter() - start + earlier, 1)
-    atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
-    return summary
+    return summary, earlier
 
 
 def train_model(

@@ -621,3 +621,52 @@ def test_metrics_name_the_training_monitor_and_old_files_still_read(tmp_path):
     trim_metrics(str(tmp_path), lambda r: True, "rnn-rbm")
     with open(tmp_path / "metrics.csv") as fh:
         assert fh.readline().split(",")[3] == "train_recon_loglik" and "-2.5" in fh.readline()
+
+
+def test_a_full_disk_names_the_file_and_the_resume_command(tmp_path, monkeypatch, capsys):
+    """An OS error while writing a run (here a full disk at the third checkpoint) ends in one line that names
+    the file and how to resume; the checkpoint written before is intact, and the run resumes from it."""
+    import errno
+
+    from rnnrnade_pt import checkpoint
+    from rnnrnade_pt.cli import main
+
+    real, calls = checkpoint.atomic_write_npz, []
+
+    def full_disk(path, arrays, **kw):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, arrays, **kw)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_npz", full_disk)
+    cfg, run = tmp_path / "c.json", tmp_path / "run"
+    cfg.write_text(tiny(**{"train.epochs": 2, "train.checkpoint_seconds": 0}).to_json())
+    assert main(["train", "--config", str(cfg), "--out", str(run)]) == 2
+    stderr = capsys.readouterr().err
+    err = [line for line in stderr.splitlines() if line.startswith("rnnrnade: error:")]
+    assert len(err) == 1 and "No space left on device" in err[0] and "Traceback" not in stderr, stderr
+    assert str(run) in err[0] and f"rnnrnade train --resume {run}" in err[0] and ".npz" in err[0]
+    before = checkpoint.load_checkpoint(run / "last.npz")  # the earlier checkpoint survives, readable
+    monkeypatch.setattr(checkpoint, "atomic_write_npz", real)
+    assert main(["train", "--resume", str(run)]) == 0
+    after = checkpoint.load_checkpoint(run / "last.npz")
+    assert int(after["state/step"]) > int(before["state/step"])
+
+
+def test_atomic_write_names_the_destination_and_leaves_it(tmp_path, monkeypatch):
+    import errno
+
+    from rnnrnade_pt import npz
+
+    path = tmp_path / "x.txt"
+    npz.atomic_write_text(path, "old")
+
+    def no_space(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(npz.os, "replace", no_space)
+    with pytest.raises(OSError) as e:
+        npz.atomic_write_text(path, "new")
+    assert e.value.filename == str(path) and e.value.errno == errno.ENOSPC
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]
