@@ -26,13 +26,12 @@ import logging
 import os
 
 from .config import RunConfig
-from .data.download import sha256_file
 from .errors import ConfigError
 from .metrics import read_metrics
 from .midi import piano_roll_to_midi
 from .music_runs import DATASETS, MODELS, TITLES, bracket_evaluation, job_name
 from .plots import curves, piano_roll
-from .release import compute_summary, is_release, read_manifest, release_run, releases_made_by
+from .release import compute_summary, release_run, releases_made_by
 from .runs import load_run, sample_run
 from .sweep import Job
 from .tables import fmt_duration, fmt_mean_stderr, load_published, markdown_table
@@ -359,28 +358,15 @@ def release_jobs(jobs, summaries, brackets, models_dir: str, data_root=None) -> 
             evaluate = lambda run, seqs, b=bracket: bracket_evaluation(b)  # noqa: E731
         s = done[job.name]
         extra = {
-            "checkpoint_sha256": sha256_file(os.path.join(job.run_dir, "best.npz")),
             "stopped": s.get("stopped"),
             "epochs": s.get("epochs"),
             "training_seconds": s.get("seconds"),
             "wall_seconds": s.get("wall_seconds"),
             "n_params": s.get("n_params"),
         }
-        if is_release(out):
-            old = read_manifest(out)
-            if all(old.get(k) == v for k, v in extra.items() if k in ("checkpoint_sha256", "stopped")):
-                continue  # released from this checkpoint already
-        release_run(
-            job.run_dir,
-            out,
-            table=TABLE,
-            cell=job.name,
-            score=score,
-            evaluate=evaluate,
-            data_root=data_root,
-            extra=extra,
-        )
-        logger.warning("released %s", out)
+        kw = dict(score=score, evaluate=evaluate, data_root=data_root, extra=extra, if_changed=True)
+        if release_run(job.run_dir, out, table=TABLE, cell=job.name, **kw) is not None:
+            logger.warning("released %s", out)
 
 
 def table_from_releases(manifests, *, published: dict) -> str:

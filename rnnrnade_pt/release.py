@@ -310,19 +310,28 @@ def release_run(
     split: str = "test",
     data_root: str | None = None,
     extra: dict | None = None,
-) -> dict:
+    if_changed: bool = False,
+) -> dict | None:
     """Evaluate a finished run's best checkpoint on ``split`` and release it (:func:`write_release`).
 
     ``evaluate(run, seqs)`` (default :func:`~rnnrnade_pt.runs.evaluate_run`) computes the evaluation;
     ``score(run, evaluation)`` the manifest's ``score`` (``value``, ``what``, ``counted``): the number the
-    table shows. :func:`rescore` repeats both on the released files. Returns the manifest.
+    table shows. :func:`rescore` repeats both on the released files. The manifest records the SHA-256 of
+    the run's ``best.npz`` (``checkpoint_sha256``); with ``if_changed``, a release of the same checkpoint
+    that stopped the same way (``extra["stopped"]``, where given) is left as it is and None returned.
+    Returns the manifest.
     """
     import dataclasses
 
     from .data.datasets import load_dataset
-    from .data.download import recording_files
+    from .data.download import recording_files, sha256_file
     from .runs import load_run
 
+    extra = {**(extra or {}), "checkpoint_sha256": sha256_file(os.path.join(run_dir, "best.npz"))}
+    if if_changed and is_release(out_dir):
+        old = read_manifest(out_dir)
+        if all(old.get(k) == extra[k] for k in ("checkpoint_sha256", "stopped") if k in extra):
+            return None
     run = load_run(run_dir)
     dcfg = run.cfg.data if data_root is None else dataclasses.replace(run.cfg.data, root=data_root)
     with recording_files() as files:

@@ -68,10 +68,9 @@ def _cell(method: str, dataset: str, fold: int) -> str:
 def release_chosen(jobs, records, models_dir: str, data_root: str | None = None) -> list[str]:
     """Release, per method, dataset and fold, the run the table counts (of the records' candidates the one
     with the best validation score; an order-agnostic cell by its ensemble of one ordering) to
-    ``models_dir/rnade/<method>_<dataset>_fold<k>``. A release of the same checkpoint is left as it is.
-    Returns the release directories written."""
-    from .data.download import sha256_file
-    from .release import is_release, read_manifest, release_run
+    ``models_dir/rnade/<method>_<dataset>_fold<k>``. A release of the same checkpoint is left as it is
+    (:func:`~rnnrnade_pt.release.release_run`'s ``if_changed``). Returns the release directories written."""
+    from .release import release_run
     from .rnade_protocol import best_per_fold
 
     by_name = {j.name: j for j in jobs}
@@ -90,30 +89,17 @@ def release_chosen(jobs, records, models_dir: str, data_root: str | None = None)
             continue
         job = by_name[r["name"]]
         out = os.path.join(models_dir, TABLE, _cell(base, dataset, fold))
-        digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
-        if is_release(out) and read_manifest(out).get("checkpoint_sha256") == digest:
-            continue
         extra = {
             "method": base,
             "candidate": {"variant": r.get("variant"), "point": r.get("point", "").lstrip("-")},
             "candidates": count[base, dataset, fold],
             "candidates_wall_seconds": wall[base, dataset, fold],
             "valid_loglik": r["valid"],
-            "checkpoint_sha256": digest,
         }
-        cell = _cell(base, dataset, fold)
-        release_run(
-            job.run_dir,
-            out,
-            table=TABLE,
-            cell=cell,
-            score=table_score,
-            evaluate=evaluate,
-            data_root=data_root,
-            extra=extra,
-        )
-        logger.info("released %s", out)
-        written.append(out)
+        kw = dict(score=table_score, evaluate=evaluate, data_root=data_root, extra=extra, if_changed=True)
+        if release_run(job.run_dir, out, table=TABLE, cell=_cell(base, dataset, fold), **kw) is not None:
+            logger.info("released %s", out)
+            written.append(out)
     return written
 
 

@@ -31,9 +31,8 @@ import numpy as np
 from .baselines import PREDICTION_BASELINES, prediction_baselines
 from .config import RunConfig
 from .data.datasets import load_dataset
-from .data.download import sha256_file
 from .plots import sample_pictures
-from .release import compute_summary, is_release, read_manifest, release_run, releases_made_by
+from .release import compute_summary, release_run, releases_made_by
 from .runs import load_run, sample_run
 from .sequence_runs import DATASETS, MODELS, TITLES, job_key
 from .sweep import Job
@@ -315,14 +314,9 @@ def release_jobs(jobs, summaries, models_dir: str, data_root=None) -> None:
         if job.name not in done:
             continue
         out = os.path.join(models_dir, TABLE, job.name)
-        digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
-        if is_release(out) and read_manifest(out).get("checkpoint_sha256") == digest:
-            continue
-        extra = {"checkpoint_sha256": digest}
-        release_run(
-            job.run_dir, out, table=TABLE, cell=job.name, score=score, data_root=data_root, extra=extra
-        )
-        logger.warning("released %s", out)
+        kw = dict(score=score, data_root=data_root, if_changed=True)
+        if release_run(job.run_dir, out, table=TABLE, cell=job.name, **kw) is not None:
+            logger.warning("released %s", out)
 
 
 def table_from_releases(manifests, data_root=None) -> str:
