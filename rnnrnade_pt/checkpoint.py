@@ -27,6 +27,7 @@ from .errors import ParamsError
 from .npz import atomic_write_npz, read_npz
 
 __all__ = [
+    "EpochSums",
     "RunState",
     "generator_state",
     "generator_from_state",
@@ -34,6 +35,31 @@ __all__ = [
     "load_checkpoint",
     "checkpoint_standardizer",
 ]
+
+
+@dataclass
+class EpochSums:
+    """What the steps of the current epoch add up (a checkpoint stores it as a JSON list)."""
+
+    loglik: float = 0.0  # summed log-likelihood of the training frames seen (or what training monitors)
+    frames: float = 0.0  # frames seen
+    grad_norm: float = 0.0  # summed gradient norms of the accepted steps
+    steps: int = 0  # accepted steps
+
+    def add(self, loglik: float, frames: float, grad_norm: float) -> None:
+        """One accepted step."""
+        self.loglik += loglik
+        self.frames += frames
+        self.grad_norm += grad_norm
+        self.steps += 1
+
+    def to_list(self) -> list:
+        return [self.loglik, self.frames, self.grad_norm, self.steps]
+
+    @classmethod
+    def from_list(cls, values: list) -> EpochSums:
+        loglik, frames, grad_norm, steps = values
+        return cls(float(loglik), float(frames), float(grad_norm), int(steps))
 
 
 @dataclass
@@ -51,12 +77,13 @@ class RunState:
     bad_epochs: int = 0  # epochs since the best validation score (early stopping)
     seconds: float = 0.0  # training time so far, over all sessions
     rng: str = ""  # bit-generator state of the current epoch's shuffling, JSON
-    epoch_sums: list = field(default_factory=lambda: [0.0, 0.0, 0.0, 0])  # loglik, frames, grad norm, steps
+    epoch_sums: EpochSums = field(default_factory=EpochSums)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The state as checkpoint arrays, ``state/<field>`` (strings and lists as JSON)."""
+        """The state as checkpoint arrays, ``state/<field>`` (strings and the epoch's sums as JSON)."""
         out = {}
         for k, v in self.__dict__.items():
+            v = v.to_list() if isinstance(v, EpochSums) else v
             out[f"state/{k}"] = np.array(json.dumps(v)) if isinstance(v, (str, list)) else np.array(v)
         return out
 
@@ -75,7 +102,9 @@ class RunState:
             if key not in arrays:
                 raise ParamsError(f"checkpoint lacks {key}; is it a training checkpoint?")
             raw = arrays[key]
-            if isinstance(default, (str, list)):
+            if isinstance(default, EpochSums):
+                value = EpochSums.from_list(json.loads(str(raw)))
+            elif isinstance(default, str):
                 value = json.loads(str(raw))
             else:
                 value = type(default)(raw.item())

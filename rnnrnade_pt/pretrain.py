@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 
 import numpy as np
 
-from .checkpoint import RunState, load_checkpoint
 from .config import PRETRAINED_MODELS, ModelConfig
 from .errors import ConfigError, ParamsError
 from .models import build, build_rnade, param_shapes
@@ -53,11 +51,8 @@ __all__ = [
     "zero_bias_maps",
     "frame_batches",
     "from_pretrained",
-    "score_start",
     "phase_config",
     "pretrain_graph",
-    "budget_spent",
-    "end_pretraining",
 ]
 
 logger = logging.getLogger(__name__)
@@ -106,15 +101,6 @@ def from_pretrained(values: dict, path: str, cfg: ModelConfig) -> dict:
     return zero_bias_maps({**values, **rnade}, cfg)
 
 
-def score_start(trainer) -> None:
-    """Score a run's starting point (the pretrained RNADE of ``train.pretrained_rnade``) on the validation
-    split as epoch 0 and save it as ``best.npz``: the score training must beat."""
-    st = trainer.state
-    st.best_valid, st.best_epoch = trainer.evaluate("valid"), 0
-    trainer.save_checkpoint("best.npz")
-    logger.info("epoch 0, the pretrained RNADE: valid loglik %.4f nats/frame", st.best_valid)
-
-
 def phase_config(tcfg, phase: str):
     """The training config of a phase: for ``"pretrain"``, ``lr`` and ``batch_size`` replaced by
     ``pretrain_lr`` and ``pretrain_batch_size`` where those are set (non-zero), and ``max_seconds`` by
@@ -150,45 +136,3 @@ def frame_batches(batches: list, cfg: ModelConfig) -> list:
     if cfg.model == "rnn-rnade":
         return batches
     return [(X[None], np.ones((1, X.shape[0]))) for (X,) in batches]
-
-
-def budget_spent(trainer) -> bool:
-    """Whether the run's time budget (``max_seconds``, this session) is spent: pretraining that stopped
-    on ``max_seconds`` ends the run, one that stopped on ``pretrain_max_seconds`` alone moves on."""
-    limit = trainer.cfg.train.max_seconds
-    return limit is not None and trainer._session >= limit
-
-
-def end_pretraining(trainer) -> RunState:
-    """The run state that starts the training phase, after pretraining ended (epochs, early stopping or
-    ``pretrain_max_seconds``).
-
-    The model's parameters are set to the best validation checkpoint of pretraining (``best.npz``, when
-    pretraining wrote one); the state keeps that checkpoint's score as the one to beat, so ``best.npz``
-    changes only when the RNN-RNADE does better than its pretrained RNADE. Pretraining stopped by its time
-    budget inside an epoch is scored there too, and its parameters kept (and saved as ``best.npz``) when
-    they beat the best epoch's.
-    """
-    old = trainer.state
-    new = RunState(phase="train", seconds=old.seconds, lr_scale=1.0)
-    path = os.path.join(trainer.run_dir, "best.npz")
-    if old.batch:  # stopped inside an epoch
-        valid = trainer.evaluate("valid")
-        if valid > old.best_valid:
-            old.best_valid, old.best_epoch = valid, old.epoch
-            trainer.state = new
-            new.best_valid, new.best_epoch = valid, 0
-            trainer.save_checkpoint("best.npz")
-            logger.info("pretraining stopped by its time budget (valid %.4f); training starts there", valid)
-            return new
-    if np.isfinite(old.best_valid) and os.path.exists(path):
-        ck = load_checkpoint(path)
-        trainer.model.set_params({n: ck[n] for n in trainer.model.shared})
-        new.best_valid, new.best_epoch = old.best_valid, 0  # epoch 0 of training: the pretrained model
-        logger.info(
-            "pretraining ended after %d epochs; training starts from its best (epoch %d, valid %.4f)",
-            old.epoch,
-            old.best_epoch,
-            old.best_valid,
-        )
-    return new

@@ -383,7 +383,13 @@ def run_tasks(
     prov = current()  # this process's command and commit, not a worker's
     args = [(j.name, j.cfg.to_json(), os.fspath(j.run_dir), force, prov) for j in jobs]
     if engine == "dask":
-        return _run_dask(args, tasks, workers, address, report, tally)
+        # finished runs are read here, not sent to a worker: they count as done at once, and the estimate
+        # of the time left is over the runs still to train (a worker sees the same files; if it does not,
+        # stored_results finds nothing here and the worker reuses the run itself)
+        done = {} if force else {j.name: s for j in jobs if (s := stored_results(j)) is not None}
+        for summary in done.values():
+            report(summary, tally.finish(summary, workers))
+        return _run_dask(args, tasks, workers, address, report, tally, done)
     summaries, records = [], {}
     for a in args:
         summaries.append(summary := run_job(*a))
@@ -396,11 +402,12 @@ def run_tasks(
 
 
 def _run_dask(
-    args: list[tuple], tasks: list[Task], workers: int, address: str | None, report, tally
+    args: list[tuple], tasks: list[Task], workers: int, address: str | None, report, tally, done: dict
 ) -> Outcome:
-    """:func:`run_tasks` on Dask: every job submitted at once, each task with its job's future as an
-    argument (so it waits for it); a local cluster's scheduler lets a task's workers die
-    :data:`ALLOWED_FAILURES` times before it fails (the setting applies to that cluster only)."""
+    """:func:`run_tasks` on Dask: every job not ``done`` (name -> its stored summary) submitted at once,
+    each task with its job's future (or stored summary) as an argument (so it waits for it); a local
+    cluster's scheduler lets a task's workers die :data:`ALLOWED_FAILURES` times before it fails (the
+    setting applies to that cluster only)."""
     try:
         import dask
         from distributed import Client, KilledWorker, LocalCluster, as_completed
@@ -414,13 +421,16 @@ def _run_dask(
             )
     try:
         with Client(address or cluster) as client:
-            futures = {a[0]: client.submit(run_job, *a, key=f"run-{a[0]}", pure=False) for a in args}
+            futures = {
+                a[0]: client.submit(run_job, *a, key=f"run-{a[0]}", pure=False)
+                for a in args
+                if a[0] not in done
+            }
             for t in tasks:
-                futures[t.name] = client.submit(
-                    run_task, *t, futures[t.after], key=f"task-{t.name}", pure=False
-                )
+                after = futures[t.after] if t.after in futures else done[t.after]
+                futures[t.name] = client.submit(run_task, *t, after, key=f"task-{t.name}", pure=False)
             name_of = {f.key: name for name, f in futures.items()}
-            out: dict[str, dict] = {}
+            out: dict[str, dict] = dict(done)
             for future in as_completed(list(futures.values())):
                 name = name_of[future.key]
                 try:

@@ -50,6 +50,7 @@ import numpy as np
 from . import pretrain
 from .backend import needs_static_shapes, pad_to_buckets, training_threads
 from .checkpoint import (
+    EpochSums,
     RunState,
     checkpoint_standardizer,
     generator_from_state,
@@ -303,14 +304,14 @@ class Trainer:
                 self.state.phase = "train"
             if self._ckpt is None:
                 if tcfg.pretrained_rnade and self.state.epoch == 0:
-                    pretrain.score_start(self)  # epoch 0: the pretrained RNADE, the score to beat
+                    self._score_start()  # epoch 0: the pretrained RNADE, the score to beat
                 self.save_checkpoint("last.npz")
             try:
                 if self.state.phase == "pretrain":
                     reason = self._run_phase("pretrain", tcfg.pretrain_epochs)
-                    if reason == "max_seconds" and pretrain.budget_spent(self):
+                    if reason == "max_seconds" and self._budget_spent():
                         return reason
-                    self.state = pretrain.end_pretraining(self)  # from pretraining's best checkpoint
+                    self.state = self._end_pretraining()  # from pretraining's best checkpoint
                 return self._run_phase("train", tcfg.epochs)
             finally:
                 self._ckpt = None
@@ -323,7 +324,7 @@ class Trainer:
             self._stop.signum = signal.SIGINT
         if self._stop.signum is None:
             return
-        st.seconds += time.perf_counter() - start
+        self._account(start)
         path = self.save_checkpoint("last.npz")
         name = signal.Signals(self._stop.signum).name
         msg = (
@@ -366,38 +367,29 @@ class Trainer:
                     if not bool(ok):
                         start = self._reject_step(start)
                     else:
-                        sums = st.epoch_sums
-                        sums[0] += float(total)
-                        sums[1] += float(frames)
-                        sums[2] += float(norm)
-                        sums[3] += 1
+                        st.epoch_sums.add(float(total), float(frames), float(norm))
                         if param_norms:
                             self._param_norms.append([float(v) for v in param_norms])
                     st.batch += 1
                     st.step += 1
                     if bar is not None:
                         bar.update(1)
-                        if st.epoch_sums[1]:
-                            bar.set_postfix({monitor: f"{st.epoch_sums[0] / st.epoch_sums[1]:.3f}"})
+                        if st.epoch_sums.frames:
+                            bar.set_postfix({monitor: f"{st.epoch_sums.loglik / st.epoch_sums.frames:.3f}"})
                     if tcfg.max_seconds is not None and self._session_seconds(start) > tcfg.max_seconds:
-                        st.seconds += time.perf_counter() - start
-                        self._session += time.perf_counter() - start
-                        start = time.perf_counter()
+                        start = self._account(start)
                         self._best_of_first_epoch(phase)
                         self.save_checkpoint("last.npz")
                         logger.info("time budget of %.0f s reached; saved last.npz", tcfg.max_seconds)
                         return "max_seconds"
                     if time.monotonic() - self._saved_at >= tcfg.checkpoint_seconds:
-                        st.seconds += time.perf_counter() - start
-                        self._session += time.perf_counter() - start
-                        start = time.perf_counter()
+                        start = self._account(start)
                         self.save_checkpoint("last.npz")
                         logger.debug("periodic checkpoint at step %d", st.step)
             finally:
                 if bar is not None:
                     bar.close()
-            st.seconds += time.perf_counter() - start
-            self._session += time.perf_counter() - start
+            self._account(start)
             reason = self._end_epoch(phase, lr)
             if reason:
                 return reason
@@ -407,7 +399,7 @@ class Trainer:
         """A time budget that ends inside the first epoch (of training, or of pretraining ending the run)
         still leaves a usable ``best.npz``: the parameters so far, scored on validation (as an epoch)."""
         done = os.path.exists(os.path.join(self.run_dir, "best.npz"))
-        if done or (phase == "pretrain" and not pretrain.budget_spent(self)):  # end_pretraining scores it
+        if done or (phase == "pretrain" and not self._budget_spent()):  # _end_pretraining scores it
             return
         st = self.state
         valid_ll = self.evaluate("valid")
@@ -432,7 +424,7 @@ class Trainer:
         )
         if st.nan_failures < tcfg.max_nan_failures:
             return start
-        st.seconds += time.perf_counter() - start
+        self._account(start)
         path = self.save_checkpoint("last.npz")
         raise TrainingStopped(
             f"stopped after {st.nan_failures} non-finite steps; the last good parameters are in {path} "
@@ -452,11 +444,69 @@ class Trainer:
         """Training seconds of this session (the time budget applies to each invocation)."""
         return self._session + time.perf_counter() - start
 
+    def _account(self, start: float) -> float:
+        """Add the training time since ``start`` to the run's (``state.seconds``, over all sessions) and this
+        session's (the time budget's); the one place time is counted. Returns the new start."""
+        now = time.perf_counter()
+        self.state.seconds += now - start
+        self._session += now - start
+        return now
+
+    def _budget_spent(self) -> bool:
+        """Whether the run's time budget (``max_seconds``, this session) is spent: pretraining that stopped
+        on ``max_seconds`` ends the run, one that stopped on ``pretrain_max_seconds`` alone moves on."""
+        limit = self.cfg.train.max_seconds
+        return limit is not None and self._session >= limit
+
+    def _score_start(self) -> None:
+        """Score the run's starting point (the pretrained RNADE of ``train.pretrained_rnade``) on the
+        validation split as epoch 0 and save it as ``best.npz``: the score training must beat."""
+        st = self.state
+        st.best_valid, st.best_epoch = self.evaluate("valid"), 0
+        self.save_checkpoint("best.npz")
+        logger.info("epoch 0, the pretrained RNADE: valid loglik %.4f nats/frame", st.best_valid)
+
+    def _end_pretraining(self) -> RunState:
+        """The run state that starts the training phase, after pretraining ended (epochs, early stopping
+        or ``pretrain_max_seconds``).
+
+        The model's parameters are set to the best validation checkpoint of pretraining (``best.npz``, when
+        pretraining wrote one); the state keeps that checkpoint's score as the one to beat, so ``best.npz``
+        changes only when the whole model does better than its pretrained frame model. Pretraining stopped
+        by its time budget inside an epoch is scored there too, and its parameters kept (and saved as
+        ``best.npz``) when they beat the best epoch's.
+        """
+        old = self.state
+        new = RunState(phase="train", seconds=old.seconds, lr_scale=1.0)
+        path = os.path.join(self.run_dir, "best.npz")
+        if old.batch:  # stopped inside an epoch
+            valid = self.evaluate("valid")
+            if valid > old.best_valid:
+                old.best_valid, old.best_epoch = valid, old.epoch
+                self.state = new
+                new.best_valid, new.best_epoch = valid, 0
+                self.save_checkpoint("best.npz")
+                logger.info(
+                    "pretraining stopped by its time budget (valid %.4f); training starts here", valid
+                )
+                return new
+        if np.isfinite(old.best_valid) and os.path.exists(path):
+            ck = load_checkpoint(path)
+            self.model.set_params({n: ck[n] for n in self.model.shared})
+            new.best_valid, new.best_epoch = old.best_valid, 0  # epoch 0 of training: the pretrained model
+            logger.info(
+                "pretraining ended after %d epochs; training starts from its best (epoch %d, valid %.4f)",
+                old.epoch,
+                old.best_epoch,
+                old.best_valid,
+            )
+        return new
+
     def _end_epoch(self, phase: str, lr: float) -> str | None:
         tcfg, st = self.cfg.train, self.state
         sums = st.epoch_sums
-        train_ll = sums[0] / sums[1] + self.log_jacobian if sums[1] else float("nan")
-        grad_norm = sums[2] / sums[3] if sums[3] else float("nan")
+        train_ll = sums.loglik / sums.frames + self.log_jacobian if sums.frames else float("nan")
+        grad_norm = sums.grad_norm / sums.steps if sums.steps else float("nan")
         valid_ll = self.evaluate("valid")
         row = dict(
             phase=phase,
@@ -470,7 +520,7 @@ class Trainer:
         )
         st.epoch += 1
         st.batch = 0
-        st.epoch_sums = [0.0, 0.0, 0.0, 0]
+        st.epoch_sums = EpochSums()
         improved = valid_ll > st.best_valid
         if improved:
             st.best_valid, st.best_epoch, st.bad_epochs = valid_ll, st.epoch, 0

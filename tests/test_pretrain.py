@@ -125,12 +125,10 @@ def test_pretraining_stops_early_and_restores_its_best(splits, tmp_path, monkeyp
         return out
 
     monkeypatch.setattr(tr, "_end_epoch", spy)
-    from rnnrnade_pt.pretrain import end_pretraining
-
     assert tr._run_phase("pretrain", 6) == "early_stopping"
     assert len(seen) < 6
     best_valid = tr.state.best_valid
-    state = end_pretraining(tr)
+    state = tr._end_pretraining()  # the trainer's phase change
     assert state.phase == "train" and state.best_valid == best_valid and state.epoch == 0
     best = load_checkpoint(os.path.join(tr.run_dir, "best.npz"))
     now = tr.model.get_params()

@@ -204,6 +204,9 @@ def test_dask_engine_gives_the_local_numbers(local_results, tmp_path):
     check_tasks(both.tasks, missing)
     assert sorted(p.last for p in lines) == sorted([j.name for j in jobs] + list(both.tasks))
     assert [p.done for p in lines] == list(range(1, 7)) and lines[-1][1:5] == (6, 0, 0, 3)
+    # the finished runs are read by the caller and counted at once, before anything is sent to a worker
+    # (before the local cluster has even started: a worker would take seconds to answer)
+    assert {p.last for p in lines[:2]} == {"t-seed=1", "t-seed=2"} and lines[1].elapsed < 0.5
 
 
 def test_expected_failures_are_rows_not_cached_and_bugs_stop_the_sweep(tmp_path, monkeypatch):
