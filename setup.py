@@ -30,6 +30,7 @@ setup(
             "torch>=2.4",
             "h5py>=3",
             "dask[distributed]>=2024.1",
+            "hypothesis>=6.100",
         ],
         "bench": ["torch>=2.4"],
         "jax": ["jax>=0.6", "jaxlib>=0.6"],
