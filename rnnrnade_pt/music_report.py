@@ -40,6 +40,7 @@ __all__ = [
     "TABLE",
     "published",
     "music_table",
+    "settings_note",
     "figures",
     "score",
     "release_jobs",
@@ -188,64 +189,73 @@ def music_table(summaries, jobs=None, brackets=None, cells=None, *, published: d
             "from last.npz); the row is its best checkpoint so far, its wall time the training time alone.\n"
         )
     if jobs:
-        cfgs = {j.name: j.cfg for j in jobs}
-        c = next(iter(cfgs.values()))
-        t = c.train
-        budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
-        text += (
-            f"\nSettings: H={c.model.H}, R={c.model.R}; {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} "
-            f"windows of {t.window} frames, gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} "
-            f"epochs"
-            + (
-                f", early stopping after {t.patience} epochs without a better validation score"
-                if t.patience
-                else ""
-            )
-            + f"{budget}."
+        text += settings_note(jobs, brackets)
+    return text
+
+
+def settings_note(jobs, brackets: dict) -> str:
+    """The paragraph under the music table: the runs' sizes, optimiser, pretraining, the RNN-RBM's training
+    and annealing settings (``brackets``: its test-time estimates, :func:`music_table`'s), and a quick run's
+    data."""
+    text = ""
+    cfgs = {j.name: j.cfg for j in jobs}
+    c = next(iter(cfgs.values()))
+    t = c.train
+    budget = f", at most {fmt_duration(t.max_seconds)} of training a run" if t.max_seconds else ""
+    text += (
+        f"\nSettings: H={c.model.H}, R={c.model.R}; {t.optimizer} lr {t.lr:g}, batches of {t.batch_size} "
+        f"windows of {t.window} frames, gradient norm clipped at {t.clip_norm:g}, up to {t.epochs} "
+        f"epochs"
+        + (
+            f", early stopping after {t.patience} epochs without a better validation score"
+            if t.patience
+            else ""
         )
-        if t.pretrain_epochs:
-            per_set = {TITLES[cg.data.name]: cg.train.pretrain_epochs for cg in cfgs.values()}
-            epochs = (
-                f"{t.pretrain_epochs}"
-                if len(set(per_set.values())) == 1
-                else " / ".join(f"{n} ({name})" for name, n in per_set.items())
-            )
+        + f"{budget}."
+    )
+    if t.pretrain_epochs:
+        per_set = {TITLES[cg.data.name]: cg.train.pretrain_epochs for cg in cfgs.values()}
+        epochs = (
+            f"{t.pretrain_epochs}"
+            if len(set(per_set.values())) == 1
+            else " / ".join(f"{n} ({name})" for name, n in per_set.items())
+        )
+        text += (
+            f" The NADE or RBM is first pretrained alone on shuffled frames (up to {epochs} "
+            f"epochs, batches of {t.pretrain_batch_size or t.batch_size} frames, "
+            f"lr {t.pretrain_lr or t.lr:g}, patience {t.pretrain_patience}), then the RNN trained"
+            + (" from zero RNN-to-bias maps." if t.zero_bias_maps else ".")
+        )
+    rbm = [cfg.model for cfg in cfgs.values() if cfg.model.model == "rnn-rbm"]
+    if rbm:
+        m = rbm[0]
+        text += f" RNN-RBM: CD-{m.cd_k} training, AIS with {m.ais_chains} chains and {m.ais_betas} "
+        text += "temperatures"
+        done = [b for b in brackets.values() if b]
+        if done:
+            r = next(iter(done[0].values()))
             text += (
-                f" The NADE or RBM is first pretrained alone on shuffled frames (up to {epochs} "
-                f"epochs, batches of {t.pretrain_batch_size or t.batch_size} frames, "
-                f"lr {t.pretrain_lr or t.lr:g}, patience {t.pretrain_patience}), then the RNN trained"
-                + (" from zero RNN-to-bias maps." if t.zero_bias_maps else ".")
+                f" per frame for validation; on the test set AIS and RAISE with {r['ais_chains']} chains "
+                f"and {r['ais_betas']} temperatures per frame (rnnrnade_pt.music_runs.test_bracket)."
             )
-        rbm = [cfg.model for cfg in cfgs.values() if cfg.model.model == "rnn-rbm"]
-        if rbm:
-            m = rbm[0]
-            text += f" RNN-RBM: CD-{m.cd_k} training, AIS with {m.ais_chains} chains and {m.ais_betas} "
-            text += "temperatures"
-            done = [b for b in brackets.values() if b]
-            if done:
-                r = next(iter(done[0].values()))
-                text += (
-                    f" per frame for validation; on the test set AIS and RAISE with {r['ais_chains']} chains "
-                    f"and {r['ais_betas']} temperatures per frame (rnnrnade_pt.music_runs.test_bracket)."
-                )
-            else:
-                text += " per frame."
-            subsets = sorted(
-                {
-                    (c.data.name, c.train.eval_sequences)
-                    for c in cfgs.values()
-                    if c.model.model == "rnn-rbm" and c.train.eval_sequences
-                }
+        else:
+            text += " per frame."
+        subsets = sorted(
+            {
+                (c.data.name, c.train.eval_sequences)
+                for c in cfgs.values()
+                if c.model.model == "rnn-rbm" and c.train.eval_sequences
+            }
+        )
+        if subsets:
+            text += (
+                " Its validation scores (early stopping) are over the first "
+                + ", ".join(f"{k} ({TITLES[name]})" for name, k in subsets)
+                + " validation sequences (train.eval_sequences); its test scores over every test frame."
             )
-            if subsets:
-                text += (
-                    " Its validation scores (early stopping) are over the first "
-                    + ", ".join(f"{k} ({TITLES[name]})" for name, k in subsets)
-                    + " validation sequences (train.eval_sequences); its test scores over every test frame."
-                )
-        if any(cfg.data.max_sequences for cfg in cfgs.values()):
-            text += f" Quick run: the first {c.data.max_sequences} sequences of each split only."
-        text += "\n"
+    if any(cfg.data.max_sequences for cfg in cfgs.values()):
+        text += f" Quick run: the first {c.data.max_sequences} sequences of each split only."
+    text += "\n"
     return text
 
 
