@@ -47,6 +47,7 @@ from collections.abc import Iterator, Sequence
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
 
+from .config import BACKENDS  # defined once, in the lowest layer that needs the names
 from .errors import BackendError
 from .kernels import ais_math, fused_frame
 
@@ -65,7 +66,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("c", "numba", "jax")
 _REQUIRES = {"numba": "numba", "jax": "jax"}
 
 

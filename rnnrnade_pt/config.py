@@ -182,6 +182,13 @@ INITS = ("gaussian", "data")
 DATASETS = ("balls", "mocap", "vowels", "npz", "memory", "music", "uci", "bsds300")
 ORDERINGS = ("fixed", "orderless")
 GRADIENTS = ("symbolic", "explicit", "sigma-scaled-mu")  # the last: explicit, with the original code's hack
+GRAPHS = ("scan", "fast", "fused")
+"""``scan``: the algorithms as written (scans over dimensions, and over time); ``fast``: every frame and
+dimension at once as plain PyTensor operations (inspectable; the explicit gradients are built on it);
+``fused``: the fast graph with the autoregressive hidden and output layers as one fused Op
+(:mod:`rnnrnade_pt.kernels.fused_frame`), the fastest, and the training default. Models without an
+autoregressive frame model (the RNN-RBM, the Gaussian RNN) build their fast graph for ``fused``."""
+BACKENDS = ("c", "numba", "jax")  # PyTensor's backends this package compiles for (backend.py)
 EXPLICIT_GRADIENT_MODELS = ("rnade", "rnn-rnade")  # models.MODULES[m].explicit_gradients (a test checks)
 PRETRAINED_MODELS = ("rnn-rnade", "rnn-nade", "rnn-rbm")  # the models with a frame model to pretrain
 
@@ -367,8 +374,8 @@ class TrainConfig:
                 "schedule": SCHEDULES,
                 "init": INITS,
                 "gradient": GRADIENTS,
-                "graph": ("fused", "fast", "scan"),
-                "backend": ("c", "numba", "jax"),
+                "graph": GRAPHS,
+                "backend": BACKENDS,
                 "ordering": ORDERINGS,
                 "weight_decay_on": ("weights", "W"),
             },

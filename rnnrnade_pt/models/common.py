@@ -29,7 +29,7 @@ import pytensor.tensor.random as ptr
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.variable import TensorVariable
 
-from ..config import ModelConfig
+from ..config import GRAPHS, ModelConfig  # the graph names: defined once, in config.py
 from ..errors import ConfigError
 from ..kernels.rnn import SUPPLEMENT, RnnNames, rnn_states
 
@@ -54,13 +54,6 @@ __all__ = [
     "sample_over_time",
     "one_step_predictor",
 ]
-
-GRAPHS = ("scan", "fast", "fused")
-"""``scan``: the algorithms as written (scans over dimensions, and over time); ``fast``: every frame and
-dimension at once as plain PyTensor operations (inspectable; the explicit gradients are built on it);
-``fused``: the fast graph with the autoregressive hidden and output layers as one fused Op
-(:mod:`rnnrnade_pt.kernels.fused_frame`), the fastest, and the training default. Models without an
-autoregressive frame model (the RNN-RBM, the Gaussian RNN) build their fast graph for ``fused``."""
 
 
 def check_graph(graph: str) -> None:
