@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter
@@ -135,8 +136,23 @@ def release_note(manifests, size_bytes: int) -> str:
 
     if not manifests:
         return ""
-    c = manifests[0]["config"]
-    t = c["train"]
+
+    def setting(section: str, key: str, text) -> str:
+        """``text(value)`` when every released run has the same value, else what says it varies."""
+        values = {json.dumps(m["config"][section][key]) for m in manifests}
+        return text(json.loads(values.pop())) if len(values) == 1 else f"{key} per candidate"
+
+    settings = [
+        setting("model", "H", lambda v: f"H={v}"),
+        setting("train", "optimizer", str),
+        setting("train", "batch_size", lambda v: f"batches of {v}"),
+        setting("train", "epochs", lambda v: f"up to {v} epochs"),
+        setting(
+            "train",
+            "patience",
+            lambda v: f"early stopping after {v} epochs without a better validation score",
+        ),
+    ]
     wins: dict = {}
     for m in manifests:
         cand = m["candidate"]
@@ -147,10 +163,9 @@ def release_note(manifests, size_bytes: int) -> str:
         for (method, d), c in sorted(wins.items())
     )
     return (
-        f"Settings: H={c['model']['H']}, {t['optimizer']}, batches of {t['batch_size']}, up to {t['epochs']} "
-        f"epochs, early stopping after {t['patience']} epochs without a better validation score (protocol "
-        f"file configs/rnade/protocol.json: its fixed settings and, per set and method, the 'chosen' "
-        f"candidate points; per fold the candidate with the best validation score counts). Released per "
+        f"Settings: {', '.join(settings)} (protocol file configs/rnade/protocol.json: its fixed settings, "
+        f"each candidate's variant's changes to them and, per set and method, the 'chosen' candidate points; "
+        f"per fold the candidate with the best validation score counts). Released per "
         f"fold, the candidate that counts [folds]: {picks}. Models: `experiments/models/rnade/"
         f"<method>_<set>_fold<k>` ({len(manifests)} models, {size_bytes / 1e6:.1f} MB); every candidate's "
         f"run counted, {compute_summary(manifests, 'candidates_wall_seconds')}; made by "
