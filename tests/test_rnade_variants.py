@@ -1,6 +1,8 @@
-"""Every model variant through the same checks: the faithful scan graph, the fast graph, the NumPy
-reference, ``pytensor.grad`` on both graphs, the explicit (supplement) gradient and central finite
-differences, with variable-length batches whose padding holds garbage. Float64 throughout.
+"""Every variant of the RNADE family (RNADE and RNN-RNADE: Gaussian or Laplace mixtures, sigmoid or rectified
+hidden units, the RNN's activation, what it conditions, ``c`` folded into ``W``) through the same checks: the
+faithful scan graph, the fast graph, the NumPy reference, ``pytensor.grad`` on both graphs, the explicit
+(supplement) gradient and central finite differences, with variable-length batches whose padding holds
+garbage. Float64 throughout.
 
 One function per variant is compiled (session fixture) returning everything at once.
 """
