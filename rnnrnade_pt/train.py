@@ -343,7 +343,9 @@ class Trainer:
             batches = self._epoch_batches(phase, st.epoch)
             steps_per_epoch = len(batches)
             total_steps = steps_per_epoch * n_epochs
-            lr = learning_rate(tcfg, st.step, total_steps, steps_per_epoch) * st.lr_scale
+            # the rate of the epoch's last step taken, also when a resumed run has none of the epoch left
+            last = st.step - 1 if st.batch >= steps_per_epoch and st.step > 0 else st.step
+            lr = learning_rate(tcfg, last, total_steps, steps_per_epoch) * st.lr_scale
             bar = (
                 self.progress(steps_per_epoch, f"{phase} {st.epoch + 1}/{n_epochs}")
                 if self.progress

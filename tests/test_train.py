@@ -670,3 +670,28 @@ def test_atomic_write_names_the_destination_and_leaves_it(tmp_path, monkeypatch)
         npz.atomic_write_text(path, "new")
     assert e.value.filename == str(path) and e.value.errno == errno.ENOSPC
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
+def test_a_run_stopped_between_its_epochs_last_step_and_the_epochs_end_logs_the_same_rate(splits, tmp_path):
+    """With a decaying schedule, a run killed after the last step of an epoch (its checkpoint written) but
+    before the epoch's end resumes into the same metrics.csv as the uninterrupted run: the epoch's row gives
+    the rate of its last step, not of the next one."""
+    cfg = tiny(**{"train.schedule": "linear", "train.epochs": 2, "train.checkpoint_seconds": 0})
+    straight = tmp_path / "straight"
+    Trainer(cfg, str(straight), splits).fit()
+    run = tmp_path / "run"
+    tr = Trainer(cfg, str(run), splits)
+
+    def killed(phase, lr):  # the process dies before the first epoch's end is written
+        raise KeyboardInterrupt
+
+    tr._end_epoch = killed
+    with pytest.raises(KeyboardInterrupt):
+        tr.fit()
+    Trainer(cfg, str(run), splits, resume=True).fit()
+
+    def rows(path):
+        with open(path / "metrics.csv") as fh:
+            return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(fh)]
+
+    assert rows(run) == rows(straight)
