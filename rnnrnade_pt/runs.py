@@ -236,7 +236,10 @@ def train_and_evaluate(
     import time
 
     from .errors import RunWriteError
-    from .npz import atomic_write_text
+    from .interrupts import run_lock, stop_signals
+    from .npz import atomic_write_npz, atomic_write_text
+    from .provenance import record
+    from .train import Trainer
 
     start = time.perf_counter()
     if splits is None:
@@ -245,68 +248,44 @@ def train_and_evaluate(
         splits = load_dataset(cfg.data)
     # training, evaluation and results.json: one process at a time, and a signal ends them cleanly
     try:
-        summary, earlier = _train_in(
-            run_dir,
-            cfg,
-            splits,
-            resume,
-            progress,
-            announce,
-            provenance,
-            orderings,
-            samples,
-            sample_steps,
-            seed,
-        )
+        with run_lock(run_dir), stop_signals(run_dir):
+            trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
+            earlier = trainer.state.seconds  # a resumed run's training time in its earlier sessions
+            record(run_dir, provenance)
+            if announce is not None:
+                announce()
+            reason = trainer.fit()
+            st = trainer.state
+            summary = {
+                "run": run_dir,
+                "model": cfg.model.model,
+                "stopped": reason,
+                "epochs": st.epoch,
+                "seconds": round(st.seconds, 1),
+                "best_valid_loglik_per_frame": st.best_valid,
+                "n_params": n_params(cfg.model),
+            }
+            if os.path.exists(os.path.join(run_dir, "best.npz")):
+                run = load_run(run_dir, "best")
+                if splits.get("test"):
+                    summary["test"] = evaluate_run(
+                        run, splits["test"], orderings=orderings
+                    )  # the whole split
+                if samples and cfg.model.recurrent:
+                    out = os.path.join(run_dir, "samples.npz")
+                    S = sample_run(run, samples, steps=sample_steps, seed=seed)
+                    atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
+                    summary["samples"] = out
         summary["wall_seconds"] = round(time.perf_counter() - start + earlier, 1)
         atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
-    except RunWriteError:
-        raise
     except OSError as e:  # a full disk, a permission: what was written before is intact
+        if isinstance(e, RunWriteError):
+            raise
         raise RunWriteError(
             f"cannot write {e.filename or run_dir}: {e.strerror or e}; the run's earlier checkpoints are "
             f"intact: once that is fixed, resume with: rnnrnade train --resume {run_dir}"
         ) from None
     return summary
-
-
-def _train_in(
-    run_dir, cfg, splits, resume, progress, announce, provenance, orderings, samples, sample_steps, seed
-) -> tuple[dict, float]:
-    """:func:`train_and_evaluate`'s work inside the run directory's lock: the summary and the training time
-    of the run's earlier sessions."""
-    from .interrupts import run_lock, stop_signals
-    from .npz import atomic_write_npz
-    from .provenance import record
-    from .train import Trainer
-
-    with run_lock(run_dir), stop_signals(run_dir):
-        trainer = Trainer(cfg, run_dir, splits, resume=resume, progress=progress)
-        earlier = trainer.state.seconds  # a resumed run's training time in its earlier sessions
-        record(run_dir, provenance)
-        if announce is not None:
-            announce()
-        reason = trainer.fit()
-        st = trainer.state
-        summary = {
-            "run": run_dir,
-            "model": cfg.model.model,
-            "stopped": reason,
-            "epochs": st.epoch,
-            "seconds": round(st.seconds, 1),
-            "best_valid_loglik_per_frame": st.best_valid,
-            "n_params": n_params(cfg.model),
-        }
-        if os.path.exists(os.path.join(run_dir, "best.npz")):
-            run = load_run(run_dir, "best")
-            if splits.get("test"):
-                summary["test"] = evaluate_run(run, splits["test"], orderings=orderings)  # the whole split
-            if samples and cfg.model.recurrent:
-                out = os.path.join(run_dir, "samples.npz")
-                S = sample_run(run, samples, steps=sample_steps, seed=seed)
-                atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
-                summary["samples"] = out
-    return summary, earlier
 
 
 def train_model(
