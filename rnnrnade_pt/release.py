@@ -260,6 +260,20 @@ def load_release(path: str, backend: str | None = None):
     return Run(path, cfg, model, standardizer)
 
 
+def _load_split(run, split: str, data_root: str | None) -> tuple[list, dict]:
+    """A run's ``split`` from the user's data (``data_root``, else the config's or ``$RNNRNADE_DATA``) and the
+    data files read for it, name -> SHA-256 (what a manifest records and a re-score checks)."""
+    import dataclasses
+
+    from .data.datasets import load_dataset
+    from .data.download import recording_files
+
+    dcfg = run.cfg.data if data_root is None else dataclasses.replace(run.cfg.data, root=data_root)
+    with recording_files() as files:
+        seqs = load_dataset(dcfg)[split]
+    return seqs, files
+
+
 def release_split(run, data_root: str | None = None) -> list[np.ndarray]:
     """The split a release was scored on, loaded from the user's data (``data_root``, else
     ``$RNNRNADE_DATA``) and checked against the manifest's digests.
@@ -269,15 +283,9 @@ def release_split(run, data_root: str | None = None) -> list[np.ndarray]:
     DataError
         The data are missing, or differ from those the release was scored on (one line).
     """
-    import dataclasses
-
-    from .data.datasets import load_dataset
-    from .data.download import recording_files
 
     manifest = read_manifest(run.run_dir)
-    dcfg = run.cfg.data if data_root is None else dataclasses.replace(run.cfg.data, root=data_root)
-    with recording_files() as files:
-        seqs = load_dataset(dcfg)[manifest["split"]]
+    seqs, files = _load_split(run, manifest["split"], data_root)
     for name, digest in manifest["data_files"].items():
         if name in files and files[name] != digest:
             raise DataError(
@@ -321,10 +329,8 @@ def release_run(
     that stopped the same way (``extra["stopped"]``, where given) is left as it is and None returned.
     Returns the manifest.
     """
-    import dataclasses
 
-    from .data.datasets import load_dataset
-    from .data.download import recording_files, sha256_file
+    from .data.download import sha256_file
     from .runs import load_run
 
     extra = {**(extra or {}), "checkpoint_sha256": sha256_file(os.path.join(run_dir, "best.npz"))}
@@ -333,9 +339,7 @@ def release_run(
         if all(old.get(k) == extra[k] for k in ("checkpoint_sha256", "stopped") if k in extra):
             return None
     run = load_run(run_dir)
-    dcfg = run.cfg.data if data_root is None else dataclasses.replace(run.cfg.data, root=data_root)
-    with recording_files() as files:
-        seqs = load_dataset(dcfg)[split]
+    seqs, files = _load_split(run, split, data_root)
     evaluation, value = _evaluate(run, seqs, evaluate, score)
     return write_release(
         run_dir,
