@@ -139,8 +139,9 @@ def cmd_graph(args) -> None:
     elif any(getattr(args, f"cfg_{n}") is not None for n in "DHKR"):
         from .graphtools.printing import GRAPH_SIZES
 
-        sizes = {n: getattr(args, f"cfg_{n}") or GRAPH_SIZES[n] for n in "DHKR"}
-        model = ModelConfig(model=args.model_name, **sizes)
+        given = {n: getattr(args, f"cfg_{n}") for n in "DHKR" if getattr(args, f"cfg_{n}") is not None}
+        defaults = ModelConfig.from_options(args.model_name, **GRAPH_SIZES).to_dict()
+        model = ModelConfig.from_dict({**defaults, **given})  # a size the model lacks, given: refused
     else:
         model = args.model_name
     if args.svg:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["MODELS", "RNADE_FAMILY", "BINARY_MODELS", "COMPONENTS", "ModelConfig"]
+__all__ = ["MODELS", "MODEL_OPTIONS", "RNADE_FAMILY", "BINARY_MODELS", "COMPONENTS", "ModelConfig"]
 
 MODELS = ("rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn")
 RNADE_FAMILY = ("rnade", "rnn-rnade")  # the RNADE frame model, with or without the RNN
@@ -31,6 +31,35 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "relu")  # RNADE family hidden units: the paper
 DTYPES = ("float64", "float32")
 AIS_BASES = ("biases", "mean-field")  # the starting RBM of the RNN-RBM's AIS (kernels.rbm.ais_log_z)
 AIS_DIRECTIONS = ("forward", "reverse")  # AIS, or reverse annealing from the data (RAISE)
+MODEL_OPTIONS = {
+    "rnade": ("H", "K", "mixture", "hidden_activation", "fold_c_into_W"),
+    "rnn-rnade": (
+        "H",
+        "K",
+        "R",
+        "rnn_activation",
+        "mixture",
+        "hidden_activation",
+        "fold_c_into_W",
+        "conditioned",
+        "condition_c",
+    ),
+    "rnn-nade": ("H", "R", "rnn_activation"),
+    "rnn-rbm": (
+        "H",
+        "R",
+        "rnn_activation",
+        "cd_k",
+        "gibbs_k",
+        "ais_chains",
+        "ais_betas",
+        "ais_base",
+        "ais_direction",
+    ),
+    "gaussian-rnn": ("R", "rnn_activation"),
+}
+"""The options each model reads besides ``model``, ``D`` and ``dtype``. A config that sets another one to
+anything but its default is refused (a model would silently ignore it)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,53 @@ class ModelConfig:
         for name in ("condition_c", "fold_c_into_W"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"config {name} must be true or false, got {getattr(self, name)!r}")
+        self._check_options_read()
+
+    def _check_options_read(self) -> None:
+        """Refuse an option the model does not read, set to anything but its default."""
+        for f in dataclasses.fields(self):
+            if f.name in ("model", "D", "dtype") or f.name in MODEL_OPTIONS[self.model]:
+                continue
+            if f.name == "rnn_activation":
+                unset = self.rnn_activation == "sigmoid"  # what a model without an RNN resolves None to
+            else:
+                unset = getattr(self, f.name) == (
+                    f.default_factory() if f.default is dataclasses.MISSING else f.default
+                )
+            if not unset:
+                users = [m for m, names in MODEL_OPTIONS.items() if f.name in names]
+                raise ConfigError(
+                    f"config {f.name}={getattr(self, f.name)!r} is not an option of model {self.model!r} "
+                    f"(only of {', '.join(users)}); leave it out"
+                )
+
+    @classmethod
+    def from_options(cls, model: str, **options: Any) -> ModelConfig:
+        """A config of ``model`` from options shared by several models (sizes for every model, say): those
+        ``model`` does not read are dropped, not refused.
+
+        >>> ModelConfig.from_options("gaussian-rnn", D=3, H=4, K=2, R=5).R
+        5
+        """
+        _check_choice("model", model, MODELS)
+        kept = read_by(model, [(f"model.{k}", v) for k, v in options.items()])
+        return cls(model=model, **{k.removeprefix("model."): v for k, v in kept})
+
+    def for_model(self, model: str) -> ModelConfig:
+        """This config as ``model`` reads it: ``D``, ``dtype`` and the options ``model`` shares with this
+        one are kept, the others return to their defaults (e.g. an RNN-RNADE's frame RNADE).
+
+        >>> cfg = ModelConfig(model="rnn-rnade", D=3, H=4, K=2, R=5, conditioned=("mu",))
+        >>> frame = cfg.for_model("rnade")
+        >>> frame.model, frame.H, frame.K, frame.R
+        ('rnade', 4, 2, 128)
+        """
+        _check_choice("model", model, MODELS)
+        keep = ("D", "dtype", *(n for n in MODEL_OPTIONS[model] if n in MODEL_OPTIONS[self.model]))
+        options = {n: getattr(self, n) for n in keep}
+        if options.get("rnn_activation") == ModelConfig(model=self.model).rnn_activation:
+            del options["rnn_activation"]  # this model's default, not a choice: the new model's default
+        return ModelConfig.from_options(model, **options)
 
     @property
     def recurrent(self) -> bool:
@@ -168,6 +244,23 @@ class ModelConfig:
 
     def replace(self, **changes: Any) -> ModelConfig:
         return dataclasses.replace(self, **changes)
+
+
+def read_by(model: str, pairs) -> list:
+    """The ``(key, value)`` overrides that concern ``model``: all but the ``model.<option>`` keys of an option
+    it does not read (:data:`MODEL_OPTIONS`), which its config would refuse; for overrides shared by runs of
+    several models, such as an experiment's quick sizes.
+
+    >>> read_by("rnn-nade", [("model.H", 6), ("model.cd_k", 2), ("train.epochs", 1)])
+    [('model.H', 6), ('train.epochs', 1)]
+    """
+    _check_choice("model", model, MODELS)
+    shared = ("model", "D", "dtype")
+    return [
+        (k, v)
+        for k, v in pairs
+        if not k.startswith("model.") or k[6:] in shared or k[6:] in MODEL_OPTIONS[model]
+    ]
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -573,8 +666,17 @@ class RunConfig:
         return self.with_overrides([(key, value)])
 
     def with_overrides(self, pairs) -> RunConfig:
-        """Apply several ``(key, value)`` overrides, then validate once."""
+        """Apply several ``(key, value)`` overrides, then validate once.
+
+        An override of ``model.model`` first makes the model section the new model's
+        (:meth:`ModelConfig.for_model`: the options it does not read return to their defaults), so that a
+        config written for one model serves another; options the overrides set are checked as given.
+        """
+        pairs = list(pairs)
         d = self.to_dict()
+        new_model = [v for k, v in pairs if k in ("model.model", "model")]
+        if new_model and new_model[-1] in MODELS:  # otherwise the validation below names the bad value
+            d["model"] = self.model.for_model(new_model[-1]).to_dict()
         for key, value in pairs:
             if "." in key:
                 section, name = key.split(".", 1)

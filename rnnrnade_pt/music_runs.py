@@ -27,7 +27,7 @@ import json
 import logging
 import os
 
-from .config import RunConfig
+from .config import RunConfig, read_by
 from .data.datasets import load_dataset
 from .data.download import sha256_file
 from .errors import ConfigError
@@ -132,7 +132,7 @@ def make_jobs(
                 raise ConfigError(f"no config {path} (models: {list(MODELS)}, datasets: {list(DATASETS)})")
             with open(path, encoding="utf-8") as fh:
                 cfg = RunConfig.from_json(fh.read())
-            overrides = list(QUICK) if quick else []
+            overrides = read_by(cfg.model.model, QUICK) if quick else []
             if time_budget is not None:
                 overrides.append(("train.max_seconds", float(time_budget)))
             if data_root is not None:

@@ -86,7 +86,7 @@ def from_pretrained(values: dict, path: str, cfg: ModelConfig) -> dict:
     if cfg.model != "rnn-rnade":
         raise ConfigError(f"pretrained_rnade starts an RNN-RNADE's RNADE; model {cfg.model!r} has none")
     saved, rnade = load_params(path)
-    rcfg = cfg.replace(model="rnade")
+    rcfg = cfg.for_model("rnade")
     kind = (saved.model, saved.mixture, saved.hidden_activation)
     if kind != ("rnade", cfg.mixture, cfg.hidden_activation):
         raise ConfigError(
@@ -126,7 +126,7 @@ def pretrain_graph(mcfg: ModelConfig, shared: dict, graph: str, shape=None):
     but weight decay, where configured, shrinks the RNN's weights too)."""
     if mcfg.model != "rnn-rnade":
         return build(mcfg, shared, graph=graph, shape=shape)
-    rcfg = mcfg.replace(model="rnade")
+    rcfg = mcfg.for_model("rnade")
     return build_rnade(rcfg, {n: shared[n] for n in param_shapes(rcfg)}, graph=graph, shape=shape)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 
-from .config import RunConfig
+from .config import RunConfig, read_by
 from .errors import ConfigError
 from .sweep import Job, load_sweep
 
@@ -83,9 +83,10 @@ def job_key(name: str) -> tuple[str, str, int]:
     return row, dataset, int(seed.removeprefix("seed"))
 
 
-def _overrides(quick: bool, time_budget, data_root, keep=()) -> list:
-    """The quick sizes (but the keys in ``keep``), the time budget and the data root, as overrides."""
-    out = [(k, v) for k, v in QUICK if k not in keep] if quick else []
+def _overrides(model: str, quick: bool, time_budget, data_root, keep=()) -> list:
+    """The quick sizes that ``model`` reads (but the keys in ``keep``), the time budget and the data root,
+    as overrides."""
+    out = [(k, v) for k, v in read_by(model, QUICK) if k not in keep] if quick else []
     if time_budget is not None:
         out.append(("train.max_seconds", float(time_budget)))
     if data_root is not None:
@@ -162,7 +163,7 @@ def make_jobs(
     for model in models:
         for dataset in datasets:
             cfg = row_config(model, dataset, config_dir=config_dir)
-            cfg = cfg.with_overrides(_overrides(quick, time_budget, data_root))
+            cfg = cfg.with_overrides(_overrides(cfg.model.model, quick, time_budget, data_root))
             start = cfg.train.pretrained_rnade
             for seed in seeds:
                 name = job_name(model, dataset, seed)
@@ -269,7 +270,7 @@ def make_sweep_jobs(
         keep = set(json.load(fh).get("grid", {}))
     jobs = []
     for job in sweep_jobs:
-        cfg = job.cfg.with_overrides(_overrides(quick, time_budget, data_root, keep))
+        cfg = job.cfg.with_overrides(_overrides(job.cfg.model.model, quick, time_budget, data_root, keep))
         cfg = own_pretraining(cfg, config_dir=config_dir)
         for seed in seeds:
             name = job_name(job.name, cfg.data.dataset, seed)

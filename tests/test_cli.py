@@ -12,7 +12,7 @@ import reference as ref
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.cli import main
-from rnnrnade_pt.config import MODELS
+from rnnrnade_pt.config import MODEL_OPTIONS, MODELS
 from rnnrnade_pt.data.arrays import lengths_to_mask
 from rnnrnade_pt.npz import atomic_write_npz
 
@@ -123,7 +123,12 @@ def test_init_writes_a_loadable_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_initialises_scores_and_prints_from_the_command_line(model, tmp_path, capsys):
-    sizes = ["--D", 4, "--H", 3, "--K", 2, "--R", 3]
+    given = {"H": 3, "K": 2, "R": 3}
+    sizes = ["--D", 4] + [x for n, v in given.items() if n in MODEL_OPTIONS[model] for x in (f"--{n}", v)]
+    for unread in (n for n in given if n not in MODEL_OPTIONS[model]):  # a size the model lacks: refused
+        path = tmp_path / "p.npz"
+        code, out, err = run(capsys, "init", "--model", model, *sizes, f"--{unread}", 3, "--out", path)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and f"{unread}=3 is not an option" in err, err
     code, out, err = run(capsys, "init", "--model", model, *sizes, "--out", tmp_path / "p.npz")
     assert code == 0, err
     cfg, values = rp.load_params(tmp_path / "p.npz")

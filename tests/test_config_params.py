@@ -1,6 +1,7 @@
 """Configs, parameter files and the BLAS-linked C backend."""
 
 import ctypes.util
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 import rnnrnade_pt as rp
 from rnnrnade_pt.backend import compile_function
+from rnnrnade_pt.config import MODELS, read_by
 from rnnrnade_pt.npz import atomic_write_npz
 
 
@@ -251,6 +253,88 @@ def test_rules_across_sections_fail_before_a_run_is_written(model, train, messag
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not out.exists()  # nothing written
+
+
+OTHER_VALUES = dict(
+    H=2,
+    K=2,
+    R=2,
+    rnn_activation="tanh",
+    mixture="laplace",
+    hidden_activation="relu",
+    fold_c_into_W=True,
+    conditioned=("mu",),
+    condition_c=True,
+    cd_k=2,
+    gibbs_k=2,
+    ais_chains=2,
+    ais_betas=2,
+    ais_base="mean-field",
+    ais_direction="reverse",
+)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_an_option_the_model_does_not_read_is_refused(model):
+    """Every option but ``model``, ``D`` and ``dtype`` set away from its default: accepted where the model
+    reads it (:data:`~rnnrnade_pt.config.MODEL_OPTIONS`), refused in one line naming the models that do."""
+    from rnnrnade_pt.config import MODEL_OPTIONS
+
+    fields = {f.name for f in dataclasses.fields(rp.ModelConfig)} - {"model", "D", "dtype"}
+    assert set(OTHER_VALUES) == fields
+    for name, value in OTHER_VALUES.items():
+        if name in MODEL_OPTIONS[model]:
+            assert getattr(rp.ModelConfig(model=model, **{name: value}), name) == value
+            continue
+        with pytest.raises(
+            rp.ConfigError, match=rf"config {name}=.* is not an option of model '{model}'"
+        ) as e:
+            rp.ModelConfig.from_dict({"model": model, name: value})
+        readers = [m for m, names in MODEL_OPTIONS.items() if name in names]
+        assert f"(only of {', '.join(readers)})" in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_size_a_model_reads_shapes_its_parameters(model):
+    """The sizes in MODEL_OPTIONS are the ones the parameters have (so the table is not a guess)."""
+    from rnnrnade_pt.config import MODEL_OPTIONS
+
+    base = rp.param_shapes(
+        rp.ModelConfig(model=model, D=3, **{n: 3 for n in "HKR" if n in MODEL_OPTIONS[model]})
+    )
+    for n in "HKR":
+        if n in MODEL_OPTIONS[model]:
+            cfg = rp.ModelConfig(
+                model=model, D=3, **{m: 4 if m == n else 3 for m in "HKR" if m in MODEL_OPTIONS[model]}
+            )
+            assert rp.param_shapes(cfg) != base, n
+
+
+def test_a_config_for_another_model_keeps_what_both_read():
+    cfg = rp.ModelConfig(model="rnn-rnade", D=3, H=4, K=2, R=5, mixture="laplace", conditioned=("mu",))
+    frame = cfg.for_model("rnade")
+    assert frame == rp.ModelConfig(model="rnade", D=3, H=4, K=2, mixture="laplace")
+    assert cfg.for_model("gaussian-rnn") == rp.ModelConfig(model="gaussian-rnn", D=3, R=5)
+    quick = [("model.H", 6), ("model.cd_k", 2), ("model.K", 2), ("train.epochs", 1)]
+    assert read_by("rnn-rbm", quick) == [("model.H", 6), ("model.cd_k", 2), ("train.epochs", 1)]
+    assert rp.ModelConfig.from_options("rnade", D=3, H=4, K=2, R=9, cd_k=3) == frame.replace(
+        mixture="gaussian"
+    )
+
+
+def test_overriding_the_model_keeps_the_options_the_new_model_reads():
+    from rnnrnade_pt.config import RunConfig
+
+    base = RunConfig.from_dict(
+        {"model": {"model": "rnn-rnade", "D": 4, "H": 5, "R": 6, "conditioned": ["mu"]}}
+    )
+    rnade = base.with_overrides([("model.model", "rnade")])
+    assert rnade.model == rp.ModelConfig(model="rnade", D=4, H=5)
+    assert base.with_overrides([("model", "rnn-nade")]).model == rp.ModelConfig(
+        model="rnn-nade", D=4, H=5, R=6
+    )
+    with pytest.raises(rp.ConfigError, match="R=7 is not an option of model 'rnade'"):
+        base.with_overrides([("model.model", "rnade"), ("model.R", 7)])  # set explicitly: refused
 
 
 def test_the_configs_model_lists_match_the_models():

@@ -24,7 +24,7 @@ FAMILY = {
     "rnn-rnade-laplace-mu_sigma": dict(
         model="rnn-rnade", D=3, H=4, K=2, R=3, mixture="laplace", conditioned=("mu", "sigma")
     ),
-    "gaussian-rnn": dict(model="gaussian-rnn", D=3, H=1, K=1, R=3),
+    "gaussian-rnn": dict(model="gaussian-rnn", D=3, R=3),
     "rnn-nade": dict(model="rnn-nade", D=4, H=3, R=3),
     "rnn-rbm": dict(model="rnn-rbm", D=4, H=3, R=3, cd_k=2, gibbs_k=3, ais_chains=20, ais_betas=50),
 }

@@ -124,7 +124,9 @@ def test_fused_graph_equals_fast_graph(model):
     graph's (padding with garbage in it)."""
     model, _, activation = model.partition(" ")
     sizes = dict(D=5, H=6, K=3, R=4) if model != "rnn-nade" else dict(D=6, H=5, R=4)
-    cfg = rp.ModelConfig(model=model, **sizes, **({"hidden_activation": activation} if activation else {}))
+    cfg = rp.ModelConfig.from_options(
+        model, **sizes, **({"hidden_activation": activation} if activation else {})
+    )
     values = rp.init_params(cfg, seed=7, scale=0.4)
     rng = np.random.default_rng(8)
     m = model_class(cfg)(cfg, values, "c")

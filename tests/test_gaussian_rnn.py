@@ -12,7 +12,7 @@ from rnnrnade_pt.models import gaussian_rnn, init_params, param_shapes
 from rnnrnade_pt.params import weight_names
 
 D, R = 3, 4
-CFG = ModelConfig(model="gaussian-rnn", D=D, R=R, H=1, K=1)
+CFG = ModelConfig(model="gaussian-rnn", D=D, R=R)
 
 
 def reference(p, X, mask, activation=lambda z: 1 / (1 + np.exp(-z))):

@@ -31,7 +31,7 @@ def splits():
 
 
 def _rnade_of(values: dict, cfg) -> rp.Rnade:
-    rcfg = cfg.replace(model="rnade")
+    rcfg = cfg.for_model("rnade")
     return rp.Rnade(rcfg, {n: values[n] for n in param_shapes(rcfg)})
 
 
@@ -212,7 +212,7 @@ def test_rnn_nade_and_rnn_rbm_pretrain_their_frame_model(tmp_path, model):
     rng = np.random.default_rng(0)
     seqs = [(rng.random((int(n), 6)) < 0.3).astype(float) for n in rng.integers(5, 12, 14)]
     splits = {"train": seqs[:10], "valid": seqs[10:]}
-    mcfg = ModelConfig(model=model, D=6, H=4, R=3, cd_k=2, gibbs_k=2, ais_chains=10, ais_betas=10)
+    mcfg = ModelConfig.from_options(model, D=6, H=4, R=3, cd_k=2, gibbs_k=2, ais_chains=10, ais_betas=10)
     tcfg = TrainConfig(
         epochs=1,
         pretrain_epochs=2,

@@ -59,7 +59,7 @@ def _make_data(cfg, rng, garbage=True):
 
 @pytest.fixture(scope="session", params=list(VARIANTS))
 def compiled(request) -> Compiled:
-    cfg = rp.ModelConfig(**SIZES, **VARIANTS[request.param])
+    cfg = rp.ModelConfig.from_options(**{**SIZES, **VARIANTS[request.param]})
     rng = np.random.default_rng(1234)
     values = ref.random_params_for(cfg, rng)
     assert set(values) == set(rp.param_shapes(cfg)), "reference and package disagree on parameter names"

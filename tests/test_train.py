@@ -109,7 +109,7 @@ def test_sigma_scaled_mean_gradient_is_the_original_codes_heuristic(model):
     """``gradient="sigma-scaled-mu"``: with every sigma equal to s, one SGD step moves the means' parameters
     by s times the true step and the mixing weights' and sigmas' parameters exactly as the true step; with
     s = 1 every parameter moves as under ``pytensor.grad``."""
-    cfg = rp.ModelConfig(model=model, D=3, H=4, K=2, R=3)
+    cfg = rp.ModelConfig.from_options(model, D=3, H=4, K=2, R=3)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4, 2, 3) if cfg.recurrent else (5, 3))
     values = rp.init_params(cfg, np.random.default_rng(1), scale=0.5)
@@ -302,7 +302,7 @@ def test_eval_command_reestimates_an_rnn_rbm_with_other_ais_settings(tmp_path, c
 
     rng = np.random.default_rng(5)
     for model in ("rnn-rbm", "rnn-nade"):
-        mcfg = rp.ModelConfig(model=model, D=4, H=3, R=2, ais_chains=3, ais_betas=5)
+        mcfg = rp.ModelConfig.from_options(model, D=4, H=3, R=2, ais_chains=3, ais_betas=5)
         run = tmp_path / model
         run.mkdir()
         (run / "config.json").write_text(RunConfig(mcfg).to_json())

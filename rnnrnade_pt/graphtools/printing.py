@@ -121,7 +121,7 @@ def model_config(model: str | ModelConfig) -> ModelConfig:
         return model
     if model not in MODELS:
         raise ConfigError(f"model must be one of {list(MODELS)}, got {model!r}")
-    return ModelConfig(model=model, **GRAPH_SIZES)
+    return ModelConfig.from_options(model, **GRAPH_SIZES)
 
 
 def build_graph(model: str | ModelConfig, graph: str = "fast", backend: str | None = None):

@@ -78,7 +78,7 @@ def report_models(seed: int = 1) -> list[tuple[ModelConfig, dict, np.ndarray, np
     rng = np.random.default_rng(seed)
     out = []
     for model in ("rnade", "rnn-rnade"):
-        cfg = ModelConfig(model=model, **REPORT_SIZES)
+        cfg = ModelConfig.from_options(model, **REPORT_SIZES)
         values = init_params(cfg, seed=seed, scale=0.5)
         if cfg.recurrent:
             X, mask = rng.standard_normal((4, 2, cfg.D)), lengths_to_mask(np.array([4, 3]), 4)
