@@ -28,6 +28,7 @@ import pytensor.tensor as pt
 from pytensor.gradient import disconnected_grad
 from pytensor.tensor.variable import TensorVariable
 
+from ..compat import draw
 from ..errors import ConfigError
 from .ais_math import logit, softplus_diff_sum
 
@@ -74,7 +75,7 @@ def _bernoulli(rng, p: TensorVariable):
     ``binomial(1, p)`` took 2.4x as long over a CD-15 chain (1600 x 88 visible, 150 hidden units; 0.71 s
     against 0.30 s, 2026-12-04). The sample is a constant for gradients (no gradient flows through a draw).
     """
-    next_rng, u = pt.random.uniform(0.0, 1.0, size=p.shape, rng=rng, return_next_rng=True)
+    next_rng, u = draw(pt.random.uniform, 0.0, 1.0, rng=rng, size=p.shape)
     return next_rng, disconnected_grad(pt.lt(u.astype(p.dtype), p).astype(p.dtype))
 
 
@@ -84,7 +85,7 @@ def _shared_bernoulli(rng, a: TensorVariable, shape, groups=None):
     same), so each row is a deterministic function of its group's random numbers and its own ``a``.
     ``u < sigm(a)`` is tested as ``logit(u) < a``: no sigmoid over M x N x n, the logits only over the
     M x G x n uniforms. Returns ``(next_rng, sample)``."""
-    next_rng, u = pt.random.uniform(0.0, 1.0, size=shape, rng=rng, return_next_rng=True)
+    next_rng, u = draw(pt.random.uniform, 0.0, 1.0, rng=rng, size=shape)
     noise = logit(u.astype(a.dtype))  # M x G x n, one vectorised C loop (kernels.ais_math)
     noise = noise if groups is None else noise[:, groups, :]  # M x N x n
     return next_rng, pt.lt(noise, a).astype(a.dtype)

@@ -53,6 +53,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+from ..compat import draw
 from ..ops import mixture_logpdf
 from .fused_frame import fused_frame
 
@@ -299,8 +300,9 @@ def rnade_terms_fast(
 def rnade_noise(rng, D: int, n, dtype: str, mixture: str = "gaussian"):
     """One draw of ``u`` ~ U[0, 1) and ``eps`` ~ N(0, 1) (Laplace(0, 1) for ``mixture="laplace"``), each
     D x n; returns ``(next_rng, u, eps)``."""
-    rng, u = rng.uniform(size=(D, n))
-    rng, eps = rng.laplace(size=(D, n)) if mixture == "laplace" else rng.normal(size=(D, n))
+    rng, u = draw(pt.random.uniform, 0.0, 1.0, rng=rng, size=(D, n))
+    noise = pt.random.laplace if mixture == "laplace" else pt.random.normal
+    rng, eps = draw(noise, 0.0, 1.0, rng=rng, size=(D, n))
     return rng, u.astype(dtype), eps.astype(dtype)
 
 

@@ -25,7 +25,6 @@ from typing import NamedTuple
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-import pytensor.tensor.random as ptr
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.variable import TensorVariable
 
@@ -202,7 +201,7 @@ def root_inputs(*variables) -> tuple:
 
 def new_rng(rng, seed: int, name: str = "sample_rng"):
     """``rng`` itself, or a new shared generator ``name`` seeded with ``seed`` when it is ``None``."""
-    return ptr.shared_rng(seed=seed, name=name) if rng is None else rng
+    return pytensor.shared(np.random.default_rng(seed), name=name) if rng is None else rng
 
 
 class Prime(NamedTuple):

@@ -232,7 +232,7 @@ def build_sampler(cfg: ModelConfig, params: dict | None = None, n=None, rng=None
     n : int or TensorVariable, optional
         Number of samples; a new int64 scalar input ``n`` when omitted (one compiled function, every n).
     rng : shared Generator, optional
-        From ``pytensor.tensor.random.shared_rng``; a new one seeded with ``seed`` when omitted.
+        A shared ``numpy.random.Generator``; a new one seeded with ``seed`` when omitted.
 
     Returns
     -------
