@@ -59,6 +59,8 @@ __all__ = [
     "compile_function",
     "needs_static_shapes",
     "jax_reductions_in_node_dtype",
+    "jax_function",
+    "prepare_jax",
     "training_threads",
     "bucket",
     "pad_to_buckets",
@@ -210,6 +212,44 @@ def pad_to_buckets(X, mask):
     mp = np.zeros((Tb, Bb), dtype=mask.dtype)
     Xp[:T, :B], mp[:T, :B] = X, mask
     return Xp, mp
+
+
+def prepare_jax() -> None:
+    """Load PyTensor's JAX backend, which sets JAX's float64 mode from ``floatX`` (on, by default) as it
+    loads: call it before making JAX arrays or tracing, or they are float32.
+
+    Raises
+    ------
+    BackendError
+        When JAX is not installed.
+    """
+    check_backend("jax")
+    import pytensor.link.jax.dispatch  # noqa: F401
+
+
+def jax_function(inputs: Sequence, outputs: Sequence):
+    """A pure JAX function of ``inputs`` that returns ``outputs`` (a list), not compiled: the graph rewritten
+    by PyTensor's JAX mode and converted by ``jax_funcify`` (as PyMC's ``get_jaxified_graph``), so that
+    ``jax.jit``, ``jax.grad`` and ``jax.vmap`` apply to it and it takes JAX arrays of any shape.
+
+    Raises
+    ------
+    BackendError
+        When JAX is not installed.
+    """
+    from pytensor.graph.fg import FunctionGraph
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    check_backend("jax")
+    for kernel in (ais_math, fused_frame):
+        kernel.register_backends("jax")
+    import jax
+
+    fgraph = FunctionGraph(list(inputs), list(outputs), clone=True)
+    # constants become JAX arrays as the graph converts: concrete ones, also when converted inside a trace
+    with package_settings(), jax_reductions_in_node_dtype(), jax.ensure_compile_time_eval():
+        get_mode("JAX").optimizer.rewrite(fgraph)
+        return jax_funcify(fgraph)
 
 
 def backend_mode(backend: str, optimizer: str = "fast_run") -> Mode:

@@ -193,6 +193,69 @@ class DensityModel:
             raise DataError(f"the gradient of the log-likelihood is not finite for parameter(s) {bad}")
         return float(out[0]), grads
 
+    def jax_logp(self, graph: str = "fast") -> tuple[Callable, dict]:
+        """The log-likelihood as a pure JAX function of the parameters and the data, from the same graph
+        through PyTensor's JAX backend (:func:`~rnnrnade_pt.backend.jax_function`): for NumPyro, BlackJAX or
+        optax. ``jax.jit``, ``jax.grad`` (with respect to the parameters or the data) and ``jax.vmap`` apply.
+        The graph is converted once per shape of the data (PyTensor's JAX scans need static lengths).
+
+        Returns
+        -------
+        logp : callable
+            ``logp(params, X)`` for an RNADE (N x D: the N row log-likelihoods), ``logp(params, X, mask)``
+            for a sequence model (T x B x D and T x B, the mask all ones when omitted: the B sequence
+            log-likelihoods); ``params`` maps the parameter names to arrays.
+        params : dict
+            The model's parameters as JAX arrays, in ``cfg.dtype``.
+
+        Raises
+        ------
+        BackendError
+            JAX is not installed (``pip install 'rnnrnade-pt[jax]'``).
+        ConfigError
+            On the first call, for a model whose log-likelihood is an estimate (the RNN-RBM's AIS).
+
+        >>> import jax, numpy as np, rnnrnade_pt as rp
+        >>> model = rp.Rnade(rp.ModelConfig(model="rnade", D=2, H=3, K=2), seed=1)
+        >>> logp, params = model.jax_logp()
+        >>> X = np.zeros((4, 2))
+        >>> bool(np.allclose(jax.jit(logp)(params, X), model.loglik(X).per_sequence))
+        True
+        """
+        import pytensor.tensor as pt
+
+        from .backend import jax_function, prepare_jax
+
+        prepare_jax()
+        import jax.numpy as jnp
+
+        cfg = self.cfg
+        names = list(self.shared)
+        values = self.get_params()
+        converted = {}  # data shape -> JAX function: PyTensor's JAX scans need static lengths
+
+        def function_of_shape(shape):
+            if shape not in converted:
+                symbols = {n: pt.tensor(n, shape=values[n].shape, dtype=cfg.dtype) for n in names}
+                g = build(cfg, symbols, graph=graph, shape=shape)
+                if g.rngs:
+                    raise ConfigError(
+                        f"a {cfg.model}'s log-likelihood is a random estimate (AIS); jax_logp is for the "
+                        "models with an exact one"
+                    )
+                data = [g.X, g.mask] if cfg.recurrent else [g.X]
+                converted[shape] = jax_function([*symbols.values(), *data], [g.loglik])
+            return converted[shape]
+
+        def logp(params, X, mask=None):
+            fn = function_of_shape(tuple(X.shape))  # shapes are concrete, also under jax.jit
+            if cfg.recurrent and mask is None:
+                mask = jnp.ones(X.shape[:2], dtype=X.dtype)
+            (out,) = fn(*(params[n] for n in names), X, *([mask] if cfg.recurrent else []))
+            return out
+
+        return logp, {n: jnp.asarray(values[n].astype(cfg.dtype)) for n in names}
+
     # sampling and prediction, compiled from the model module's sampler and predictor ------------------
     def _sampling_backend(self) -> str:
         """The model's backend, except JAX (no dynamic scan lengths, no shared-RNG update): C instead."""
