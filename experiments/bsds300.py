@@ -1,0 +1,218 @@
+"""The standard BSDS300 benchmark: RNADE beside the density-estimation field's table (RESULTS.md's block).
+
+    python experiments/bsds300.py                   # train what is not trained (runs/bsds300), release it to
+                                                    # models/bsds300/, regenerate RESULTS.md's block
+    python experiments/bsds300.py --from-release    # re-score the released models (no training): same block
+    python experiments/bsds300.py --quick           # tiny sizes and data, temporary roots (tests)
+
+The data are the field's standard BSDS300 patches (:func:`rnnrnade_pt.data.bsds.standard_bsds300`:
+1,000,000 training, 50,000 validation and 250,000 test patches of 63 values). Each row is a run config of
+``configs/bsds300/`` trained by :func:`rnnrnade_pt.runs.train_and_evaluate` through
+:func:`rnnrnade_pt.sweep.run_jobs` (a finished run is reused, an interrupted one resumed), released with its
+test log-likelihood per patch and that mean's standard error over the test patches. The full-covariance
+Gaussian is fitted by this script on the training patches at each call. The published rows (MAF paper and
+others, ``published.json``) stand beside ours.
+
+References
+----------
+.. [1] B. Uria, I. Murray, H. Larochelle. "RNADE: The real-valued neural autoregressive density-estimator."
+   NIPS 2013.
+.. [2] G. Papamakarios, T. Pavlakou, I. Murray. "Masked autoregressive flow for density estimation."
+   NIPS 2017 (the field's BSDS300 table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+from rnnrnade_pt.baselines import gaussian_fit, gaussian_loglik
+from rnnrnade_pt.config import RunConfig
+from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.release import read_manifest, release_run, rescore_all
+from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
+from rnnrnade_pt.sweep_progress import format_progress
+from rnnrnade_pt.tables import fmt_duration, load_published, markdown_table, write_table
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIGS = os.path.join(HERE, "configs", "bsds300")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+MODELS = os.path.join(HERE, "models")
+PUBLISHED = os.path.join(HERE, "published.json")
+TABLE = "bsds300"
+ROWS = {"rnade": "RNADE, 1 hidden layer, fixed ordering"}  # row -> what it is; configs/bsds300/<row>.json
+REFERENCE = {  # the published rows without a run of ours, in the MAF paper's order
+    "made": "MADE",
+    "made-mog": "MADE MoG",
+    "realnvp": "Real NVP",
+    "maf": "MAF",
+    "maf-mog": "MAF MoG",
+    "deep-rnade": "RNADE, 6 hidden layers, order-agnostic",
+    "eornade": "EoRNADE (ensemble over orderings)",
+    "naf": "NAF",
+    "tan": "TAN",
+}
+QUICK = [
+    ("model.H", 4),
+    ("model.K", 2),
+    ("train.epochs", 1),
+    ("train.max_seconds", None),
+    ("data.name", None),
+    ("data.n_train", 5),
+    ("data.n_valid", 5),
+    ("data.n_test", 5),
+]
+logger = logging.getLogger("bsds300")
+
+
+def evaluate(run, seqs) -> dict:
+    """Test log-likelihood per patch (nats), its standard error over the patches, and the patches counted."""
+    X = np.concatenate(seqs)  # N x 63
+    ll = np.concatenate([run.model.loglik(X[i : i + 50_000]).per_sequence for i in range(0, len(X), 50_000)])
+    ll = ll + run.log_jacobian
+    return {
+        "loglik_per_frame": float(ll.mean()),
+        "loglik_standard_error": float(ll.std() / np.sqrt(len(ll))),
+        "frames": len(ll),
+    }
+
+
+def score(run, evaluation: dict) -> dict:
+    """The number a release stands for: the test log-likelihood per patch."""
+    return {
+        "value": evaluation["loglik_per_frame"],
+        "what": "test log-likelihood per patch (nats)",
+        "counted": evaluation["frames"],
+        "standard_error": evaluation["loglik_standard_error"],
+    }
+
+
+def gaussian_row(cfg: RunConfig) -> tuple[float, float]:
+    """The full-covariance Gaussian fitted to the training patches: its test log-likelihood per patch and
+    the standard error."""
+    data = load_dataset(cfg.data)
+    mu, cov = gaussian_fit(np.concatenate(data["train"]))
+    ll = gaussian_loglik(np.concatenate(data["test"]), mu, cov)
+    return float(ll.mean()), float(ll.std() / np.sqrt(len(ll)))
+
+
+def table(manifests: dict, gaussian: tuple[float, float], published: dict) -> str:
+    """RESULTS.md's block: our rows beside the published ones, then the reference rows."""
+
+    def pub(row):
+        return published.get(row, {}).get("test")
+
+    rows = []
+    for row, what in ROWS.items():
+        m = manifests.get(row)
+        if m is None:
+            rows.append([what, "—", f"{pub(row):.2f}", "—", "—", "—", "not trained yet"])
+            continue
+        s = m["score"]
+        rows.append(
+            [
+                what,
+                f"{s['value']:.2f} ± {s['standard_error']:.2f}",
+                f"{pub(row):.2f}",
+                f"{s['value'] - pub(row):+.2f}",
+                str(m.get("epochs", "—")),
+                fmt_duration(m.get("training_seconds")) or "—",
+                f"`models/{TABLE}/{row}`, {m.get('stopped', '—')}",
+            ]
+        )
+    g, g_se = gaussian
+    rows.append(
+        [
+            "Gaussian, full covariance",
+            f"{g:.2f} ± {g_se:.2f}",
+            f"{pub('gaussian'):.2f}",
+            f"{g - pub('gaussian'):+.2f}",
+            "—",
+            "—",
+            "fitted at each call",
+        ]
+    )
+    rows += [
+        [what, "—", f"{pub(row):.2f}", "—", "—", "—", "published only"] for row, what in REFERENCE.items()
+    ]
+    header = [
+        "model",
+        "ours (nats per patch)",
+        "published",
+        "gap",
+        "epochs",
+        "training",
+        "release, stopped by",
+    ]
+    notes = [
+        f"`{row}`: {settings(m['config'])}; `{m['command']}` at commit {str(m['commit'])[:10]}"
+        f"{' (uncommitted changes)' if m.get('dirty') else ''} on {m['machine']}"
+        for row, m in manifests.items()
+    ]
+    return "\n\n".join([markdown_table(header, rows), *notes])
+
+
+def settings(cfg: dict) -> str:
+    """A run config's model and training settings in words."""
+    m, t = cfg["model"], cfg["train"]
+    budget = f", at most {fmt_duration(t['max_seconds'])} of training" if t.get("max_seconds") else ""
+    return (
+        f"H={m['H']}, K={m['K']} ({m['mixture']} components, {m['hidden_activation']} hidden units); "
+        f"{t['optimizer']} lr {t['lr']}, batches of {t['batch_size']}, up to {t['epochs']} epochs, "
+        f"early stopping "
+        f"after {t['patience']} epochs without a better validation score{budget}, the best validation "
+        "checkpoint kept"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and data, temporary roots")
+    parser.add_argument("--from-release", action="store_true", help="re-score the released models")
+    parser.add_argument("--models", help=f"the release root (default {MODELS}; quick: a tmp dir)")
+    parser.add_argument("--out", help=f"write the block here (default: RESULTS.md's {TABLE!r} block)")
+    add_run_arguments(parser, "runs/bsds300")
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, logger.name)
+    models = args.models or (tempfile.mkdtemp(prefix="bsds300-models-") if args.quick else MODELS)
+    jobs = []
+    run_root = args.run_root or (tempfile.mkdtemp(prefix="bsds300-quick-") if args.quick else "runs/bsds300")
+    for row in ROWS:
+        with open(os.path.join(CONFIGS, f"{row}.json"), encoding="utf-8") as fh:
+            cfg = RunConfig.from_json(fh.read())
+        over = list(QUICK) if args.quick else []
+        over += [("data.root", args.data_root)] if args.data_root else []
+        over += [("train.max_seconds", args.time_budget)] if args.time_budget else []
+        jobs.append(Job(row, cfg.with_overrides(over), os.path.join(run_root, row)))
+    bad = {}
+    if args.from_release:
+        found, bad = rescore_all(models, TABLE, score, evaluate, data_root=args.data_root, progress=print)
+        manifests = {m["cell"]: m for m in found}
+    else:
+        run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
+        summaries = run_jobs(jobs, progress=lambda record, p: print(format_progress(p), flush=True), **run)
+        manifests = {}
+        for job, summary in zip(jobs, summaries, strict=True):
+            if "error" in summary:
+                logger.error("%s failed: %s", job.name, summary["error"])
+                continue
+            out = os.path.join(models, TABLE, job.name)
+            kw = dict(table=TABLE, cell=job.name, score=score, evaluate=evaluate, data_root=args.data_root)
+            release_run(job.run_dir, out, if_changed=True, **kw)
+            manifests[job.name] = read_manifest(out)
+    block = table(manifests, gaussian_row(jobs[0].cfg), load_published(PUBLISHED, TABLE))
+    write_table(block, args.out, args.quick, RESULTS, TABLE)
+    for cell, diff in bad.items():
+        logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("bsds300.py", main))
