@@ -35,7 +35,7 @@ from rnnrnade_pt.baselines import prediction_baselines
 from rnnrnade_pt.config import RunConfig
 from rnnrnade_pt.data.datasets import load_dataset
 from rnnrnade_pt.release import read_manifest, release_run, rescore_all
-from rnnrnade_pt.sequence_report import main_table, score
+from rnnrnade_pt.sequence_report import main_evaluate, main_table, score
 from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
 from rnnrnade_pt.sweep_progress import format_progress
 from rnnrnade_pt.tables import write_table
@@ -80,7 +80,9 @@ def main(argv=None) -> int:
     over += [("data.root", args.data_root)] if args.data_root else []
     cfg = cfg.with_overrides(over)
     if args.from_release:
-        (manifest,), bad = rescore_all(models, TABLE, score, data_root=args.data_root, progress=print)
+        (manifest,), bad = rescore_all(
+            models, TABLE, score, main_evaluate, data_root=args.data_root, progress=print
+        )
     else:
         run_root = args.run_root or (tempfile.mkdtemp(prefix="main-quick-") if args.quick else "runs/main")
         job = Job(CELL, cfg, os.path.join(run_root, CELL))
@@ -90,7 +92,15 @@ def main(argv=None) -> int:
             logger.error("%s failed: %s", CELL, summary["error"])
             return 1
         out = os.path.join(models, TABLE, CELL)
-        release_run(job.run_dir, out, table=TABLE, cell=CELL, score=score, data_root=args.data_root)
+        release_run(
+            job.run_dir,
+            out,
+            table=TABLE,
+            cell=CELL,
+            score=score,
+            evaluate=main_evaluate,
+            data_root=args.data_root,
+        )
         manifest, bad = read_manifest(out), {}
     table = main_table(manifest, prediction_baselines(load_dataset(cfg.data)))
     write_table(table, args.out, args.quick, RESULTS, TABLE)

@@ -166,6 +166,17 @@ def _ensemble_logliks(run: Run, z: list, sizes, seed: int) -> dict:
     return {n: float(np.mean(logsumexp(L[:n], axis=0) - np.log(n))) + run.log_jacobian for n in sizes}
 
 
+def ball_counts(samples: np.ndarray, test: list | None, res: int) -> dict:
+    """The shares of sampled frames, and of the test frames, that show 0, 1, 2, 3, ... balls
+    (:func:`~rnnrnade_pt.data.balls.ball_count_shares`)."""
+    from .data.balls import ball_count_shares
+
+    out = {"samples": ball_count_shares(samples, res)}
+    if test:
+        out["test"] = ball_count_shares(np.concatenate(test), res)
+    return out
+
+
 def sample_run(
     run: Run, n: int, steps: int | None = None, prime: list | None = None, seed: int = 0
 ) -> np.ndarray:
@@ -276,6 +287,8 @@ def train_and_evaluate(
                     S = sample_run(run, samples, steps=sample_steps, seed=seed)
                     atomic_write_npz(out, {"X": S, "mask": np.ones(S.shape[:2])})
                     summary["samples"] = out
+                    if cfg.data.dataset == "balls":  # do the samples keep their balls? (data.balls)
+                        summary["balls_per_frame"] = ball_counts(S, splits.get("test"), cfg.data.res)
         summary["wall_seconds"] = round(time.perf_counter() - start + earlier, 1)
         atomic_write_text(os.path.join(run_dir, "results.json"), json.dumps(summary, indent=2))
     except OSError as e:  # a full disk, a permission: what was written before is intact

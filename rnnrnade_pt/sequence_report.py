@@ -39,6 +39,8 @@ from .sweep import Job
 from .tables import fmt_duration, fmt_mean_stderr, markdown_table
 
 __all__ = [
+    "MAIN_SAMPLES",
+    "main_evaluate",
     "TABLE",
     "baseline_rows",
     "sequences_table",
@@ -368,6 +370,37 @@ def table_from_releases(manifests, data_root=None) -> str:
     return text
 
 
+MAIN_SAMPLES = (4, 50, 0)  # the main job's sampled sequences judged by their balls: sequences, frames, seed
+
+
+def main_evaluate(run, seqs) -> dict:
+    """The main job's evaluation: :func:`~rnnrnade_pt.runs.evaluate_run`, and ``balls_per_frame``, the
+    shares of frames showing 0, 1, 2, 3, ... balls among :data:`MAIN_SAMPLES`' sampled frames and the
+    split's own (:func:`~rnnrnade_pt.runs.ball_counts`)."""
+    from .runs import ball_counts, evaluate_run
+
+    n, steps, seed = MAIN_SAMPLES
+    out = evaluate_run(run, seqs)
+    out["balls_per_frame"] = ball_counts(sample_run(run, n, steps=steps, seed=seed), seqs, run.cfg.data.res)
+    return out
+
+
+def _balls_sentence(balls: dict) -> str:
+    def shares(d):
+        return ", ".join(
+            f"{100 * d.get(k, 0.0):.0f}% {w}" for k, w in (("3", "three"), ("2", "two"), ("1", "one"))
+        )
+
+    n, steps, seed = MAIN_SAMPLES
+    return (
+        "Balls per frame (connected regions of at least 3 pixels above 0.5; "
+        f"`rnnrnade_pt.data.balls.count_balls`): the {n * steps} sampled frames ({n} sequences of {steps}, "
+        f"seed "
+        f"{seed}) show {shares(balls['samples'])}; "
+        f"the test frames {shares(balls['test'])}.\n"
+    )
+
+
 def main_table(manifest: dict, baselines: dict) -> str:
     """The main job's table: its released model beside the predictors without a model.
 
@@ -417,4 +450,6 @@ def main_table(manifest: dict, baselines: dict) -> str:
         "experiments/main_job.py` (trains, reusing a finished run) or re-score the release with `python "
         "experiments/main_job.py --from-release` (seconds).\n"
     )
+    if "balls_per_frame" in ev:
+        text += "\n" + _balls_sentence(ev["balls_per_frame"])
     return text

@@ -281,3 +281,18 @@ def test_impossible_placement_raises_data_error(monkeypatch):
     with pytest.raises(DataError, match="could not place"):
         bounce_positions(3, 40, np.random.default_rng(0))  # 40 balls of radius 1.2 cannot fit
     assert bounce_positions(3, 2, np.random.default_rng(0)).shape == (3, 2, 2)  # a feasible call still works
+
+
+def test_count_balls_counts_separate_balls_and_ignores_specks():
+    from rnnrnade_pt.data.balls import ball_count_shares, count_balls
+
+    three = render(np.array([[[2.0, 2.0], [8.0, 2.0], [5.0, 8.0]]]))[0]  # 225 values
+    merged = render(np.array([[[5.0, 5.0], [5.6, 5.0]]]))[0]  # two balls overlapping: one region
+    speck = np.zeros(225)
+    speck[[0, 16]] = 1.0  # two isolated pixels: below the 3-pixel minimum (diagonal: not 4-connected)
+    frames = np.stack([three, merged, speck])
+    assert count_balls(frames, 15).tolist() == [3, 1, 0]
+    assert count_balls(frames.reshape(3, 1, 225), 15).shape == (3, 1)
+    assert ball_count_shares(frames, 15) == {"0": 1 / 3, "1": 1 / 3, "2": 0.0, "3": 1 / 3}
+    with pytest.raises(DataError, match="not 15 x 15"):
+        count_balls(np.zeros((2, 224)), 15)

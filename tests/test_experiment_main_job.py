@@ -32,6 +32,9 @@ def test_quick_main_job_is_released_and_rescored(main_job, tmp_path, capsys):
     row = next(r for r in text.splitlines() if r.startswith("| RNN-RNADE (the main job) |"))
     assert f"| {manifest['evaluation']['loglik_per_frame']:.2f} |" in row
     assert "| previous frame (no model) | — |" in text and "`python experiments/main_job.py`" in text
+    balls = manifest["evaluation"]["balls_per_frame"]  # the samples judged by their balls, beside the data
+    assert abs(sum(balls["samples"].values()) - 1) < 1e-12 and abs(sum(balls["test"].values()) - 1) < 1e-12
+    assert "Balls per frame" in text and "the test frames" in text
     assert main_job.main(["--quick", "--models", str(models), "--from-release", "--out", str(again)]) == 0
     assert again.read_text() == text
     with open(release / MODEL_FILE, "ab") as fh:  # a release that no longer matches its manifest

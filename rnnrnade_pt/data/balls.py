@@ -45,6 +45,8 @@ __all__ = [
     "render",
     "bouncing_balls",
     "bouncing_balls_splits",
+    "count_balls",
+    "ball_count_shares",
 ]
 
 SIZE = 10.0  # side of the square box
@@ -383,3 +385,42 @@ def bouncing_balls_splits(
         name: _generate(n, T, n_balls, res, np.random.default_rng(child))
         for (name, n), child in zip(sizes.items(), children, strict=True)
     }
+
+
+# ------------------------------------------------------------------------------------- counting balls
+def count_balls(frames: np.ndarray, res: int, threshold: float = 0.5, min_pixels: int = 3) -> np.ndarray:
+    """How many balls each frame shows: its connected regions (4-neighbours) of at least ``min_pixels``
+    pixels above ``threshold``; a judge of sampled frames, which may lose or merge balls.
+
+    Parameters
+    ----------
+    frames : array_like
+        ``... x res*res`` frames (row-major, as :func:`render` makes them).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The count of every frame, shape ``frames.shape[:-1]``.
+
+    >>> frame = render(np.array([[[2.5, 2.5], [7.5, 7.5]]]))  # one frame, two balls far apart
+    >>> count_balls(frame, 15).tolist()
+    [2]
+    """
+    from scipy import ndimage
+
+    X = np.asarray(frames, dtype=float)
+    if X.shape[-1] != res * res:
+        raise DataError(f"count_balls: frames of {X.shape[-1]} values are not {res} x {res} images")
+    flat = X.reshape(-1, res, res) > threshold
+    counts = np.empty(len(flat), dtype=np.int64)
+    for i, image in enumerate(flat):
+        labels, n = ndimage.label(image)
+        sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+        counts[i] = int(np.sum(sizes >= min_pixels))
+    return counts.reshape(X.shape[:-1])
+
+
+def ball_count_shares(frames: np.ndarray, res: int) -> dict[str, float]:
+    """The share of ``frames`` showing 0, 1, 2, 3, ... balls (:func:`count_balls`), keys as strings (JSON)."""
+    counts = count_balls(frames, res).ravel()
+    return {str(k): float(np.mean(counts == k)) for k in range(int(counts.max(initial=0)) + 1)}
