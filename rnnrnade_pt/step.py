@@ -17,6 +17,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from .backend import compile_function
+from .compat import isfinite
 from .models import explicit_gradients
 from .optim import clip_gradients, global_norm, optimizer_updates
 from .params import weight_names
@@ -86,7 +87,7 @@ def build_train_step(
                 grads[n] = grads[n] + 2 * wd * params[n]
     norm = global_norm(grads)
     grads_raw = grads
-    ok = pt.isfinite(cost) & pt.isfinite(norm)
+    ok = isfinite(cost) & isfinite(norm)
     grads = clip_gradients(grads, tcfg.clip_norm, tcfg.clip_per_param, norm)
     lr = pt.scalar("lr", dtype=cfg.dtype)
     new, state = optimizer_updates(params, grads, tcfg, lr, prefix=prefix, state=state)

@@ -31,6 +31,7 @@ import shutil
 from pathlib import Path
 
 from ..backend import check_backend, compile_function, needs_static_shapes
+from ..compat import DPRINT_INNER_GRAPHS
 from ..config import MODELS, ModelConfig
 from ..errors import ConfigError
 from ..models import build, explicit_gradients, init_params, symbolic_gradients
@@ -107,7 +108,7 @@ def debugprint_text(graph, *, print_type: bool = True, print_shape: bool = True,
         print_type=print_type,
         print_shape=print_shape,
         file="str",
-        print_inner_graphs=True,
+        **DPRINT_INNER_GRAPHS,
     )
     return normalise_text(text)
 

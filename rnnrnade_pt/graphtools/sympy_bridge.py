@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..compat import require_proof_support
 from .sympy_algebra import as_sympy, inexact_constants, require_sympy
 
 __all__ = ["UnsupportedOpError", "to_sympy"]
@@ -387,6 +388,7 @@ def to_sympy(outputs: Sequence, values: Mapping) -> list[np.ndarray]:
     UnsupportedOpError
         When the graph holds an operation the translation does not cover.
     """
+    require_proof_support("the SymPy translation of a graph")
     require_sympy()
     feed = {v: _as_value(v, np.asarray(x, dtype=object)) for v, x in values.items()}
     start = len(inexact_constants)

@@ -44,6 +44,7 @@ from pytensor.gradient import grad_undefined
 from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
 
+from ..compat import PullbackOp
 from ..config import HIDDEN_ACTIVATIONS
 
 __all__ = ["FusedFrame", "FusedFrameGrad", "VectorMathCOp", "fused_frame", "register_backends"]
@@ -72,7 +73,7 @@ static inline double log_(double v) { return log(v); }
 ``log_``."""
 
 
-class VectorMathCOp(COp):
+class VectorMathCOp(PullbackOp, COp):
     """The package's C Ops (here and in :mod:`rnnrnade_pt.kernels.ais_math`): their C++ source
     (``support``, after the shared prelude of vector ``exp_`` and ``log_``), compiled with OpenMP and the
     floating-point flags that let GCC vectorise ``exp`` and ``log`` through glibc's libmvec. Not

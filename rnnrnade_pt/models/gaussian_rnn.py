@@ -50,6 +50,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+from ..compat import draw
 from ..config import ModelConfig
 from ..kernels.rnn import rnn_states, rnn_step
 from ..ops import gaussian_logpdf
@@ -260,7 +261,7 @@ def build_sampler(
     def gaussian_rnn_sample_frame(hhat_tm1, rng_tm1, q):
         # hhat_tm1: B x R; q: the parameters by name
         mu_t, log_sigma_t = output_params(hhat_tm1, q)  # B x D each
-        rng_t, eps = rng_tm1.normal(size=(hhat_tm1.shape[0], D))  # B x D
+        rng_t, eps = draw(pt.random.normal, 0.0, 1.0, rng=rng_tm1, size=(hhat_tm1.shape[0], D))  # B x D
         x_t = mu_t + pt.exp(log_sigma_t) * eps.astype(dtype)  # B x D
         hhat_t = rnn_step(x_t, pt.ones((hhat_tm1.shape[0],), dtype=dtype), hhat_tm1, q, cfg)  # B x R
         return hhat_t, rng_t, x_t

@@ -57,6 +57,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.tensor.variable import TensorVariable
 
+from ..compat import draw
 from ..config import ModelConfig
 from ..kernels.nade import NadeTerms, nade_ancestral_scan, nade_logp_scan, nade_terms_fast
 from ..kernels.rnn import TUTORIAL, rnn_step
@@ -236,7 +237,7 @@ def build_sampler(
     def rnnnade_sample_frame(u_tm1, rng_tm1, q):
         # u_tm1: B x R; q: the parameters by name
         n = u_tm1.shape[0]
-        rng_t, noise = rng_tm1.uniform(size=(D, n))  # D x B
+        rng_t, noise = draw(pt.random.uniform, 0.0, 1.0, rng=rng_tm1, size=(D, n))  # D x B
         bv_t, bh_t = conditional_biases(u_tm1, q)  # B x D, B x H
         v_t, prob_t = nade_ancestral_scan(q, bv_t, bh_t, noise.astype(dtype))  # B x D each
         u_t = rnn_step(v_t, pt.ones((n,), dtype=dtype), u_tm1, q, cfg, names=TUTORIAL)  # B x R
