@@ -21,7 +21,7 @@ from rnnrnade_pt.release import (
 ROOT = pathlib.Path(__file__).parents[1]
 EXPERIMENTS = ROOT / "experiments"
 MODELS = EXPERIMENTS / "models"
-TABLES = ("main", "rnade", "music", "sequences")
+TABLES = ("main", "rnade", "music", "sequences", "bsds300")
 MAX_RELEASE_BYTES = 50e6  # "tens of MB at most"
 
 
