@@ -62,6 +62,11 @@ MODEL_OPTIONS = {
 anything but its default is refused (a model would silently ignore it)."""
 
 
+def reads(model: str, name: str) -> bool:
+    """Whether a config of ``model`` reads option ``name`` (every model reads ``model``, ``D``, ``dtype``)."""
+    return name in ("model", "D", "dtype") or name in MODEL_OPTIONS[model]
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Sizes and structural options of every model of the family.
@@ -160,7 +165,7 @@ class ModelConfig:
     def _check_options_read(self) -> None:
         """Refuse an option the model does not read, set to anything but its default."""
         for f in dataclasses.fields(self):
-            if f.name in ("model", "D", "dtype") or f.name in MODEL_OPTIONS[self.model]:
+            if reads(self.model, f.name):
                 continue
             if f.name == "rnn_activation":
                 unset = self.rnn_activation == "sigmoid"  # what a model without an RNN resolves None to
@@ -184,8 +189,7 @@ class ModelConfig:
         5
         """
         _check_choice("model", model, MODELS)
-        kept = read_by(model, [(f"model.{k}", v) for k, v in options.items()])
-        return cls(model=model, **{k.removeprefix("model."): v for k, v in kept})
+        return cls(model=model, **{k: v for k, v in options.items() if reads(model, k)})
 
     def for_model(self, model: str) -> ModelConfig:
         """This config as ``model`` reads it: ``D``, ``dtype`` and the options ``model`` shares with this
@@ -197,8 +201,8 @@ class ModelConfig:
         ('rnade', 4, 2, 128)
         """
         _check_choice("model", model, MODELS)
-        keep = ("D", "dtype", *(n for n in MODEL_OPTIONS[model] if n in MODEL_OPTIONS[self.model]))
-        options = {n: getattr(self, n) for n in keep}
+        keep = [f.name for f in dataclasses.fields(self) if f.name != "model" and reads(model, f.name)]
+        options = {n: getattr(self, n) for n in keep if reads(self.model, n)}
         if options.get("rnn_activation") == ModelConfig(model=self.model).rnn_activation:
             del options["rnn_activation"]  # this model's default, not a choice: the new model's default
         return ModelConfig.from_options(model, **options)
@@ -255,12 +259,7 @@ def read_by(model: str, pairs) -> list:
     [('model.H', 6), ('train.epochs', 1)]
     """
     _check_choice("model", model, MODELS)
-    shared = ("model", "D", "dtype")
-    return [
-        (k, v)
-        for k, v in pairs
-        if not k.startswith("model.") or k[6:] in shared or k[6:] in MODEL_OPTIONS[model]
-    ]
+    return [(k, v) for k, v in pairs if not k.startswith("model.") or reads(model, k.removeprefix("model."))]
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
