@@ -131,10 +131,12 @@ def test_interrupted_write_leaves_the_previous_file(tmp_path, monkeypatch):
 
 
 def test_importing_the_package_changes_nothing_global():
+    # the environment is read after PyTensor's own BLAS probe (reading blas__ldflags), which adds its library
+    # directory to PATH: run alone, before any other test had probed in the worker, the test failed on that
     code = (
-        "import os, json, pytensor; env = dict(os.environ); "
+        "import os, json, pytensor; "
         "cfg = {k: str(getattr(pytensor.config, k)) for k in ('blas__ldflags', 'numba__fastmath', 'floatX', "
-        "'linker', 'mode')}; import rnnrnade_pt, rnnrnade_pt.cli, rnnrnade_pt.train; "
+        "'linker', 'mode')}; env = dict(os.environ); import rnnrnade_pt, rnnrnade_pt.cli, rnnrnade_pt.train; "
         "now = {k: str(getattr(pytensor.config, k)) for k in cfg}; "
         "print(json.dumps([env == dict(os.environ), cfg == now]))"
     )
