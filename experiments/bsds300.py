@@ -30,10 +30,12 @@ import sys
 import tempfile
 
 import numpy as np
+from scipy.special import logsumexp
 
 from rnnrnade_pt.baselines import gaussian_fit, gaussian_loglik
 from rnnrnade_pt.config import RunConfig
 from rnnrnade_pt.data.datasets import load_dataset
+from rnnrnade_pt.orderings import ensemble_orderings, ordering_logliks
 from rnnrnade_pt.release import read_manifest, release_run, rescore_all
 from rnnrnade_pt.sweep import Job, add_run_arguments, run_jobs, setup_logging
 from rnnrnade_pt.sweep_progress import format_progress
@@ -45,7 +47,12 @@ RESULTS = os.path.join(HERE, "RESULTS.md")
 MODELS = os.path.join(HERE, "models")
 PUBLISHED = os.path.join(HERE, "published.json")
 TABLE = "bsds300"
-ROWS = {"rnade": "RNADE, 1 hidden layer, fixed ordering"}  # row -> what it is; configs/bsds300/<row>.json
+ROWS = {  # row -> what it is; configs/bsds300/<row>.json
+    "rnade": "RNADE, 1 hidden layer, fixed ordering",
+    "deep-rnade-2": "RNADE, 2 hidden layers, order-agnostic",
+}
+COMPARED_WITH = {"rnade": "rnade", "deep-rnade-2": "deep-rnade"}  # our row -> the published row beside it
+ENSEMBLES = (2, 4, 8)  # ensembles over orderings reported for an order-agnostic row (and 1: the model itself)
 REFERENCE = {  # the published rows without a run of ours, in the MAF paper's order
     "made": "MADE",
     "made-mog": "MADE MoG",
@@ -71,10 +78,25 @@ logger = logging.getLogger("bsds300")
 
 
 def evaluate(run, seqs) -> dict:
-    """Test log-likelihood per patch (nats), its standard error over the patches, and the patches counted."""
+    """Test log-likelihood per patch (nats), its standard error over the patches, and the patches counted;
+    for an order-agnostic model also its ensembles over the first 2, 4, 8 orderings of
+    :func:`~rnnrnade_pt.orderings.ensemble_orderings` (the first is the natural order: the model itself)."""
     X = np.concatenate(seqs)  # N x 63
-    ll = np.concatenate([run.model.loglik(X[i : i + 50_000]).per_sequence for i in range(0, len(X), 50_000)])
-    ll = ll + run.log_jacobian
+    if run.cfg.model.model != "deep-rnade":
+        ll = np.concatenate(
+            [run.model.loglik(X[i : i + 50_000]).per_sequence for i in range(0, len(X), 50_000)]
+        )
+        return _mean_and_error(ll + run.log_jacobian)
+    orders = ensemble_orderings(run.cfg.model.D, max(ENSEMBLES), seed=0)
+    L = ordering_logliks(run.model, X, orders, batch_size=4096)  # orderings x N
+    out = _mean_and_error(L[0] + run.log_jacobian)
+    out["ensembles"] = {
+        str(n): _mean_and_error(logsumexp(L[:n], axis=0) - np.log(n) + run.log_jacobian) for n in ENSEMBLES
+    }
+    return out
+
+
+def _mean_and_error(ll: np.ndarray) -> dict:
     return {
         "loglik_per_frame": float(ll.mean()),
         "loglik_standard_error": float(ll.std() / np.sqrt(len(ll))),
@@ -83,13 +105,19 @@ def evaluate(run, seqs) -> dict:
 
 
 def score(run, evaluation: dict) -> dict:
-    """The number a release stands for: the test log-likelihood per patch."""
-    return {
+    """The numbers a release stands for: the test log-likelihood per patch (and per ensemble size)."""
+    out = {
         "value": evaluation["loglik_per_frame"],
         "what": "test log-likelihood per patch (nats)",
         "counted": evaluation["frames"],
         "standard_error": evaluation["loglik_standard_error"],
     }
+    if "ensembles" in evaluation:
+        out["ensembles"] = {
+            n: {"value": e["loglik_per_frame"], "standard_error": e["loglik_standard_error"]}
+            for n, e in evaluation["ensembles"].items()
+        }
+    return out
 
 
 def gaussian_row(cfg: RunConfig) -> tuple[float, float]:
@@ -109,22 +137,26 @@ def table(manifests: dict, gaussian: tuple[float, float], published: dict) -> st
 
     rows = []
     for row, what in ROWS.items():
-        m = manifests.get(row)
+        m, published_row = manifests.get(row), COMPARED_WITH[row]
         if m is None:
-            rows.append([what, "—", f"{pub(row):.2f}", "—", "—", "—", "not trained yet"])
+            rows.append([what, "—", f"{pub(published_row):.2f}", "—", "—", "—", "not trained yet"])
             continue
         s = m["score"]
-        rows.append(
-            [
-                what,
-                f"{s['value']:.2f} ± {s['standard_error']:.2f}",
-                f"{pub(row):.2f}",
-                f"{s['value'] - pub(row):+.2f}",
-                str(m.get("epochs", "—")),
-                fmt_duration(m.get("training_seconds")) or "—",
-                f"`models/{TABLE}/{row}`, {m.get('stopped', '—')}",
-            ]
-        )
+        scores = [(what, s, published_row)] + [
+            (f"{what}, ensemble of {n} orderings", e, "eornade") for n, e in s.get("ensembles", {}).items()
+        ]
+        for label, e, published_row in scores:
+            rows.append(
+                [
+                    label,
+                    f"{e['value']:.2f} ± {e['standard_error']:.2f}",
+                    f"{pub(published_row):.2f}",
+                    f"{e['value'] - pub(published_row):+.2f}",
+                    str(m.get("epochs", "—")),
+                    fmt_duration(m.get("training_seconds")) or "—",
+                    f"`models/{TABLE}/{row}`, {m.get('stopped', '—')}",
+                ]
+            )
     g, g_se = gaussian
     rows.append(
         [
@@ -152,7 +184,7 @@ def table(manifests: dict, gaussian: tuple[float, float], published: dict) -> st
     notes = [
         f"`{row}`: {settings(m['config'])}; `{m['command']}` at commit {str(m['commit'])[:10]}"
         f"{' (uncommitted changes)' if m.get('dirty') else ''} on {m['machine']}"
-        for row, m in manifests.items()
+        for row, m in ((row, manifests[row]) for row in ROWS if row in manifests)
     ]
     return "\n\n".join([markdown_table(header, rows), *notes])
 
@@ -161,12 +193,18 @@ def settings(cfg: dict) -> str:
     """A run config's model and training settings in words."""
     m, t = cfg["model"], cfg["train"]
     budget = f", at most {fmt_duration(t['max_seconds'])} of training" if t.get("max_seconds") else ""
+    layers = f"{m['layers']} hidden layers of " if m["model"] == "deep-rnade" else ""
+    schedule = f" ({t['schedule']} schedule)" if t.get("schedule", "constant") != "constant" else ""
     return (
-        f"H={m['H']}, K={m['K']} ({m['mixture']} components, {m['hidden_activation']} hidden units); "
-        f"{t['optimizer']} lr {t['lr']}, batches of {t['batch_size']}, up to {t['epochs']} epochs, "
-        f"early stopping "
-        f"after {t['patience']} epochs without a better validation score{budget}, the best validation "
-        "checkpoint kept"
+        f"{layers}H={m['H']}, K={m['K']} ({m['mixture']} components, {m['hidden_activation']} hidden units, "
+        f"{m['dtype']}); {t['optimizer']} lr {t['lr']}{schedule}, batches of {t['batch_size']}, up to "
+        f"{t['epochs']} epochs, "
+        + (
+            f"early stopping after {t['patience']} epochs without a better validation score"
+            if t["patience"]
+            else "no early stopping"
+        )
+        + f"{budget}, the best validation checkpoint kept"
     )
 
 

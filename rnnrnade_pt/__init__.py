@@ -11,7 +11,7 @@ References
 """
 
 from .config import ModelConfig
-from .density_model import GaussianRnn, Loglik, Rnade, RnnNade, RnnRbm, RnnRnade, load_model
+from .density_model import DeepRnade, GaussianRnn, Loglik, Rnade, RnnNade, RnnRbm, RnnRnade, load_model
 from .errors import BackendError, ConfigError, DataError, ParamsError, RnnRnadeError
 from .models import (
     build,
@@ -33,6 +33,7 @@ __all__ = [
     "DataError",
     "BackendError",
     "Rnade",
+    "DeepRnade",
     "RnnRnade",
     "RnnNade",
     "RnnRbm",

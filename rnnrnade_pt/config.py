@@ -19,9 +19,18 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["MODELS", "MODEL_OPTIONS", "RNADE_FAMILY", "BINARY_MODELS", "COMPONENTS", "ModelConfig"]
+__all__ = [
+    "MODELS",
+    "VECTOR_MODELS",
+    "MODEL_OPTIONS",
+    "RNADE_FAMILY",
+    "BINARY_MODELS",
+    "COMPONENTS",
+    "ModelConfig",
+]
 
-MODELS = ("rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn")
+MODELS = ("rnade", "deep-rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn")
+VECTOR_MODELS = ("rnade", "deep-rnade")  # densities of vectors X (N x D); the others model sequences
 RNADE_FAMILY = ("rnade", "rnn-rnade")  # the RNADE frame model, with or without the RNN
 BINARY_MODELS = ("rnn-nade", "rnn-rbm")  # frames of 0/1 (piano rolls)
 MIXTURES = ("gaussian", "laplace")
@@ -33,6 +42,7 @@ AIS_BASES = ("biases", "mean-field")  # the starting RBM of the RNN-RBM's AIS (k
 AIS_DIRECTIONS = ("forward", "reverse")  # AIS, or reverse annealing from the data (RAISE)
 MODEL_OPTIONS = {
     "rnade": ("H", "K", "mixture", "hidden_activation", "fold_c_into_W"),
+    "deep-rnade": ("H", "K", "layers", "mixture", "hidden_activation"),
     "rnn-rnade": (
         "H",
         "K",
@@ -73,8 +83,9 @@ class ModelConfig:
 
     Parameters
     ----------
-    model : {"rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn"}
-        RNADE for vectors ``X`` (N x D); for sequences ``X`` (T x B x D): RNN-RNADE, the binary RNN-NADE and
+    model : {"rnade", "deep-rnade", "rnn-rnade", "rnn-nade", "rnn-rbm", "gaussian-rnn"}
+        RNADE, or the deep order-agnostic RNADE (Uria et al. 2014), for vectors ``X`` (N x D); for
+        sequences ``X`` (T x B x D): RNN-RNADE, the binary RNN-NADE and
         RNN-RBM of Boulanger-Lewandowski et al. (piano rolls), or the Gaussian RNN baseline (a diagonal
         Gaussian per frame whose mean and log-sigma the RNN sets).
     D, H, K, R : int
@@ -83,6 +94,8 @@ class ModelConfig:
     rnn_activation : {"sigmoid", "tanh"}, optional
         Non-linearity of the RNN state. Default: the sigmoid for RNN-RNADE and the Gaussian RNN (the
         supplement's choice; the original code used tanh), tanh for RNN-NADE and RNN-RBM (the tutorial's).
+    layers : int
+        Deep RNADE: hidden layers (``H`` units each).
     mixture : {"gaussian", "laplace"}
         Component densities of the RNADE family's mixtures (RNADE-MoG or RNADE-Laplace).
     hidden_activation : {"sigmoid", "relu"}
@@ -113,6 +126,7 @@ class ModelConfig:
     H: int = 128
     K: int = 10
     R: int = 128
+    layers: int = 2
     rnn_activation: str | None = None
     conditioned: tuple[str, ...] = field(default=COMPONENTS)
     condition_c: bool = False
@@ -133,7 +147,7 @@ class ModelConfig:
         if self.rnn_activation is None:
             default = "tanh" if self.model in BINARY_MODELS else "sigmoid"
             object.__setattr__(self, "rnn_activation", default)
-        for name in ("D", "H", "K", "R", "cd_k", "gibbs_k", "ais_chains", "ais_betas"):
+        for name in ("D", "H", "K", "R", "layers", "cd_k", "gibbs_k", "ais_chains", "ais_betas"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"config {name} must be a positive integer, got {value!r}")
@@ -209,8 +223,9 @@ class ModelConfig:
 
     @property
     def recurrent(self) -> bool:
-        """True for the sequence models (``X`` is T x B x D with a T x B mask); False for RNADE."""
-        return self.model != "rnade"
+        """True for the sequence models (``X`` is T x B x D with a T x B mask); False for the RNADEs of
+        vectors (:data:`VECTOR_MODELS`)."""
+        return self.model not in VECTOR_MODELS
 
     @property
     def binary(self) -> bool:
@@ -616,6 +631,11 @@ class RunConfig:
         if t.pretrained_rnade and m.model != "rnn-rnade":
             raise ConfigError(f"pretrained_rnade starts an RNN-RNADE's RNADE; model {m.model!r} has none")
         if t.ordering == "orderless":
+            if m.model == "deep-rnade":
+                raise ConfigError(
+                    "ordering 'orderless' is for an RNADE; a deep-rnade always trains order-agnostically "
+                    "(on random ordering prefixes): leave ordering out"
+                )
             if m.model != "rnade":
                 raise ConfigError(
                     f"ordering 'orderless' trains an RNADE over orderings of its dimensions; "

@@ -36,6 +36,7 @@ __all__ = [
     "Loglik",
     "DensityModel",
     "Rnade",
+    "DeepRnade",
     "RnnRnade",
     "RnnNade",
     "RnnRbm",
@@ -432,6 +433,24 @@ class Rnade(_OneModel):
     MODEL = "rnade"
 
 
+class DeepRnade(_OneModel):
+    """The deep order-agnostic RNADE over vectors ``X`` (N x D): its log-likelihood is exact under the
+    natural ordering; :func:`~rnnrnade_pt.orderings.ensemble_loglik` averages it over orderings.
+
+    >>> import numpy as np, rnnrnade_pt as rp
+    >>> model = rp.DeepRnade(rp.ModelConfig(model="deep-rnade", D=3, H=4, K=2, layers=2))
+    >>> ll = model.loglik(np.random.default_rng(0).normal(size=(5, 3)))
+    >>> ll.frames, bool(np.isfinite(ll.total))
+    (5, True)
+
+    References
+    ----------
+    .. [1] B. Uria, I. Murray, H. Larochelle. "A deep and tractable density estimator." ICML 2014.
+    """
+
+    MODEL = "deep-rnade"
+
+
 class RnnRnade(_OneModel):
     """RNN-RNADE over padded batches of sequences ``X`` (T x B x D) with ``mask`` (T x B).
 
@@ -489,7 +508,7 @@ class GaussianRnn(_OneModel):
     MODEL = "gaussian-rnn"
 
 
-CLASSES = {cls.MODEL: cls for cls in (Rnade, RnnRnade, RnnNade, RnnRbm, GaussianRnn)}
+CLASSES = {cls.MODEL: cls for cls in (Rnade, DeepRnade, RnnRnade, RnnNade, RnnRbm, GaussianRnn)}
 
 
 def model_class(cfg: ModelConfig) -> type[DensityModel]:

@@ -1,4 +1,5 @@
-"""Orderings of an RNADE's dimensions: precedence masks, order-agnostic training's draws, and ensembles.
+"""Orderings of an RNADE's dimensions: precedence masks, order-agnostic training's draws, and ensembles (of
+an RNADE or a deep order-agnostic RNADE).
 
 An RNADE's parameters are tied to the input dimensions (``W[:, j]`` is dimension j's input weight, ``V_*_d``,
 ``b_*_d``, ``rho_d`` dimension d's output layer), so the same parameters define a density for every ordering
@@ -10,6 +11,8 @@ o of the dimensions: ``log p(x | o) = sum_i log p(x_{o_i} | x_{o_<i})`` with
 * Order-agnostic training (the original code's orderless NADE) draws one ordering per example and step
   (:func:`random_orderings`; the trainer seeds it from (seed, phase, epoch, batch), so runs are
   reproducible and resume exactly).
+* The deep order-agnostic RNADE (:mod:`rnnrnade_pt.models.deep_rnade`) takes an ordering as it is (its
+  ``order`` input, D integers): one network serves every conditional, so nothing per row is needed.
 * An ensemble over N orderings is the uniform mixture ``log p(x) = logmeanexp_i log p(x | o_i)``
   (:func:`ensemble_loglik`); its orderings are ``o_1`` = the natural order, then ``N - 1`` seeded random
   permutations drawn one after another, so the ensemble of N uses the first N orderings of the ensemble of
@@ -34,6 +37,7 @@ from scipy.special import logsumexp
 from .backend import needs_static_shapes
 from .data.arrays import check_data
 from .errors import ConfigError, DataError
+from .models.deep_rnade import build_deep_rnade
 from .models.rnade import build_rnade
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "ensemble_orderings",
     "ordering_logliks",
     "ensemble_loglik",
+    "check_ordered",
+    "ORDERED_MODELS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -86,11 +92,17 @@ def ensemble_orderings(D: int, n_orderings: int, seed: int = 0) -> np.ndarray:
     return np.concatenate([natural_ordering(D)[None], rest], axis=0)
 
 
+ORDERED_MODELS = ("rnade", "deep-rnade")  # the models with a density for every ordering
+
+
 def _ordered_loglik_fn(model, shape):
-    """The compiled ``(X, M) -> log p(X | orderings)`` of an RNADE, in the model's cache (once per static
-    shape)."""
+    """The compiled ``(X, M) -> log p(X | orderings)`` of an RNADE, or ``(X, order) -> log p(X | order)`` of a
+    deep RNADE, in the model's cache (once per static shape)."""
 
     def make():
+        if model.cfg.model == "deep-rnade":
+            g = build_deep_rnade(model.cfg, model.shared, shape=shape, orderings=True)
+            return [g.X, g.order], [g.loglik], None
         g = build_rnade(model.cfg, model.shared, graph="fast", shape=shape, orderings=True)
         return [g.X, g.M], [g.loglik], None
 
@@ -102,24 +114,24 @@ def ordering_logliks(model, X, orderings, batch_size: int = 1024) -> np.ndarray:
 
     Parameters
     ----------
-    model : Rnade
+    model : Rnade or DeepRnade
     X : array_like
         N x D data in the model's units.
     orderings : array_like
         n_orderings x D permutations.
     batch_size : int
-        Rows per call (the N x D x D masks of a call are ``batch_size D^2`` numbers).
+        Rows per call (an RNADE's N x D x D masks of a call are ``batch_size D^2`` numbers).
 
     Returns
     -------
     numpy.ndarray
         n_orderings x N float64.
     """
-    if model.cfg.model != "rnade":
-        raise ConfigError(f"orderings are an RNADE's; model {model.cfg.model!r} has a fixed ordering")
+    check_ordered(model.cfg.model)
     cfg = model.cfg
     X, _ = check_data(X, None, cfg, source="ordering_logliks")
-    masks = precedence_masks(orderings, cfg.dtype)  # n_orderings x D x D
+    masks = precedence_masks(orderings, cfg.dtype)  # n_orderings x D x D (checks the orderings)
+    deep = cfg.model == "deep-rnade"
     N = X.shape[0]
     static = needs_static_shapes(model.backend)
     out = np.empty((masks.shape[0], N))
@@ -130,9 +142,19 @@ def ordering_logliks(model, X, orderings, batch_size: int = 1024) -> np.ndarray:
             rows = np.concatenate([rows, np.zeros((batch_size - n, cfg.D), cfg.dtype)])
         fn = _ordered_loglik_fn(model, rows.shape if static else None)
         for i, M in enumerate(masks):
-            M_rows = np.ascontiguousarray(np.broadcast_to(M, (rows.shape[0], cfg.D, cfg.D)))
-            out[i, start : start + n] = np.asarray(fn(rows, M_rows)[0], dtype=np.float64)[:n]
+            if deep:
+                order = np.asarray(orderings[i], dtype=np.int64)
+            else:
+                order = np.ascontiguousarray(np.broadcast_to(M, (rows.shape[0], cfg.D, cfg.D)))
+            out[i, start : start + n] = np.asarray(fn(rows, order)[0], dtype=np.float64)[:n]
     return out
+
+
+def check_ordered(model: str) -> None:
+    """Raise :class:`ConfigError` unless ``model`` has a density for every ordering
+    (:data:`ORDERED_MODELS`)."""
+    if model not in ORDERED_MODELS:
+        raise ConfigError(f"orderings are an RNADE's; model {model!r} has a fixed ordering")
 
 
 def ensemble_loglik(model, X, n_orderings: int, seed: int = 0, batch_size: int = 1024) -> np.ndarray:

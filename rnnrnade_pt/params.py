@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 # where each model's sizes are read from (parameter, axis), for files without a config
 _SIZES = {
     "rnade": {"D": ("rho", 0), "H": ("W", 0), "K": ("b_alpha", 1)},
+    "deep-rnade": {"D": ("W_mask", 1), "H": ("W_mask", 0), "K": ("b_alpha", 1)},
     "rnn-rnade": {"D": ("rho", 0), "H": ("W", 0), "K": ("b_alpha", 1), "R": ("h0", 0)},
     "rnn-nade": {"D": ("bv", 0), "H": ("bh", 0), "R": ("bu", 0)},
     "rnn-rbm": {"D": ("bv", 0), "H": ("bh", 0), "R": ("bu", 0)},
@@ -98,6 +99,8 @@ def _candidate(model: str, values: Mapping[str, np.ndarray]) -> ModelConfig:
     options = {}
     if model in ("rnade", "rnn-rnade"):
         options["fold_c_into_W"] = "c" not in values
+    if model == "deep-rnade":
+        options["layers"] = 1 + sum(1 for n in values if n.startswith("W_layer"))
     if model == "rnn-rnade":
         options["conditioned"] = tuple(c for c in COMPONENTS if f"W_{c}" in values)
         options["condition_c"] = "W_c" in values

@@ -152,14 +152,12 @@ def _ensemble_logliks(run: Run, z: list, sizes, seed: int) -> dict:
     """``{N: mean log p(x) per frame}`` of the ensembles over the first N orderings (one pass for all N)."""
     from scipy.special import logsumexp
 
-    from .orderings import ensemble_orderings, ordering_logliks
+    from .orderings import check_ordered, ensemble_orderings, ordering_logliks
 
     sizes = sorted({int(n) for n in sizes})
     if not sizes:
         raise ConfigError("ensemble sizes over orderings: give at least one")
-    if run.cfg.model.model != "rnade":
-        model = run.cfg.model.model
-        raise ConfigError(f"ensembles over orderings are an RNADE's; model {model!r} has a fixed ordering")
+    check_ordered(run.cfg.model.model)
     if sizes[0] < 1:
         raise ConfigError(f"ensemble sizes over orderings must be positive, got {sizes}")
     L = ordering_logliks(run.model, np.concatenate(z), ensemble_orderings(run.cfg.model.D, sizes[-1], seed))

@@ -235,6 +235,53 @@ def rnade_loglik(p, X, *, fold_c_into_W=False, mixture="gaussian", order=None, h
     return out
 
 
+def deep_rnade_conditional(p, x, observed, i, *, layers, mixture="gaussian", hidden_activation="relu"):
+    """``log p(x_i | x_observed)`` of one vector under a deep order-agnostic RNADE, written from the paper:
+    the network's input is the masked vector and the mask (Uria et al. 2014; ``OrderlessMoGNADE``).
+
+    Parameters
+    ----------
+    p : dict of numpy.ndarray
+        ``W``, ``W_mask`` (H x D), ``c`` (H), ``W_layer<l>``, ``c_layer<l>``, ``V_*`` (D x H x K),
+        ``b_*`` (D x K).
+    x : numpy.ndarray
+        One vector (D,).
+    observed : collection of int
+        The observed dimensions.
+    i : int
+        The dimension scored.
+    layers : int
+        Hidden layers.
+
+    Returns
+    -------
+    float
+    """
+    x = np.asarray(x, dtype=np.float64)
+    m = np.zeros(x.shape[0])
+    m[list(observed)] = 1.0
+    act = (lambda z: np.maximum(z, 0.0)) if hidden_activation == "relu" else _sigmoid
+    h = act(p["W"] @ (x * m) + p["W_mask"] @ m + p["c"])
+    for l in range(2, layers + 1):
+        h = act(h @ p[f"W_layer{l}"] + p[f"c_layer{l}"])
+    z_alpha = h @ p["V_alpha"][i] + p["b_alpha"][i]
+    mu = h @ p["V_mu"][i] + p["b_mu"][i]
+    scale = np.exp(h @ p["V_sigma"][i] + p["b_sigma"][i])
+    log_mix = _log_mol if mixture == "laplace" else _log_mog
+    return log_mix(x[i], z_alpha, mu, scale)
+
+
+def deep_rnade_loglik(p, X, *, layers, order=None, mixture="gaussian", hidden_activation="relu"):
+    """``log p(x | o)`` of each row of ``X`` (N x D): the sum of :func:`deep_rnade_conditional` along the
+    ordering ``order`` (the natural one when omitted), each conditional given the dimensions before it."""
+    X = np.asarray(X, dtype=np.float64)
+    order = np.arange(X.shape[1]) if order is None else np.asarray(order)
+    kw = dict(layers=layers, mixture=mixture, hidden_activation=hidden_activation)
+    return np.array(
+        [sum(deep_rnade_conditional(p, x, order[:j], order[j], **kw) for j in range(len(order))) for x in X]
+    )
+
+
 def rnnrnade_frame_loglik(
     p,
     X,

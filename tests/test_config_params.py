@@ -261,6 +261,7 @@ OTHER_VALUES = dict(
     H=2,
     K=2,
     R=2,
+    layers=3,
     rnn_activation="tanh",
     mixture="laplace",
     hidden_activation="relu",
@@ -296,18 +297,21 @@ def test_an_option_the_model_does_not_read_is_refused(model):
         assert f"(only of {', '.join(readers)})" in str(e.value) and "\n" not in str(e.value)
 
 
+SIZES = ("H", "K", "R", "layers")
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_every_size_a_model_reads_shapes_its_parameters(model):
     """The sizes in MODEL_OPTIONS are the ones the parameters have (so the table is not a guess)."""
     from rnnrnade_pt.config import MODEL_OPTIONS
 
     base = rp.param_shapes(
-        rp.ModelConfig(model=model, D=3, **{n: 3 for n in "HKR" if n in MODEL_OPTIONS[model]})
+        rp.ModelConfig(model=model, D=3, **{n: 3 for n in SIZES if n in MODEL_OPTIONS[model]})
     )
-    for n in "HKR":
+    for n in SIZES:
         if n in MODEL_OPTIONS[model]:
             cfg = rp.ModelConfig(
-                model=model, D=3, **{m: 4 if m == n else 3 for m in "HKR" if m in MODEL_OPTIONS[model]}
+                model=model, D=3, **{m: 4 if m == n else 3 for m in SIZES if m in MODEL_OPTIONS[model]}
             )
             assert rp.param_shapes(cfg) != base, n
 

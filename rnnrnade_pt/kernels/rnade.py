@@ -67,6 +67,7 @@ __all__ = [
     "rnade_terms_fast",
     "ordered_accumulators",
     "rnade_noise",
+    "mixture_draw",
     "rnade_sample_scan",
     "rnade_mean_field_scan",
 ]
@@ -326,6 +327,24 @@ def _mixture_params(a_d, rho_d, V_d, b_d, activation):
     return (log_alpha, *parts[1:])
 
 
+def mixture_draw(
+    log_alpha: TensorVariable,
+    mu: TensorVariable,
+    z_sigma: TensorVariable,
+    u: TensorVariable,
+    eps: TensorVariable,
+) -> TensorVariable:
+    """One draw per row from the mixture ``sum_k alpha_k phi_k`` given its noise: the component
+    ``k ~ Categorical(alpha)`` by the inverse CDF at ``u`` (n), then ``mu_k + exp(z_sigma_k) eps`` (``eps``:
+    n, standard normal or Laplace). ``log_alpha``, ``mu``, ``z_sigma`` are n x K; returns n values."""
+    K = mu.shape[-1]
+    cdf = pt.cumsum(pt.exp(log_alpha), axis=-1)  # n x K
+    k = pt.lt(cdf[:, :-1], pt.shape_padright(u)).sum(axis=-1)  # n, k ~ Categorical(alpha)
+    chosen = pt.eq(pt.shape_padleft(pt.arange(K)), pt.shape_padright(k))  # n x K, one-hot of k
+    x_k = mu + pt.exp(z_sigma) * pt.shape_padright(eps)  # n x K, a draw from every component
+    return pt.switch(chosen, x_k, pt.zeros_like(x_k)).sum(axis=-1)  # n, no 0 * inf from the others
+
+
 def rnade_sample_scan(
     u: TensorVariable,
     eps: TensorVariable,
@@ -362,12 +381,7 @@ def rnade_sample_scan(
     def rnade_sample_dim_step(u_d, eps_d, W_d, rho_d, V_d, b_alpha_d, b_mu_d, b_sigma_d, a_d):
         # u_d, eps_d: n; W_d: H; V_d: H x 3K; b_*_d: K or n x K; a_d: n x H
         log_alpha, mu, z_sigma = _mixture_params(a_d, rho_d, V_d, (b_alpha_d, b_mu_d, b_sigma_d), activation)
-        K = mu.shape[-1]
-        cdf = pt.cumsum(pt.exp(log_alpha), axis=-1)  # n x K
-        k = pt.lt(cdf[:, :-1], pt.shape_padright(u_d)).sum(axis=-1)  # n, k ~ Categorical(alpha_d)
-        chosen = pt.eq(pt.shape_padleft(pt.arange(K)), pt.shape_padright(k))  # n x K, one-hot of k
-        x_k = mu + pt.exp(z_sigma) * pt.shape_padright(eps_d)  # n x K, a draw from every component
-        x_d = pt.switch(chosen, x_k, pt.zeros_like(x_k)).sum(axis=-1)  # n, no 0 * inf from the others
+        x_d = mixture_draw(log_alpha, mu, z_sigma, u_d, eps_d)  # n
         return a_d + pt.outer(x_d, W_d), x_d
 
     _, x = pytensor.scan(

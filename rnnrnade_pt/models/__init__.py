@@ -23,8 +23,9 @@ import numpy as np
 
 from ..config import ModelConfig
 from ..errors import ConfigError
-from . import gaussian_rnn, rnade, rnn_nade, rnn_rbm, rnn_rnade
+from . import deep_rnade, gaussian_rnn, rnade, rnn_nade, rnn_rbm, rnn_rnade
 from .common import Predictor, Sampler, SequenceInputs, sequence_inputs
+from .deep_rnade import DeepRnadeGraph, build_deep_rnade
 from .gaussian_rnn import GaussianRnnGraph, build_gaussian_rnn
 from .rnade import RnadeGraph, build_rnade
 from .rnn_nade import RnnNadeGraph, build_rnnnade
@@ -37,6 +38,8 @@ __all__ = [
     "MODULES",
     "RnadeGraph",
     "build_rnade",
+    "DeepRnadeGraph",
+    "build_deep_rnade",
     "RnnRnadeGraph",
     "build_rnnrnade",
     "RnnNadeGraph",
@@ -109,6 +112,7 @@ class ModelModule(Protocol):
 
 MODULES = {
     "rnade": rnade,
+    "deep-rnade": deep_rnade,
     "rnn-rnade": rnn_rnade,
     "rnn-nade": rnn_nade,
     "rnn-rbm": rnn_rbm,

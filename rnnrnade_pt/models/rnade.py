@@ -69,6 +69,7 @@ __all__ = [
     "param_shapes",
     "init_params",
     "data_driven_init",
+    "mixture_bias_init",
     "build_rnade",
     "build",
     "explicit_gradients",
@@ -136,16 +137,22 @@ def data_driven_init(values: dict, frames: np.ndarray, cfg: ModelConfig, rng: np
 
     Statistics come from at most ``MAX_INIT_FRAMES`` training frames (N x D) drawn with ``rng``.
     """
+    return {**values, **mixture_bias_init(frames, cfg.K, rng), "rho": np.ones(cfg.D)}
+
+
+def mixture_bias_init(frames: np.ndarray, K: int, rng: np.random.Generator) -> dict:
+    """The output biases of Uria's data-driven start (:func:`data_driven_init`): ``b_alpha = 0``, the K
+    means spread evenly over each dimension's range of ``frames`` (N x D; at most ``MAX_INIT_FRAMES`` of them,
+    drawn with ``rng``), ``b_sigma = log s`` with ``s = (max - min) / (K + 1)``."""
     if frames.shape[0] > MAX_INIT_FRAMES:
         frames = frames[rng.choice(frames.shape[0], MAX_INIT_FRAMES, replace=False)]
     lo, hi = frames.min(axis=0), frames.max(axis=0)
-    s = np.maximum((hi - lo) / (cfg.K + 1), 1e-3)  # D
-    out = dict(values)
-    out["b_alpha"] = np.zeros((cfg.D, cfg.K))
-    out["b_mu"] = lo[:, None] + s[:, None] * np.arange(1, cfg.K + 1)[None, :]
-    out["b_sigma"] = np.repeat(np.log(s)[:, None], cfg.K, axis=1)
-    out["rho"] = np.ones(cfg.D)
-    return out
+    s = np.maximum((hi - lo) / (K + 1), 1e-3)  # D
+    return {
+        "b_alpha": np.zeros((frames.shape[1], K)),
+        "b_mu": lo[:, None] + s[:, None] * np.arange(1, K + 1)[None, :],
+        "b_sigma": np.repeat(np.log(s)[:, None], K, axis=1),
+    }
 
 
 # -- the density ------------------------------------------------------------------------------------------
