@@ -35,7 +35,7 @@ from .npz import atomic_write_text
 from .rnade_runs import (
     BSDS,
     ENSEMBLES,
-    ORDERLESS,
+    ORDER_AGNOSTIC,
     QUICK_COMPONENTS,
     job_key,
     job_variant,
@@ -189,7 +189,7 @@ def run_records(jobs, summaries) -> list[dict]:
             continue
         shift = log_jacobian(job)
         rec.update(valid=s["best_valid_loglik_per_frame"], wall_seconds=s.get("wall_seconds", 0.0))
-        if method != ORDERLESS:
+        if method not in ORDER_AGNOSTIC:
             out.append({**rec, "loglik": s["test"]["loglik_per_frame"] - shift})
             continue
         try:
@@ -198,6 +198,6 @@ def run_records(jobs, summaries) -> list[dict]:
             logger.error("ensembles of %s failed: %s", job.name, e)
             ens = {}
         for n in ENSEMBLES:
-            r = {**rec, "method": f"{ORDERLESS}/{n}", "wall_seconds": rec["wall_seconds"] if n == 1 else 0.0}
+            r = {**rec, "method": f"{method}/{n}", "wall_seconds": rec["wall_seconds"] if n == 1 else 0.0}
             out.append({**r, "loglik": ens[n] - shift} if n in ens else {**r, "error": "not evaluated"})
     return out

@@ -25,7 +25,7 @@ import logging
 import os
 from collections import Counter
 
-from .rnade_runs import BSDS, ENSEMBLES, ORDERLESS, TITLES
+from .rnade_runs import BSDS, ENSEMBLES, ORDER_AGNOSTIC, TITLES
 
 __all__ = [
     "TABLE",
@@ -58,7 +58,8 @@ def evaluate(run, seqs) -> dict:
     8 and 16 orderings (one pass for all sizes)."""
     from .runs import evaluate_run
 
-    orderings = ENSEMBLES if run.cfg.train.ordering == "orderless" else None
+    agnostic = run.cfg.train.ordering == "orderless" or run.cfg.model.model == "deep-rnade"
+    orderings = ENSEMBLES if agnostic else None
     return evaluate_run(run, seqs, orderings=orderings)
 
 
@@ -112,7 +113,7 @@ def release_records(manifests) -> list[dict]:
         fold = m["fold"] if m["fold"] is not None else 0
         rec = {"name": m["cell"], "method": m["method"], "dataset": m["dataset"], "fold": fold}
         rec.update(valid=m["valid_loglik"], wall_seconds=m["candidates_wall_seconds"])
-        if m["method"] != ORDERLESS:
+        if m["method"] not in ORDER_AGNOSTIC:
             out.append({**rec, "loglik": m["score"]["value"]})
             continue
         shift = m["score"]["log_jacobian"]
@@ -121,7 +122,7 @@ def release_records(manifests) -> list[dict]:
             out.append(
                 {
                     **rec,
-                    "method": f"{ORDERLESS}/{n}",
+                    "method": f"{m['method']}/{n}",
                     "loglik": ens[n] - shift,
                     "wall_seconds": rec["wall_seconds"] if n == 1 else 0.0,
                 }

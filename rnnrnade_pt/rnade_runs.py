@@ -34,6 +34,7 @@ __all__ = [
     "N_FOLDS",
     "METHODS",
     "ORDERLESS",
+    "ORDER_AGNOSTIC",
     "ENSEMBLES",
     "QUICK",
     "QUICK_FOLDS",
@@ -63,8 +64,10 @@ METHODS = {
     "rnade-mog": [],
     "rnade-laplace": [("model.mixture", "laplace")],
     "rnade-mog-orderless": [("train.ordering", "orderless")],
+    "deep-rnade-2": [("model.model", "deep-rnade"), ("model.layers", 2), ("model.hidden_activation", "relu")],
 }
 ORDERLESS = "rnade-mog-orderless"
+ORDER_AGNOSTIC = (ORDERLESS, "deep-rnade-2")  # the methods reported as ensembles over orderings
 ENSEMBLES = (1, 2, 4, 8, 16)
 QUICK = [
     ("model.H", 4),
