@@ -224,6 +224,7 @@ class DensityModel:
         True
         """
         import pytensor.tensor as pt
+        from pytensor.graph.traversal import graph_inputs
 
         from .backend import jax_function, prepare_jax
 
@@ -239,7 +240,7 @@ class DensityModel:
             if shape not in converted:
                 symbols = {n: pt.tensor(n, shape=values[n].shape, dtype=cfg.dtype) for n in names}
                 g = build(cfg, symbols, graph=graph, shape=shape)
-                if g.rngs:
+                if any(isinstance(v.type, RandomGeneratorType) for v in graph_inputs([g.loglik])):
                     raise ConfigError(
                         f"a {cfg.model}'s log-likelihood is a random estimate (AIS); jax_logp is for the "
                         "models with an exact one"

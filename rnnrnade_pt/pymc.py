@@ -1,13 +1,13 @@
 """Trained densities of the family as PyMC distributions (the ``pymc`` extra): a learned prior.
 
-:class:`Density` makes a trained RNADE a distribution of vectors (support: the D dimensions) and a trained
-RNN-RNADE or Gaussian RNN a distribution of sequences (support: T frames x D, with an optional mask of the
-frames that count, as the package's ``mask``). Its log-density is the package's own graph, the fast graph of
-:func:`~rnnrnade_pt.models.build` on the model's shared parameters with the value in place of ``X`` (no copy
-of the model), so NUTS gets the gradient with respect to the value from ``pytensor.grad``; its random draws
-are the package's ancestral sampler (:meth:`~rnnrnade_pt.density_model.DensityModel.sample`). The density is
-over the space the model was trained in: a model trained on standardised data is a density of standardised
-values (a release's ``model.npz`` carries the standardisation).
+:class:`Density` makes a trained RNADE or deep RNADE a distribution of vectors (support: the D dimensions) and
+a trained RNN-RNADE or Gaussian RNN a distribution of sequences (support: T frames x D, with an optional mask
+of the frames that count, as the package's ``mask``). Its log-density is the package's own graph, the fast
+graph of :func:`~rnnrnade_pt.models.build` on the model's shared parameters with the value in place of ``X``
+(no copy of the model), so NUTS gets the gradient with respect to the value from ``pytensor.grad``; its random
+draws are the package's ancestral sampler (:meth:`~rnnrnade_pt.density_model.DensityModel.sample`). The
+density is over the space the model was trained in: a model trained on standardised data is a density of
+standardised values (a release's ``model.npz`` carries the standardisation).
 
 PyMC 5.28 needs PyTensor 2.38; the package runs on it (:mod:`rnnrnade_pt.compat`), and
 ``pip install -e ".[pymc]"`` installs the two together. PyMC compiles the model's functions itself, with
@@ -48,7 +48,7 @@ from .models import build
 
 __all__ = ["Density", "DensityRV"]
 
-CONTINUOUS = ("rnade", "rnn-rnade", "gaussian-rnn")  # exact densities of real values
+CONTINUOUS = ("rnade", "deep-rnade", "rnn-rnade", "gaussian-rnn")  # exact densities of real values
 
 
 class DensityRV(RandomVariable):
@@ -58,7 +58,8 @@ class DensityRV(RandomVariable):
     Parameters
     ----------
     model : DensityModel
-        A trained RNADE, RNN-RNADE or Gaussian RNN (its parameters as they are when a logp graph is built).
+        A trained RNADE, deep RNADE, RNN-RNADE or Gaussian RNN (its parameters as they are when a logp graph
+        is built).
     """
 
     __props__ = ("model", "name", "signature", "dtype", "inplace")

@@ -48,9 +48,11 @@ ROWS = (
     ]
     + [
         (
-            f"deep-rnade-2/{n}",
-            f"RNADE-MoG, 2 hidden layers, order-agnostic, ensemble of {n} ordering{'s' * (n > 1)}",
+            f"deep-rnade-{L}/{n}",
+            f"RNADE-MoG order-agnostic on masked inputs, {L} hidden layer{'s' * (L > 1)}, "
+            f"ensemble of {n} ordering{'s' * (n > 1)}",
         )
+        for L in (1, 2)
         for n in ENSEMBLES
     ]
 )
@@ -66,6 +68,7 @@ GAPS = [  # our row, the published row it is set against
     ("rnade-mog", "rnade-mog"),
     ("rnade-laplace", "rnade-laplace"),
     (f"{ORDERLESS}/16", "eornade"),
+    ("deep-rnade-1/16", "eornade"),
     ("deep-rnade-2/16", "eornade"),
 ]
 

@@ -64,10 +64,15 @@ METHODS = {
     "rnade-mog": [],
     "rnade-laplace": [("model.mixture", "laplace")],
     "rnade-mog-orderless": [("train.ordering", "orderless")],
+    "deep-rnade-1": [("model.model", "deep-rnade"), ("model.layers", 1), ("model.hidden_activation", "relu")],
     "deep-rnade-2": [("model.model", "deep-rnade"), ("model.layers", 2), ("model.hidden_activation", "relu")],
 }
 ORDERLESS = "rnade-mog-orderless"
-ORDER_AGNOSTIC = (ORDERLESS, "deep-rnade-2")  # the methods reported as ensembles over orderings
+ORDER_AGNOSTIC = (
+    ORDERLESS,
+    "deep-rnade-1",
+    "deep-rnade-2",
+)  # the methods reported as ensembles over orderings
 ENSEMBLES = (1, 2, 4, 8, 16)
 QUICK = [
     ("model.H", 4),

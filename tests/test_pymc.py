@@ -11,6 +11,7 @@ pm = pytest.importorskip("pymc")
 from rnnrnade_pt.pymc import Density  # noqa: E402
 
 RNADE = rp.ModelConfig(model="rnade", D=3, H=4, K=2)
+DEEP = rp.ModelConfig(model="deep-rnade", D=3, H=4, K=2, layers=2, hidden_activation="relu")
 RNN_RNADE = rp.ModelConfig(model="rnn-rnade", D=2, H=3, K=2, R=3, conditioned=("mu", "sigma"))
 
 
@@ -20,19 +21,26 @@ def rnade():
 
 
 @pytest.fixture(scope="module")
+def deep():
+    return rp.DeepRnade(DEEP, rp.init_params(DEEP, seed=3, scale=0.5))
+
+
+@pytest.fixture(scope="module")
 def rnn_rnade():
     return rp.RnnRnade(RNN_RNADE, rp.init_params(RNN_RNADE, seed=2, scale=0.5))
 
 
-def test_rnade_logp_is_the_models_loglik_for_every_batch_shape(rnade):
+@pytest.mark.parametrize("which", ["rnade", "deep"])
+def test_vector_logp_is_the_models_loglik_for_every_batch_shape(which, request):
+    model = request.getfixturevalue(which)
     rng = np.random.default_rng(0)
     for shape in [(3,), (5, 3), (2, 4, 3)]:
         X = rng.standard_normal(shape)
         with pm.Model() as m:
-            Density("x", rnade, shape=shape)
+            Density("x", model, shape=shape)
         terms = m.logp(sum=False)[0].eval({m.rvs_to_values[m["x"]]: X})
         assert terms.shape == shape[:-1]
-        want = rnade.loglik(X.reshape(-1, 3)).per_sequence.reshape(shape[:-1])
+        want = model.loglik(X.reshape(-1, 3)).per_sequence.reshape(shape[:-1])
         np.testing.assert_allclose(terms, want, rtol=1e-12)
 
 
