@@ -103,8 +103,8 @@ def curves(series: dict, out: str, title: str, ylabel: str, lines: dict | None =
     for label, (x, y) in series.items():
         ax.plot(x, y, "-o", ms=2, lw=1, label=label)
         ys += list(y[len(y) // 10 :])
-    for label, y in (lines or {}).items():
-        ax.axhline(y, ls="--", lw=1, color="k", label=label)
+    for i, (label, y) in enumerate((lines or {}).items()):  # dashed, each its own colour after the curves'
+        ax.axhline(y, ls="--", lw=1, color=f"C{len(series) + i}", label=label)
         ys.append(y)
     finite = [v for v in ys if np.isfinite(v)]
     if finite:
