@@ -134,13 +134,13 @@ def test_every_model_initialises_scores_and_prints_from_the_command_line(model, 
     cfg, values = rp.load_params(tmp_path / "p.npz")
     assert cfg.model == model and set(values) == set(rp.param_shapes(cfg))
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((5, 4) if model == "rnade" else (3, 2, 4))
+    X = rng.standard_normal((3, 2, 4) if cfg.recurrent else (5, 4))
     X = (X > 0).astype(float) if cfg.binary else X
-    atomic_write_npz(tmp_path / "x.npz", {"X": X} if model == "rnade" else {"X": X, "mask": np.ones((3, 2))})
+    atomic_write_npz(tmp_path / "x.npz", {"X": X, "mask": np.ones((3, 2))} if cfg.recurrent else {"X": X})
     code, out, err = run(capsys, "loglik", "--params", tmp_path / "p.npz", "--data", tmp_path / "x.npz")
     assert code == 0, err
     res = json.loads(out)
-    assert res["model"] == model and res["frames"] == (5 if model == "rnade" else 6)
+    assert res["model"] == model and res["frames"] == (6 if cfg.recurrent else 5)
     assert np.isfinite(res["total"])
     code, out, err = run(capsys, "graph", "--model", model, "--target", "cost")
     assert code == 0 and out, err
