@@ -124,6 +124,56 @@ def _ordered(values: TensorVariable, order: TensorVariable | None, axis: int) ->
     return values[:, order] if axis == 1 else values[order]
 
 
+def _ordered_steps(
+    p: dict,
+    upper_names: Sequence,
+    K: int,
+    activation: str,
+    n,
+    inputs: list,
+    emit,
+    name: str,
+    order: TensorVariable | None = None,
+) -> TensorVariable:
+    """The D steps of an ordering for n rows, which the exact log-likelihood, sampling and mean-field share.
+
+    Step j runs the network on the running first-layer input ``a_j`` (``a_1 = c``; n x H), which gives the
+    mixture of dimension ``o_j`` (``z_alpha``, ``mu``, ``z_sigma``, each n x K); ``emit(z_alpha, mu, z_sigma,
+    *inputs_j)`` returns ``(x_j, out_j)``: the value the next steps observe and the step's output; then
+    ``a_{j+1} = a_j + x_j W[:, o_j] + W_mask[:, o_j]``. ``inputs`` are D x n tensors in the ordering's order
+    (the natural one when ``order`` is ``None``). Returns the outputs, D x n.
+    """
+    V, b = _output_weights(p)
+    weights = [_ordered(p["W"], order, 1).T, _ordered(p["W_mask"], order, 1).T]  # D x H each
+    sequences = [*inputs, *weights, _ordered(V, order, 0), _ordered(b, order, 0)]  # ..., D x H x 3K, D x 3K
+    upper = [p[name] for pair in upper_names for name in pair]
+    a_1 = pt.broadcast_to(p["c"], (n, p["c"].shape[0]))  # n x H
+    k = len(inputs)
+
+    def deep_rnade_step(*args):
+        # inputs_j: n each; W_j, W_mask_j: H; V_j: H x 3K; b_j: 3K; a_j: n x H
+        inputs_j, (W_j, W_mask_j, V_j, b_j, a_j), upper_values = args[:k], args[k : k + 5], args[k + 5 :]
+        h = hidden_stack(a_j, list(zip(upper_values[::2], upper_values[1::2], strict=True)), activation)
+        z_alpha, mu, z_sigma = mixture_outputs(pt.dot(h, V_j), b_j, K)  # n x K each
+        x_j, out_j = emit(z_alpha, mu, z_sigma, *inputs_j)
+        return a_j + pt.outer(x_j, W_j) + W_mask_j, out_j
+
+    _, out = pytensor.scan(
+        deep_rnade_step,
+        sequences=sequences,
+        outputs_info=[a_1, None],
+        non_sequences=upper,
+        strict=True,
+        return_updates=False,
+        name=name,
+    )
+    return out
+
+
+def _log_softmax(z_alpha: TensorVariable) -> TensorVariable:
+    return z_alpha - pt.logsumexp(z_alpha, axis=-1, keepdims=True)
+
+
 def ordered_logp_scan(
     x: TensorVariable,
     p: dict,
@@ -138,67 +188,15 @@ def ordered_logp_scan(
 
     ``upper_names`` are the hidden layers' ``(weight, bias)`` names in ``p`` (:func:`layer_names`).
     """
-    n = x.shape[0]
-    V, b = _output_weights(p)
+
+    def observed(z_alpha, mu, z_sigma, x_j):
+        return x_j, mixture_logpdf(x_j, z_alpha, mu, z_sigma, mixture).logp  # N
+
     xo = _ordered(x, order, 1).T  # D x N
-    Wo = _ordered(p["W"], order, 1).T  # D x H
-    Wmo = _ordered(p["W_mask"], order, 1).T  # D x H
-    Vo, bo = _ordered(V, order, 0), _ordered(b, order, 0)  # D x H x 3K, D x 3K
-    upper = [p[name] for pair in upper_names for name in pair]
-    a_1 = pt.broadcast_to(p["c"], (n, p["c"].shape[0]))  # N x H
-
-    def deep_rnade_step(x_j, W_j, W_mask_j, V_j, b_j, a_j, *upper_values):
-        # x_j: N; W_j, W_mask_j: H; V_j: H x 3K; b_j: 3K; a_j: N x H
-        h = hidden_stack(a_j, list(zip(upper_values[::2], upper_values[1::2], strict=True)), activation)
-        z_alpha, mu, z_sigma = mixture_outputs(pt.dot(h, V_j), b_j, K)  # N x K each
-        logp_j = mixture_logpdf(x_j, z_alpha, mu, z_sigma, mixture).logp  # N
-        return a_j + pt.outer(x_j, W_j) + W_mask_j, logp_j
-
-    _, logp = pytensor.scan(
-        deep_rnade_step,
-        sequences=[xo, Wo, Wmo, Vo, bo],
-        outputs_info=[a_1, None],
-        non_sequences=upper,
-        strict=True,
-        return_updates=False,
-        name="deep_rnade_steps",
+    logp = _ordered_steps(
+        p, upper_names, K, activation, x.shape[0], [xo], observed, "deep_rnade_steps", order
     )
     return logp.sum(axis=0)  # D x N -> N
-
-
-def _generative_scan(
-    p: dict, upper_names: Sequence, K: int, activation: str, n, pick, noise: list, name: str
-):
-    """Ancestral steps in the natural order for n rows: each step's mixture (``log alpha``, ``mu``,
-    ``z_sigma``) gives its value by ``pick(log_alpha, mu, z_sigma, *noise_j)`` (``noise``: D x n tensors),
-    which the next steps observe."""
-    V, b = _output_weights(p)
-    upper = [p[name] for pair in upper_names for name in pair]
-    a_1 = pt.broadcast_to(p["c"], (n, p["c"].shape[0]))  # n x H
-    n_noise = len(noise)
-
-    def deep_rnade_generative_step(*args):
-        noise_j, (W_j, W_mask_j, V_j, b_j, a_j), upper_values = (
-            args[:n_noise],
-            args[n_noise : n_noise + 5],
-            args[n_noise + 5 :],
-        )
-        h = hidden_stack(a_j, list(zip(upper_values[::2], upper_values[1::2], strict=True)), activation)
-        z_alpha, mu, z_sigma = mixture_outputs(pt.dot(h, V_j), b_j, K)  # n x K each
-        log_alpha = z_alpha - pt.logsumexp(z_alpha, axis=-1, keepdims=True)
-        x_j = pick(log_alpha, mu, z_sigma, *noise_j)  # n
-        return a_j + pt.outer(x_j, W_j) + W_mask_j, x_j
-
-    _, x = pytensor.scan(
-        deep_rnade_generative_step,
-        sequences=[*noise, p["W"].T, p["W_mask"].T, V, b],
-        outputs_info=[a_1, None],
-        non_sequences=upper,
-        strict=True,
-        return_updates=False,
-        name=name,
-    )
-    return x.T  # D x n -> n x D
 
 
 def deep_sample_scan(
@@ -206,16 +204,22 @@ def deep_sample_scan(
 ) -> TensorVariable:
     """Ancestral samples (n x D) in the natural order given the noise ``u``, ``eps`` (D x n each, as for
     :func:`~rnnrnade_pt.kernels.rnade.rnade_sample_scan`): a deterministic function of the noise."""
-    return _generative_scan(
-        p, upper_names, K, activation, u.shape[1], mixture_draw, [u, eps], "deep_rnade_sample_steps"
-    )
+
+    def drawn(z_alpha, mu, z_sigma, u_j, eps_j):
+        x_j = mixture_draw(_log_softmax(z_alpha), mu, z_sigma, u_j, eps_j)  # n
+        return x_j, x_j
+
+    x = _ordered_steps(p, upper_names, K, activation, u.shape[1], [u, eps], drawn, "deep_rnade_sample_steps")
+    return x.T  # D x n -> n x D
 
 
 def deep_mean_field_scan(p: dict, upper_names: Sequence, K: int, activation: str, n) -> TensorVariable:
     """Ancestral mean-field (n x D): each ``x_j`` replaced by its conditional mean ``sum_k alpha_k mu_k``
     given the means before it, in the natural order."""
 
-    def mean(log_alpha, mu, z_sigma):
-        return (pt.exp(log_alpha) * mu).sum(axis=-1)
+    def mean(z_alpha, mu, z_sigma):
+        m_j = (pt.exp(_log_softmax(z_alpha)) * mu).sum(axis=-1)  # n
+        return m_j, m_j
 
-    return _generative_scan(p, upper_names, K, activation, n, mean, [], "deep_rnade_mean_field_steps")
+    m = _ordered_steps(p, upper_names, K, activation, n, [], mean, "deep_rnade_mean_field_steps")
+    return m.T  # D x n -> n x D
