@@ -236,7 +236,8 @@ def settings_note(jobs, brackets: dict) -> str:
             r = next(iter(done[0].values()))
             text += (
                 f" per frame for validation; on the test set AIS and RAISE with {r['ais_chains']} chains "
-                f"and {r['ais_betas']} temperatures per frame (rnnrnade_pt.music_runs.test_bracket)."
+                f"and {r['ais_betas']} temperatures per frame, in {r.get('ais_dtype', 'float64')} "
+                "(rnnrnade_pt.music_runs.test_bracket)."
             )
         else:
             text += " per frame."

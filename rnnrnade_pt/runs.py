@@ -69,8 +69,9 @@ def load_run(run_dir: str, checkpoint: str = "best", backend: str | None = None)
 
 def with_ais(run: Run, **ais) -> Run:
     """An RNN-RBM run whose log-likelihood estimate uses other AIS settings (``ais_chains``,
-    ``ais_betas``): the same parameters, a model built with ``cfg.model.replace(**ais)``. More
-    temperatures shrink AIS's downward bias in ``log Z``; comparing the two estimates measures it."""
+    ``ais_betas``, ``ais_direction``, and ``dtype``, the arithmetic): the same parameters, a model built
+    with ``cfg.model.replace(**ais)``. More temperatures shrink AIS's downward bias in ``log Z``; comparing
+    the two estimates measures it."""
     if run.cfg.model.model != "rnn-rbm":
         raise ConfigError(f"AIS settings apply to an rnn-rbm run; {run.run_dir} is a {run.cfg.model.model}")
     mcfg = run.cfg.model.replace(**ais)  # ModelConfig checks the values
@@ -78,7 +79,14 @@ def with_ais(run: Run, **ais) -> Run:
     return run._replace(cfg=dataclasses.replace(run.cfg, model=mcfg), model=model)
 
 
-def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, orderings_seed: int = 0) -> dict:
+def evaluate_run(
+    run: Run,
+    seqs: list,
+    batch_size: int = 64,
+    orderings=None,
+    orderings_seed: int = 0,
+    max_frames: int = 8192,
+) -> dict:
     """Log-likelihood per frame and one-step-ahead prediction error per frame, in the data's units.
 
     The prediction of frame t is the model's expected frame given the frames before it: for the RNADE
@@ -98,6 +106,9 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     the natural ordering), all sizes from one pass. A single integer N evaluates the ensemble of N as *the*
     density: ``loglik_per_frame`` is then its value (and ``loglik_per_frame_ensemble`` is ``{N: value}``).
 
+    The sequences go through the model in batches of at most ``batch_size`` sequences and ``max_frames``
+    padded frames (:func:`~rnnrnade_pt.data.batching.eval_batches`); the results do not depend on them.
+
     References
     ----------
     .. [1] M. Bay, A. F. Ehmann, J. S. Downie. "Evaluation of multiple-F0 estimation and tracking
@@ -112,7 +123,7 @@ def evaluate_run(run: Run, seqs: list, batch_size: int = 64, orderings=None, ord
     total, frames, sq, n_pred = 0.0, 0, 0.0, 0
     counts = np.zeros(3)  # TP, FP, FN
     ais = 0.0  # RNN-RBM: per chain and noise group, the summed normalised AIS weights (ais_standard_error)
-    for X, mask in eval_batches(z, batch_size):  # T x B x D, T x B
+    for X, mask in eval_batches(z, batch_size, max_frames):  # T x B x D, T x B
         if cfg.recurrent:
             ll = run.model.loglik(X, mask)
             if ll.ais_log_w is not None:

@@ -47,13 +47,15 @@ def test_quick_mode_end_to_end(music, tmp_path, shared_data):
         assert float(ll) < 0 and cells[6].endswith("%") and int(cells[7]) > 0 and cells[8] == "1", row
         assert (se is not None and float(se) > 0) == (model == "RNN-RBM"), row  # AIS: its standard error
         assert (cells[3] != "—") == (model == "RNN-RBM"), row  # RAISE: the RNN-RBM's lower estimate
-    # the RNN-RBM's test estimates (quick: 10 chains x 10 temperatures) are cached beside its checkpoint
+    # the RNN-RBM's test estimates (quick: 10 chains x 10 temperatures, float32) are cached beside its
+    # checkpoint
     cached = {
-        d: tmp_path / "runs" / "rnn-rbm_JSB_Chorales" / "test_ais" / f"{d}-10x10.json"
+        d: tmp_path / "runs" / "rnn-rbm_JSB_Chorales" / "test_ais" / f"{d}-10x10-float32.json"
         for d in ("forward", "reverse")
     }
     forward = json.loads(cached["forward"].read_text())
-    assert forward["ais_betas"] == 10 and f"{forward['loglik_per_frame']:.2f} ± " in text
+    assert forward["ais_betas"] == 10 and forward["ais_dtype"] == "float32"
+    assert f"{forward['loglik_per_frame']:.2f} ± " in text
     stamps = {d: p.stat().st_mtime_ns for d, p in cached.items()}
     for name in ("rnn-rbm_JSB_Chorales", "rnn-nade_JSB_Chorales"):
         run = tmp_path / "runs" / name
