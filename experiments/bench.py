@@ -6,6 +6,7 @@
     python experiments/bench.py --backends c,jax --dtypes float32 --graphs fused
     python experiments/bench.py --profile        # where the time goes: per-op profile, user/system, roofline
     python experiments/bench.py --models rnn-nade,rnn-rbm --graphs fused   # the music models
+    python experiments/bench.py --ais experiments/models/music/rnn-rbm_JSB_Chorales   # test-time AIS
 
 Default configuration of RNN-RNADE: D=49, H=128, K=10, R=128, T=100, B=16 (1600 frames a call); of the music
 models D=88, H=150, R=100, windows of 100 frames, batches of 16. For each model, backend, dtype and graph
@@ -17,6 +18,12 @@ PyTorch version of the same model (``experiments/torch_models.py``, the ``bench`
 eagerly and under ``torch.compile``, on as many threads as PyTensor's step uses. Ratios above 1 mean this
 package is faster. Each record has ``model``, ``backend``, ``graph``, ``dtype``, ``what`` and
 ``frames_per_s`` or ``seconds`` or ``ratio``.
+
+``--ais RELEASE`` times instead a trained RNN-RBM's test-time estimates (``music_runs.test_bracket``: AIS
+and RAISE, 10 chains, on every frame of its test set, one thread): milliseconds per frame for 1000
+temperatures in each direction and dtype, the float32/float64 ratio, the fraction of the machine's
+one-thread matrix-product peak that the step's dense-equivalent products would take, and the time the
+estimates of all four music test sets (both directions) would take on 2 cores at that per-frame cost.
 """
 
 from __future__ import annotations
@@ -266,6 +273,65 @@ def profile_step(model, graph, X, mask, calls=10, top=12) -> dict:
     }
 
 
+def measure_ais(release, betas=100, dtypes=("float64", "float32")) -> list[dict]:
+    """Seconds per test frame of a released RNN-RBM's test-time estimates, one thread (see the module)."""
+    from threadpoolctl import threadpool_limits
+
+    from rnnrnade_pt.config import DataConfig
+    from rnnrnade_pt.data.batching import eval_batches
+    from rnnrnade_pt.data.datasets import load_dataset
+    from rnnrnade_pt.music_runs import DATASETS, TEST_AIS_CHAINS, TEST_AIS_MAX_FRAMES
+    from rnnrnade_pt.release import load_release
+    from rnnrnade_pt.runs import with_ais
+
+    run = load_release(release)
+    seqs = load_dataset(run.cfg.data)["test"]
+    batches = list(eval_batches(seqs, len(seqs), TEST_AIS_MAX_FRAMES))
+    frames = sum(int(m.sum()) for _, m in batches)
+    m = run.cfg.model
+    out = []
+    with threadpool_limits(limits=1):
+        peaks = {dtype: matmul_peak(dtype) for dtype in dtypes}
+        for dtype in dtypes:
+            for direction in ("forward", "reverse"):
+                ais = dict(ais_chains=TEST_AIS_CHAINS, ais_betas=betas, ais_direction=direction, dtype=dtype)
+                model = with_ais(run, **ais).model
+                model.loglik(*batches[0])  # compile
+                secs = sum(_timed(lambda b=b, f=model.loglik: f(*b)) for b in batches)
+                per_frame = secs / frames * 1000 / betas  # seconds a frame for 1000 temperatures
+                products = 2 + (direction == "reverse")  # v W shared by the weight and the sweep forward
+                flops = products * 2 * m.D * m.H * TEST_AIS_CHAINS * 1000
+                base = {"model": "rnn-rbm", "backend": "c", "graph": direction, "dtype": dtype}
+                out.append({**base, "what": "ais_s_per_frame", "seconds": per_frame, "frames": frames})
+                out.append({**base, "what": "ais_matmul_fraction", "ratio": flops / peaks[dtype] / per_frame})
+    counts = {}
+    for name in DATASETS:
+        counts[name] = sum(len(x) for x in load_dataset(DataConfig(dataset="music", name=name))["test"])
+    for dtype in dtypes:
+        per = {
+            r["graph"]: r["seconds"] for r in out if r["dtype"] == dtype and r["what"] == "ais_s_per_frame"
+        }
+        total = sum(counts.values()) * (per["forward"] + per["reverse"]) / 2  # 2 processes, one a core
+        rec = {
+            "model": "rnn-rbm",
+            "backend": "c",
+            "graph": "both",
+            "dtype": dtype,
+            "what": "ais_four_sets_2_cores",
+        }
+        out.append({**rec, "seconds": total, "frames": sum(counts.values())})
+    f64 = {
+        r["graph"]: r["seconds"] for r in out if r["dtype"] == "float64" and r["what"] == "ais_s_per_frame"
+    }
+    f32 = {
+        r["graph"]: r["seconds"] for r in out if r["dtype"] == "float32" and r["what"] == "ais_s_per_frame"
+    }
+    for direction in f32.keys() & f64.keys():
+        base = {"model": "rnn-rbm", "backend": "c", "graph": direction, "dtype": "float32"}
+        out.append({**base, "what": "ais_speedup_over_float64", "ratio": f64[direction] / f32[direction]})
+    return out
+
+
 def markdown_table(path) -> str:
     """The records of a ``--json`` run (JSON lines) as the Markdown table of experiments/NOTES.md."""
     rows = ["| model | backend | graph | dtype | what | result |", "|---|---|---|---|---|---|"]
@@ -306,6 +372,10 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--table", metavar="JSONL", help="print the Markdown table of a --json run's output, and exit"
     )
+    ap.add_argument(
+        "--ais", metavar="RELEASE", help="time a released RNN-RBM's test-time AIS and RAISE instead"
+    )
+    ap.add_argument("--ais-betas", type=int, default=100, help="temperatures timed (scaled to 1000)")
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("-B", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -351,6 +421,10 @@ def main(argv=None) -> int:
             flush=True,
         )
 
+    if args.ais:
+        for rec in measure_ais(args.ais, args.ais_betas, dtypes):
+            emit(rec)
+        return 0
     peak = matmul_peak("float32", 512 if args.quick else 2048)
     bandwidth = memory_bandwidth(32 * 2**20 if args.quick else 256 * 2**20)
     base0 = {"model": "-", "backend": "numpy", "graph": "-", "dtype": "float32"}

@@ -63,3 +63,21 @@ def test_bench_quick_mode_prints_json_records():
     assert ratios[("fused/scan", "train_speedup")] > 0
     if importlib.util.find_spec("torch") is not None:  # the yardstick, measured in the same run
         assert ("torch", "eager", "train") in whats and ratios[("fused", "train_vs_torch_eager")] > 0
+
+
+def test_bench_times_a_released_rnn_rbm_test_time_annealing(shared_data):
+    """``bench.py --ais``: per-frame seconds of both directions, their share of the matrix-product peak
+    and the four music test sets' estimated time, from the released JSB Chorales RNN-RBM."""
+    release = os.path.join(ROOT, "experiments", "models", "music", "rnn-rbm_JSB_Chorales")
+    bench = os.path.join(ROOT, "experiments", "bench.py")
+    argv = [sys.executable, bench, "--ais", release, "--ais-betas", "2", "--dtypes", "float32", "--json"]
+    env = {**os.environ, "RNNRNADE_DATA": str(shared_data)}
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr
+    records = {(r["graph"], r["what"]): r for r in map(json.loads, proc.stdout.splitlines())}
+    for direction in ("forward", "reverse"):
+        per_frame = records[(direction, "ais_s_per_frame")]
+        assert per_frame["frames"] == 4725 and 0 < per_frame["seconds"] < 1  # JSB's test frames
+        assert 0 < records[(direction, "ais_matmul_fraction")]["ratio"] < 10
+    four = records[("both", "ais_four_sets_2_cores")]
+    assert four["frames"] > 100_000 and four["seconds"] > 0
