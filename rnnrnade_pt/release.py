@@ -455,17 +455,21 @@ def rescore_all(
 
 
 def releases_made_by(manifests: Sequence[dict]) -> list[str]:
-    """How a table's released models were made, one line per (commit, command, machine):
-    ``"cell, cell: `command` at commit abc1234567 on machine"``, for the line under a results table.
+    """How a table's released models were made, one line per (commit, work tree, command, machine):
+    ``"cell, cell: `command` at commit abc1234567 on machine"``, for the line under a results table, with
+    "(uncommitted changes)" after the commit where the run started from a work tree that had some.
 
     >>> m = {"commit": "0123456789abcdef", "command": "python x.py", "machine": "CPU, 2 cores"}
-    >>> releases_made_by([{**m, "cell": "a"}, {**m, "cell": "b"}])
-    ['a, b: `python x.py` at commit 0123456789 on CPU, 2 cores']
+    >>> made = [{**m, "cell": "a"}, {**m, "cell": "b"}, {**m, "cell": "c", "dirty": True}]
+    >>> for line in releases_made_by(made):
+    ...     print(line)
+    a, b: `python x.py` at commit 0123456789 on CPU, 2 cores
+    c: `python x.py` at commit 0123456789 (uncommitted changes) on CPU, 2 cores
     """
     groups: dict[tuple, list[str]] = {}
     for m in manifests:
-        key = (str(m.get("commit"))[:10], m.get("command"), m.get("machine"))
-        groups.setdefault(key, []).append(m["cell"])
+        commit = str(m.get("commit"))[:10] + (" (uncommitted changes)" if m.get("dirty") else "")
+        groups.setdefault((commit, m.get("command"), m.get("machine")), []).append(m["cell"])
     return [
         f"{', '.join(c) if len(c) <= 8 else f'{len(c)} models'}: `{cmd}` at commit {commit} on {machine}"
         for (commit, cmd, machine), c in groups.items()

@@ -193,6 +193,7 @@ def estimator_fn(**ais):
         exact = np_log_z(values["W"], bv_t.reshape(-1, D), bh_t.reshape(-1, H)).reshape(mask.shape)
         return log_z, log_w, exact, loglik
 
+    call.ais_rng = g.ais_rng
     return call
 
 
@@ -243,29 +244,27 @@ def test_forward_and_reverse_annealing_bracket_the_loglik_of_the_models_own_fram
     assert lower + 0.05 < exact < upper - 0.05, (lower, exact, upper)
 
 
-def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration(model_fn):
+def test_standard_error_of_the_mean_loglik_is_calibrated_against_enumeration():
     """The mean AIS log-likelihood over every frame of a batch lies within 4 of its standard errors
     (``rnn_rbm.ais_mean_standard_error``, what ``evaluate_run`` reports) of exact enumeration, and that
     standard error is the spread of the mean over independent AIS streams (the frames of a noise group share
     each stream's uniforms, so their errors are correlated: the per-frame errors' root-sum-square would
-    understate it, and the chains' spread alone, as if every frame shared them, would overstate it)."""
-    _, g, call = model_fn
+    understate it, and the chains' spread alone, as if every frame shared them, would overstate it).
+    50 chains: the draws of all 1,024 noise groups at every temperature are most of the work here."""
+    call = estimator_fn(ais_chains=50)
     values = random_params(21, w_scale=3.0, rnn_scale=1.0)  # large weights: AIS errors worth measuring
     X, mask = binary_batch(2, [6, 4, 5])
     n = mask.sum()
-    exact = np_frame_loglik(X, mask, values).sum() / n
     means, ses = [], []
-    try:
-        for seed in range(16):
-            g.ais_rng.set_value(np.random.default_rng(seed), borrow=True)
-            out = call(X, mask, values=values)
-            sums = rnn_rbm.ais_standard_error(out["ais_log_w"], mask)  # M x G
-            assert sums.shape == (CHAINS, rnn_rbm.AIS_GROUPS)
-            assert np.count_nonzero(sums.any(axis=0)) == len(np.unique(rnn_rbm.ais_groups(mask)[mask > 0]))
-            means.append(out["loglik"].sum() / n)
-            ses.append(rnn_rbm.ais_mean_standard_error(sums, n))
-    finally:
-        g.ais_rng.set_value(np.random.default_rng(rnn_rbm.AIS_SEED), borrow=True)
+    for seed in range(16):
+        call.ais_rng.set_value(np.random.default_rng(seed), borrow=True)
+        _, log_w, exact, loglik = call(X, mask, values)
+        sums = rnn_rbm.ais_standard_error(log_w, mask)  # M x G
+        assert sums.shape == (50, rnn_rbm.AIS_GROUPS)
+        assert np.count_nonzero(sums.any(axis=0)) == len(np.unique(rnn_rbm.ais_groups(mask)[mask > 0]))
+        means.append(loglik.sum() / n)
+        ses.append(rnn_rbm.ais_mean_standard_error(sums, n))
+    exact = np_frame_loglik(X, mask, values).sum() / n
     means, ses = np.array(means), np.array(ses)
     assert np.all(np.abs(means - exact) < 4 * ses), (means - exact, ses)
     spread = means.std(ddof=1)
