@@ -249,7 +249,9 @@ def run_job(
         if not force and (stored := stored_results(Job(name, cfg, run_dir))) is not None:
             return stored
         started = set(os.listdir(run_dir)) - STARTED if os.path.isdir(run_dir) else set()
-        if started and not _same_config(run_dir, cfg):
+        # a run of another config is replaced only when forced; a finished one retrained when forced starts
+        # from an empty directory (its provenance, curves and checkpoints are the new run's alone)
+        if started and (not _same_config(run_dir, cfg) or (force and os.path.exists(results))):
             if not force:
                 raise ConfigError(f"{run_dir} holds a run of another config; remove it or pass force")
             import shutil

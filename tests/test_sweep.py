@@ -111,6 +111,18 @@ def test_finished_runs_are_reused_and_other_configs_refused(local_results):
         run_jobs(jobs, engine="ray")
 
 
+def test_a_forced_finished_run_is_retrained_from_an_empty_directory(tmp_path):
+    """``force`` on a finished run of the same config trains it again from scratch: the same numbers (same
+    seed), and a provenance of the new run alone, not a "resumed" record on the old one's."""
+    job = Job("t", tiny().override("epochs", 1), str(tmp_path / "t"))
+    first = run_jobs([job])[0]
+    (tmp_path / "t" / "stale.txt").write_text("from the first run")
+    again = run_jobs([job], force=True)[0]
+    assert again["reused"] is False and again["test"] == first["test"]
+    assert "resumed" not in json.loads((tmp_path / "t" / "provenance.json").read_text())
+    assert not (tmp_path / "t" / "stale.txt").exists()
+
+
 def check_tasks(records: dict, missing: str) -> None:
     assert list(records) == ["sum", "missing", "after-broken"]
     assert records["sum"]["result"] == 5 and records["sum"]["after"] == "t-seed=1"
