@@ -45,6 +45,7 @@ __all__ = [
     "job_name",
     "make_jobs",
     "test_bracket",
+    "annealed_estimate",
     "bracket_evaluation",
     "rescoring",
 ]
@@ -193,18 +194,20 @@ def test_bracket(
         logger.warning("%s: test set, %s annealing, %d x %d", job.name, direction, chains, betas)
         if best is None:  # the data and the checkpoint, once for both directions
             seqs, best = load_dataset(job.cfg.data)["test"], load_run(job.run_dir)
-        run = with_ais(best, ais_chains=chains, ais_betas=betas, ais_direction=direction, dtype=dtype)
-        res = {
-            **evaluate_run(run, seqs, batch_size=len(seqs), max_frames=TEST_AIS_MAX_FRAMES),
-            "ais_chains": chains,
-            "ais_betas": betas,
-            "ais_dtype": dtype,
-            "checkpoint_sha256": digest,
-        }
+        res = {**annealed_estimate(best, seqs, direction, chains, betas, dtype), "checkpoint_sha256": digest}
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write_text(path, json.dumps(res, indent=1) + "\n")
         out[direction] = res
     return out
+
+
+def annealed_estimate(run, seqs, direction: str, chains: int, betas: int, dtype: str) -> dict:
+    """:func:`~rnnrnade_pt.runs.evaluate_run` of an RNN-RBM run on ``seqs`` with its log-likelihood
+    estimated by annealing in ``direction`` (``chains`` x ``betas``, in ``dtype``), over batches of up to
+    :data:`TEST_AIS_MAX_FRAMES` frames; the settings are added to the result."""
+    ais = dict(ais_chains=chains, ais_betas=betas, ais_direction=direction, dtype=dtype)
+    scored = evaluate_run(with_ais(run, **ais), seqs, batch_size=len(seqs), max_frames=TEST_AIS_MAX_FRAMES)
+    return {**scored, "ais_chains": chains, "ais_betas": betas, "ais_dtype": dtype}
 
 
 def bracket_evaluation(bracket: dict) -> dict:
@@ -236,10 +239,8 @@ def rescoring(rescore_ais: bool):
             return released
         out = {}
         for direction, r in released.items():
-            ais = dict(ais_chains=r["ais_chains"], ais_betas=r["ais_betas"], ais_direction=direction)
-            run_ais = with_ais(run, **ais, dtype=r.get("ais_dtype", run.cfg.model.dtype))
-            scored = evaluate_run(run_ais, seqs, batch_size=len(seqs), max_frames=TEST_AIS_MAX_FRAMES)
-            out[direction] = {**scored, **{k: r[k] for k in (*ais, "ais_dtype") if k in r}}
+            dtype = r.get("ais_dtype", run.cfg.model.dtype)
+            out[direction] = annealed_estimate(run, seqs, direction, r["ais_chains"], r["ais_betas"], dtype)
         return out
 
     return evaluate

@@ -107,7 +107,8 @@ def evaluate_run(
     density: ``loglik_per_frame`` is then its value (and ``loglik_per_frame_ensemble`` is ``{N: value}``).
 
     The sequences go through the model in batches of at most ``batch_size`` sequences and ``max_frames``
-    padded frames (:func:`~rnnrnade_pt.data.batching.eval_batches`); the results do not depend on them.
+    padded frames (:func:`~rnnrnade_pt.data.batching.eval_batches`); the results do not depend on them beyond
+    the rounding of the sums over batches.
 
     References
     ----------
