@@ -552,4 +552,6 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    sys.exit(main())
+    from rnnrnade_pt.cli import run_reporting_errors
+
+    sys.exit(run_reporting_errors("bench.py", main))

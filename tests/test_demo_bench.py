@@ -81,3 +81,10 @@ def test_bench_times_a_released_rnn_rbm_test_time_annealing(shared_data):
         assert 0 < records[(direction, "ais_matmul_fraction")]["ratio"] < 10
     four = records[("both", "ais_four_sets_2_cores")]
     assert four["frames"] > 100_000 and four["seconds"] > 0
+
+
+def test_bench_refuses_a_directory_that_is_not_a_release_in_one_line(tmp_path):
+    bench = os.path.join(ROOT, "experiments", "bench.py")
+    proc = subprocess.run([sys.executable, bench, "--ais", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "not a released model" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
