@@ -49,7 +49,7 @@ from pytensor.compile.mode import Mode, get_mode
 
 from .config import BACKENDS  # defined once, in the lowest layer that needs the names
 from .errors import BackendError
-from .kernels import ais_math, fused_frame
+from .kernels import ais_math, fused_frame, fused_mixture
 
 __all__ = [
     "BACKENDS",
@@ -241,7 +241,7 @@ def jax_function(inputs: Sequence, outputs: Sequence):
     from pytensor.link.jax.dispatch import jax_funcify
 
     check_backend("jax")
-    for kernel in (ais_math, fused_frame):
+    for kernel in (ais_math, fused_frame, fused_mixture):
         kernel.register_backends("jax")
     import jax
 
@@ -284,7 +284,7 @@ def compile_function(
         When the backend is missing or cannot compile the graph; the message names backend ``c``.
     """
     mode = backend_mode(backend, optimizer)
-    for kernel in (ais_math, fused_frame):  # the package's own Ops
+    for kernel in (ais_math, fused_frame, fused_mixture):  # the package's own Ops
         kernel.register_backends(backend)
     if backend == "numba":
         logger.warning(

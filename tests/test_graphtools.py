@@ -69,7 +69,10 @@ def test_snapshot_text_is_the_same_in_another_process():
 
 def test_snapshots_cover_every_model_graph_and_target():
     names = [snapshots.snapshot_name(*s) for s in snapshots.SNAPSHOTS]
-    assert len(names) == 10 and "rnn-rnade_scan_grad.txt" in names and "rnade_scan_explicit.txt" not in names
+    assert len(names) == 14 and "rnn-rnade_scan_grad.txt" in names and "rnade_scan_explicit.txt" not in names
+    assert "rnade_fused_explicit.txt" not in names
+    fused = snapshots.snapshot_text("rnn-rnade", "fused", "grad")  # the C Ops and their gradient Ops
+    assert all(op in fused for op in ("FusedFrameGrad{", "FusedMixtureGrad{mixture='gaussian'}"))
     text = snapshots.snapshot_text("rnn-rnade", "scan", "grad")
     assert text.startswith("# rnn-rnade, scan graph: pytensor.grad")
     assert snapshots.pytensor_version_of(text) == pytensor.__version__

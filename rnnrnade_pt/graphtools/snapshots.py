@@ -1,7 +1,8 @@
 """Committed text snapshots of the models' uncompiled graphs, ``graphs/<model>_<graph>_<target>.txt``.
 
 Each model (``rnade``, ``rnn-rnade``; default options at :data:`~.printing.GRAPH_SIZES`) has, for each
-graph form (``fast``, ``scan``), its cost graph and ``pytensor.grad``'s gradient graph w.r.t. every
+graph form (``fast``, ``scan``, and ``fused``, the training default, whose frame and mixture are the C Ops
+of :mod:`rnnrnade_pt.kernels`), its cost graph and ``pytensor.grad``'s gradient graph w.r.t. every
 parameter, and for the fast graph also the supplement's explicit gradient. The texts are uncompiled
 symbolic graphs (:func:`~.printing.debugprint_text`), the same in every process: a change of a builder or
 of PyTensor's gradient shows up as a diff in review. ``python -m rnnrnade_pt.graphtools.regenerate``
@@ -38,9 +39,9 @@ REGENERATE_COMMAND = "python -m rnnrnade_pt.graphtools.regenerate"
 SNAPSHOTS: list[tuple[str, str, str]] = [
     (model, graph, target)
     for model in ("rnade", "rnn-rnade")
-    for graph in ("fast", "scan")
+    for graph in ("fast", "scan", "fused")
     for target in ("cost", "grad", "explicit")
-    if not (target == "explicit" and graph == "scan")
+    if not (target == "explicit" and graph != "fast")
 ]
 """(model, graph, target) of every snapshot file."""
 

@@ -76,6 +76,48 @@ static void matmul_block(const T* M, long R, long K, const T* X, T* out) {
 template <typename T>
 static inline long padded_len(long P) { const long NB = 64 / sizeof(T); return (P + NB - 1) / NB * NB; }
 
+/* out (R x NV registers, row stride nv registers) += hT^T G over the block's m rows, for RB rows of out
+   and NV registers of its columns: the sums over the rows stay in registers (one load and store of out per
+   block, not per row). hT is R x NB (rows last), G is m x (nv NB). */
+template <typename T, int RB, int NV>
+static inline void add_outer_tile(const T* hT, const T* G, T* out, long nv, long m, long r0, long c0) {
+    RNNRNADE_FF_NB;
+    typedef T vec __attribute__((vector_size(64)));
+    vec acc[RB][NV];
+    for (int q = 0; q < RB; ++q)
+        for (int v = 0; v < NV; ++v) acc[q][v] = vec{};
+    for (long i = 0; i < m; ++i) {
+        vec g[NV];
+        for (int v = 0; v < NV; ++v) std::memcpy(&g[v], G + (i * nv + c0 + v) * NB, sizeof(vec));
+        for (int q = 0; q < RB; ++q) {
+            const T hv = hT[(r0 + q) * NB + i];
+            for (int v = 0; v < NV; ++v) acc[q][v] += hv * g[v];
+        }
+    }
+    for (int q = 0; q < RB; ++q)
+        for (int v = 0; v < NV; ++v) {
+            T* o = out + ((r0 + q) * nv + c0 + v) * NB;
+            vec r;
+            std::memcpy(&r, o, sizeof(vec));
+            r += acc[q][v];
+            std::memcpy(o, &r, sizeof(vec));
+        }
+}
+
+template <typename T, int RB>
+static inline void add_outer_rows(const T* hT, const T* G, T* out, long nv, long m, long r0) {
+    long c = 0;
+    for (; c + 2 <= nv; c += 2) add_outer_tile<T, RB, 2>(hT, G, out, nv, m, r0, c);
+    for (; c < nv; ++c) add_outer_tile<T, RB, 1>(hT, G, out, nv, m, r0, c);
+}
+
+template <typename T>
+static void add_outer(const T* hT, const T* G, T* out, long R, long nv, long m) {
+    long r = 0;
+    for (; r + 4 <= R; r += 4) add_outer_rows<T, 4>(hT, G, out, nv, m, r);
+    for (; r < R; ++r) add_outer_rows<T, 1>(hT, G, out, nv, m, r);
+}
+
 /* Scratch of one thread: a block's accumulators (all D of them in the backward pass), hidden units, ... */
 template <typename T>
 struct Scratch {
@@ -160,25 +202,10 @@ static __attribute__((noinline)) void backward_block(const T* x, const T* WT, co
         for (long p = 0; p < P; ++p)
             for (long i = 0; i < NB; ++i) gzT[p * NB + i] = (i < m) ? gz[((n0 + i) * D + d) * P + p] : T(0);
         matmul_block(V + d * H * P, H, P, gzT, dhT);  /* dh_d^T = V_d gz_d^T */
-        typedef T vec __attribute__((vector_size(64)));
         const long Pp = padded_len<T>(P), nv = Pp / NB;
         for (long i = 0; i < m; ++i)
             for (long p = 0; p < Pp; ++p) gzP[i * Pp + p] = (p < P) ? gz[((n0 + i) * D + d) * P + p] : T(0);
-        T* dVd = dV + d * H * Pp;
-        for (long i = 0; i < m; ++i) {
-            const T* gzi = gzP + i * Pp;
-            for (long h = 0; h < H; ++h) {
-                const T hv = hT[h * NB + i];
-                T* row = dVd + h * Pp;
-                for (long c = 0; c < nv; ++c) {
-                    vec r, g;
-                    std::memcpy(&r, row + c * NB, sizeof(vec));
-                    std::memcpy(&g, gzi + c * NB, sizeof(vec));
-                    r += hv * g;
-                    std::memcpy(row + c * NB, &r, sizeof(vec));
-                }
-            }
-        }
+        add_outer(hT, gzP, dV + d * H * Pp, H, nv, m);  /* dV_d += h_d^T gz_d */
         T rsum = 0;
         for (long k = 0; k < H * NB; ++k) {  /* d/dpsi = d/dh act'(psi): h (1 - h), or 1 where h > 0 */
             const T dpsi = relu ? ((hT[k] > T(0)) ? dhT[k] : T(0)) : dhT[k] * hT[k] * (T(1) - hT[k]);

@@ -132,7 +132,7 @@ Py_XDECREF(xc); Py_XDECREF(Wc); Py_XDECREF(cc); Py_XDECREF(rc); Py_XDECREF(Vc);
 """
 
 
-def _alloc(out: str, ndim: int, dims: str, typenum: str, fail: str) -> str:
+def alloc_output(out: str, ndim: int, dims: str, typenum: str, fail: str) -> str:
     """C code that reuses ``out`` when it already has the right shape (buffers kept between calls)."""
     checks = " || ".join(f"PyArray_DIMS({out})[{i}] != {out}_dims[{i}]" for i in range(ndim))
     return f"""
@@ -196,7 +196,7 @@ class FusedFrame(_FusedBase):
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (12,)
+        return (13,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
@@ -204,7 +204,7 @@ class FusedFrame(_FusedBase):
         _, ctype, typenum = node.outputs[0].type.dtype_specs()
         fail, relu = sub["fail"], self.relu
         code = _PROLOGUE.format(x=x, W=W, c=c, rho=rho, V=V, fail=fail)
-        code += _alloc(z, 3, "N, D, P", typenum, _EPILOGUE + fail)
+        code += alloc_output(z, 3, "N, D, P", typenum, _EPILOGUE + fail)
         code += f"""
 {{
 std::vector<{ctype}> WT(D * H), VT(D * P * H);
@@ -235,7 +235,7 @@ class FusedFrameGrad(_FusedBase):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (12,)
+        return (13,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp
@@ -254,7 +254,7 @@ if (PyArray_NDIM(gzc) != 3 || PyArray_DIMS(gzc)[0] != N || PyArray_DIMS(gzc)[1] 
 }}
 """
         for o, nd, dims in ((dW, 2, "H, D"), (dc, 2, "N, H"), (drho, 1, "D"), (dV, 3, "D, H, P")):
-            code += _alloc(o, nd, dims, typenum, epi + fail)
+            code += alloc_output(o, nd, dims, typenum, epi + fail)
         code += f"""
 {{
 std::vector<{ctype}> WT(D * H), dWT(D * H);

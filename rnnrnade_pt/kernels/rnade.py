@@ -56,6 +56,7 @@ from pytensor.tensor.variable import TensorVariable
 from ..compat import draw
 from ..ops import mixture_logpdf
 from .fused_frame import fused_frame
+from .fused_mixture import fused_mixture
 
 __all__ = [
     "RnadeBiases",
@@ -237,14 +238,16 @@ def _output_layers(z: TensorVariable, K, biases: RnadeBiases, layout) -> tuple:
 
 
 def _terms_fused(x, p, biases, W, V, mixture, activation) -> RnadeTerms:
-    """The fast graph's terms with the fused frame Op, the mixture computed rows first (N x D x K); the
-    terms are given in the d-major layout of :class:`RnadeTerms` as transposed views."""
+    """The fast graph's terms with the fused Ops: the frame (:func:`fused_frame`) and the mixture
+    (:func:`fused_mixture`, rows first, N x D); the per-component terms, which training does not use, are
+    the graph's, given in the d-major layout of :class:`RnadeTerms` as transposed views."""
     z = fused_frame(x, W, biases.c, p["rho"], V, activation)  # N x D x 3K
+    b_rows = [_rows_first(b) for b in biases[1:]]  # 1 x D x K or N x D x K
+    logp_d = fused_mixture(x, z, *b_rows, mixture=mixture)  # N x D
     z_alpha, mu, z_sigma = _output_layers(z, p["V_alpha"].shape[-1], biases, _rows_first)
-    mix = mixture_logpdf(x, z_alpha, mu, z_sigma, mixture)  # N x D (x K)
+    mix = mixture_logpdf(x, z_alpha, mu, z_sigma, mixture)  # N x D x K, only where asked for
     d_major = [v.transpose(1, 0, 2) for v in (mix.log_alpha, mu, z_sigma, mix.log_phi)]
-    logp = mix.logp.sum(axis=1)
-    return RnadeTerms(x.T, W, None, None, *d_major, mix.logp.T, logp, mixture, None, activation)
+    return RnadeTerms(x.T, W, None, None, *d_major, logp_d.T, logp_d.sum(axis=1), mixture, None, activation)
 
 
 def rnade_terms_fast(
