@@ -57,7 +57,7 @@ import tempfile
 
 from rnnrnade_pt.errors import ConfigError
 from rnnrnade_pt.music_report import TABLE, figures, published, release_jobs, score, table_from_releases
-from rnnrnade_pt.music_runs import DATASETS, MODELS, make_jobs, rescoring, test_bracket
+from rnnrnade_pt.music_runs import DATASETS, DIRECTIONS, MODELS, make_jobs, rescoring, test_bracket
 from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
 from rnnrnade_pt.sweep import Task, add_run_arguments, run_tasks, setup_logging, stored_summaries
 from rnnrnade_pt.sweep_progress import format_progress
@@ -144,11 +144,12 @@ def main(argv=None) -> int:
             for j in jobs:  # the estimates already computed
                 if j.name in done and j.cfg.model.model == "rnn-rbm" and test_betas:
                     brackets[j.name] = test_bracket(j, test_betas, compute=False)
-        else:  # the RNN-RBM's test-time estimates are tasks of the same sweep, each after its run
+        else:  # the RNN-RBM's test-time estimates are tasks of the same sweep, one a direction, after its run
             tasks = [
-                Task(f"test-ais-{j.name}", j.name, test_bracket, (j, test_betas))
+                Task(f"test-{d}-{j.name}", j.name, test_bracket, (j, test_betas), {"directions": (d,)})
                 for j in jobs
                 if test_betas and j.cfg.model.model == "rnn-rbm"
+                for d in DIRECTIONS
             ]
             run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
             out = run_tasks(
@@ -158,7 +159,7 @@ def main(argv=None) -> int:
             for t in tasks:
                 record = out.tasks[t.name]
                 if "result" in record:
-                    brackets[t.after] = record["result"]
+                    brackets.setdefault(t.after, {}).update(record["result"])
                 elif not record["error"].startswith("not run"):  # else its run's failure says it
                     failed.append(f"{t.name}: {record['error']}")
         release_jobs(jobs, summaries, brackets, models_dir, args.data_root)

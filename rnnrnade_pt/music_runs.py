@@ -42,6 +42,7 @@ __all__ = [
     "TITLES",
     "QUICK",
     "TEST_AIS_CHAINS",
+    "DIRECTIONS",
     "job_name",
     "make_jobs",
     "test_bracket",
@@ -78,6 +79,7 @@ QUICK = [
 ]
 
 TEST_AIS_CHAINS = 10  # chains per frame of the test-time estimates (test_bracket)
+DIRECTIONS = ("forward", "reverse")  # AIS and reverse annealing (RAISE): the test-time bracket
 TEST_AIS_DTYPE = "float32"  # their arithmetic: within their standard error of float64's, 2x faster (NOTES.md)
 TEST_AIS_MAX_FRAMES = (
     65536  # padded frames per batch: the per-temperature draws of the noise groups amortised
@@ -147,7 +149,12 @@ def make_jobs(
 
 
 def test_bracket(
-    job, betas: int, chains: int = TEST_AIS_CHAINS, compute: bool = True, dtype: str = TEST_AIS_DTYPE
+    job,
+    betas: int,
+    chains: int = TEST_AIS_CHAINS,
+    compute: bool = True,
+    dtype: str = TEST_AIS_DTYPE,
+    directions: tuple[str, ...] = DIRECTIONS,
 ) -> dict:
     """An RNN-RBM run's test log-likelihood, estimated apart from the cheap AIS its training validates with.
 
@@ -172,6 +179,9 @@ def test_bracket(
         False: the cached estimates only, nothing computed.
     dtype : {"float32", "float64"}
         The arithmetic of the annealing.
+    directions : tuple of str
+        Which of :data:`DIRECTIONS` to estimate (the table's sweep makes one task of each, so that two
+        workers run them at once).
 
     Returns
     -------
@@ -181,7 +191,7 @@ def test_bracket(
     """
     digest = sha256_file(os.path.join(job.run_dir, "best.npz"))
     out, seqs, best = {}, None, None
-    for direction in ("forward", "reverse"):
+    for direction in directions:
         path = os.path.join(job.run_dir, "test_ais", f"{direction}-{chains}x{betas}-{dtype}.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as fh:
