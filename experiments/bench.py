@@ -7,6 +7,8 @@
     python experiments/bench.py --profile        # where the time goes: per-op profile, user/system, roofline
     python experiments/bench.py --models rnn-nade,rnn-rbm --graphs fused   # the music models
     python experiments/bench.py --ais experiments/models/music/rnn-rbm_JSB_Chorales   # test-time AIS
+    python experiments/bench.py --models rnn-rnade,rnn-nade --backends c --graphs fused --results
+                                                 # RESULTS.md's speed block, from this run
 
 Default configuration of RNN-RNADE: D=49, H=128, K=10, R=128, T=100, B=16 (1600 frames a call); of the music
 models D=88, H=150, R=100, windows of 100 frames, batches of 16. For each model, backend, dtype and graph
@@ -50,6 +52,7 @@ QUICK = {
     "rnn-rbm": dict(D=6, H=8, R=5),
 }
 TORCH_MODELS = {"rnn-rnade": "TorchRnnRnade", "rnn-nade": "TorchRnnNade"}
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 
 
 def _cfg(model, sizes, dtype):
@@ -332,6 +335,53 @@ def measure_ais(release, betas=100, dtypes=("float64", "float32")) -> list[dict]
     return out
 
 
+def results_block(records: list[dict], prov: dict, seconds: float) -> str:
+    """RESULTS.md's bench block from one run's records: per model and dtype the training step of the
+    package's fastest graph beside PyTorch's, the ratios, and the cold compile where measured; the command,
+    commit, machine and wall time of the run."""
+    get = {(r["model"], r["backend"], r["graph"], r["dtype"], r["what"]): r for r in records}
+    peak = get.get(("-", "numpy", "-", "float32", "matmul_peak"), {}).get("ratio")
+    rows = [
+        "| model | dtype | graph | training step (frames/s) | PyTorch eager | PyTorch compiled | vs eager "
+        "| vs compiled | above roofline | cold compile |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        if r["what"] != "train" or r["backend"] == "torch":
+            continue
+        key = (r["model"], r["backend"], r["graph"], r["dtype"])
+        torch_fps = {
+            m: get.get((r["model"], "torch", m, r["dtype"], "train"), {}) for m in ("eager", "compile")
+        }
+        frac = get.get((*key, "train_flop_fraction"), {}).get("ratio")
+        cold = get.get((*key, "compile_cold"), {}).get("seconds")
+        cells = [
+            r["model"],
+            r["dtype"],
+            f"{r['backend']} {r['graph']}",
+            f"{r['frames_per_s']:,.0f}",
+            *(f"{t['frames_per_s']:,.0f}" if t else "—" for t in torch_fps.values()),
+            *(f"{r['frames_per_s'] / t['frames_per_s']:.2f}x" if t else "—" for t in torch_fps.values()),
+            f"{1 / frac:.1f}x" if frac else "—",
+            f"{cold:.1f} s" if cold is not None else "—",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    dirty = " (uncommitted changes)" if prov.get("dirty") else ""
+    commit = (prov.get("commit") or "?")[:10]
+    peak_text = f"; float32 matrix-product peak {peak:.0f} GFLOP/s" if peak else ""
+    return (
+        "\n".join(rows)
+        + "\n\n"
+        + f"Measured {prov['date'][:10]} by `{prov['command']}` at commit {commit}{dirty} "
+        f"on {prov['machine']}{peak_text}, {seconds / 60:.0f} min in all. Frames per second of a whole "
+        "training step (gradient, Adam update, NaN guard; BLAS on one thread as the trainer runs it) against "
+        "`experiments/torch_models.py` (autograd, `torch.optim.Adam`, PyTorch's 2 threads) in the same run; "
+        "ratios above 1: this package is faster. Above roofline: the step's time over that of its matrix "
+        "products at the measured peak. Cold compile: the training function in a fresh process with an "
+        'empty compile directory. Profiles and the history of these numbers: NOTES.md, "bench.py".\n'
+    )
+
+
 def markdown_table(path) -> str:
     """The records of a ``--json`` run (JSON lines) as the Markdown table of experiments/NOTES.md."""
     rows = ["| model | backend | graph | dtype | what | result |", "|---|---|---|---|---|---|"]
@@ -376,6 +426,13 @@ def main(argv=None) -> int:
         "--ais", metavar="RELEASE", help="time a released RNN-RBM's test-time AIS and RAISE instead"
     )
     ap.add_argument("--ais-betas", type=int, default=100, help="temperatures timed (scaled to 1000)")
+    ap.add_argument(
+        "--results",
+        nargs="?",
+        const=RESULTS,
+        metavar="FILE",
+        help="write this run's speed summary as the bench block of FILE (default experiments/RESULTS.md)",
+    )
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("-B", type=int, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -396,6 +453,7 @@ def main(argv=None) -> int:
     if args.table:
         print(markdown_table(args.table))
         return 0
+    started = time.perf_counter()
     T = args.T or (10 if args.quick else 100)
     B = args.B or (2 if args.quick else 16)
     models = args.models.split(",")
@@ -547,6 +605,13 @@ def main(argv=None) -> int:
                                     "ratio": ours / theirs,
                                 }
                             )
+    if args.results:
+        from rnnrnade_pt import provenance
+        from rnnrnade_pt.tables import replace_block
+
+        replace_block(
+            args.results, "bench", results_block(records, provenance.current(), time.perf_counter() - started)
+        )
     return 0
 
 

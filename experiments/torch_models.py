@@ -2,11 +2,12 @@
 
 Written for speed, not as ports of the package: a Python loop over time for the RNN, then every frame of every
 sequence through a vectorised frame model laid out dimension-major (D x N x ...), the accumulators ``a_d`` of
-all dimensions as one matrix product of the inputs masked by the strict lower triangle (faster than a
-cumulative sum along the dimensions, which was the first version's, about half as fast), the output layers as
-one ``baddbmm`` that adds the biases; autograd for the gradient, ``torch.optim.Adam``. They take the package's
-parameter names, shapes and padding convention, so ``tests/test_torch_yardstick.py`` can check, in float64,
-that they compute the same log-likelihood and gradient as the package: the benchmark compares equal work.
+all dimensions as one matrix product with the weights masked by the strict lower triangle
+(:func:`prefix_products`; a cumulative sum along the dimensions, the first version's, was about half as fast),
+the output layers as one ``baddbmm`` that adds the biases; autograd for the gradient, ``torch.optim.Adam``.
+They take the package's parameter names, shapes and padding convention, so ``tests/test_torch_yardstick.py``
+can check, in float64, that they compute the same log-likelihood and gradient as the package: the benchmark
+compares equal work.
 
 PyTorch is not a dependency of the package; it comes with the ``bench`` extra.
 
@@ -24,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["TorchRnnRnade", "TorchRnnNade", "states_before_frames", "torch_train_step"]
+__all__ = ["TorchRnnRnade", "TorchRnnNade", "prefix_products", "states_before_frames", "torch_train_step"]
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -32,11 +33,23 @@ LOG_2PI = math.log(2 * math.pi)
 def states_before_frames(x_in: torch.Tensor, h0: torch.Tensor, W_rec: torch.Tensor, m: torch.Tensor, act):
     """The RNN by a loop over time: ``h_t = act(x_in[t] + h_{t-1} W_rec)``, kept where ``m[t] = 0``;
     returns the states before each frame, flattened to (T B) x R."""
-    h, prev = h0, []
-    for t in range(x_in.shape[0]):
+    h, prev, keep = h0, [], m > 0
+    for t in range(x_in.shape[0]):  # three operations a step (each costs its dispatch, forward and backward)
         prev.append(h)
-        h = m[t] * act(x_in[t] + h @ W_rec) + (1 - m[t]) * h
+        h = torch.where(keep[t], act(torch.addmm(x_in[t], h, W_rec)), h)
     return torch.stack(prev).reshape(-1, h0.shape[-1])
+
+
+def prefix_products(x: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """``sum_{j<d} x_j W[:, j]`` for every d (D x N x H) as one matrix product: ``x`` (N x D) times the
+    weights masked by the strict lower triangle, ``M[j, (d, h)] = W[h, j]`` if ``j < d`` (D x DH). The mask
+    is applied to the D x D x H weights rather than to D x N x D copies of the inputs (the previous version:
+    a batched product of the masked inputs), and the gradient of W comes back through the same product."""
+    N, D = x.shape
+    H = W.shape[0]
+    before = torch.tril(torch.ones(D, D, dtype=x.dtype), diagonal=-1)  # before[d, j] = 1 iff j < d
+    M = (before.T.unsqueeze(-1) * W.T.unsqueeze(1)).reshape(D, D * H)  # M[j, d * H + h] = [j < d] W[h, j]
+    return (x @ M).view(N, D, H).transpose(0, 1)
 
 
 class _Parameters(torch.nn.Module):
@@ -73,8 +86,7 @@ class TorchRnnRnade(_Parameters):
         x = Xc.reshape(T * B, D)  # N x D
         # RNADE over all frames, dimension-major: every a_d = c + sum_{j<d} x_j W[:, j] as one matrix product
         # of the inputs masked by the strict lower triangle (D x N x D) with W^T (the fastest layout found)
-        before = torch.tril(torch.ones(D, D, dtype=X.dtype), diagonal=-1)  # before[d, j] = 1 iff j < d
-        a = torch.matmul(before.unsqueeze(1) * x, p["W"].T) + p["c"]  # D x N x H
+        a = prefix_products(x, p["W"]) + p["c"]  # D x N x H
         hid = torch.sigmoid(p["rho"].view(D, 1, 1) * a)  # D x N x H
         V = torch.cat([p["V_alpha"], p["V_mu"], p["V_sigma"]], dim=2)  # D x H x 3K
         W_r = torch.cat([p["W_alpha"], p["W_mu"], p["W_sigma"]], dim=2).reshape(hp.shape[1], -1)  # R x D3K
@@ -103,8 +115,7 @@ class TorchRnnNade(_Parameters):
         v = Vc.reshape(T * B, D)
         bv_t = p["bv"] + up @ p["Wuv"]  # N x D
         bh_t = p["bh"] + up @ p["Wuh"]  # N x H
-        before = torch.tril(torch.ones(D, D, dtype=X.dtype), diagonal=-1)  # before[d, j] = 1 iff j < d
-        a = torch.matmul(before.unsqueeze(1) * v, p["W"].T) + bh_t  # D x N x H
+        a = prefix_products(v, p["W"]) + bh_t  # D x N x H
         logit = torch.bmm(torch.sigmoid(a), p["V"].unsqueeze(-1)).squeeze(-1).T + bv_t  # N x D
         logp = -torch.nn.functional.softplus((1 - 2 * v) * logit).sum(dim=1)
         return (logp * mask.reshape(-1)).sum()

@@ -37,7 +37,9 @@ def test_demo_rejects_a_non_square_D(tmp_path, capsys):
     assert "square" in capsys.readouterr().err
 
 
-def test_bench_quick_mode_prints_json_records():
+def test_bench_quick_mode_prints_json_records(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# page\n<!-- BEGIN bench -->\nstale rows\n<!-- END bench -->\ntail\n")
     proc = subprocess.run(
         [
             sys.executable,
@@ -46,12 +48,18 @@ def test_bench_quick_mode_prints_json_records():
             "--json",
             "--dtypes",
             "float64",
+            "--results",
+            str(results),
         ],
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr
+    # the speed block of the results page, generated from the same run: one row per graph trained
+    page = results.read_text()
+    assert "stale rows" not in page and page.endswith("<!-- END bench -->\ntail\n")
+    assert "| rnn-rnade | float64 | c fused |" in page and "Measured " in page
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     whats = {(r["backend"], r["graph"], r["what"]) for r in records}
     for graph in ("fused", "fast", "scan"):

@@ -89,9 +89,13 @@ static __attribute__((noipa)) T row(const T* a, long H, T bh, T bl, T C) {
     return s;
 }
 
+/* Less work than this (numbers touched) runs on the calling thread: a team's start and barrier cost more than
+   it does (tens of microseconds; milliseconds when another process holds the other cores). */
+static const long RNNRNADE_MIN_PARALLEL_WORK = 1L << 16;
+
 template <typename T>
 static void rows(const T* a, T* out, long R, long H, T bh, T bl) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * H >= RNNRNADE_MIN_PARALLEL_WORK)
     for (long r = 0; r < R; ++r) out[r] = row(a + r * H, H, bh, bl, sizeof(T) == 4 ? T(20) : T(40));
 }
 
@@ -105,7 +109,7 @@ static __attribute__((noinline)) void logit_span(const T* u, T* out, long n) {
 template <typename T>
 static void logits(const T* u, T* out, long n) {
     const long span = 4096;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= RNNRNADE_MIN_PARALLEL_WORK)
     for (long b = 0; b < (n + span - 1) / span; ++b)
         logit_span(u + b * span, out + b * span, (n - b * span < span) ? n - b * span : span);
 }
@@ -115,7 +119,7 @@ static void logits(const T* u, T* out, long n) {
 template <typename T, bool X, bool B>
 static void group_thresholds(const T* noise, const long* g, const T* x, T s, const T* b, T* out, long M,
                              long G, long N, long n) {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (M * N * n >= RNNRNADE_MIN_PARALLEL_WORK)
     for (long m = 0; m < M; ++m)
         for (long i = 0; i < N; ++i) {
             const T* z = noise + (m * G + g[i]) * n;
@@ -140,7 +144,7 @@ static __attribute__((noinline)) void axpy_row(T* o, const T* w, T a, long H) {
 
 template <typename T>
 static void zero_skip_dot(const T* v, const T* W, T* out, long R, long K, long H) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (R * H >= RNNRNADE_MIN_PARALLEL_WORK)
     for (long r = 0; r < R; ++r) {
         T* o = out + r * H;
         for (long j = 0; j < H; ++j) o[j] = T(0);
@@ -157,7 +161,7 @@ class _AisMathOp(VectorMathCOp):
     support = _SUPPORT
 
     def c_code_cache_version(self):
-        return (7,)
+        return (8,)
 
 
 class SoftplusDiffSum(_AisMathOp):

@@ -118,6 +118,11 @@ static void add_outer(const T* hT, const T* G, T* out, long R, long nv, long m) 
     for (; r < R; ++r) add_outer_rows<T, 1>(hT, G, out, nv, m, r);
 }
 
+/* Whether a call has enough work (multiply-adds of the output layers and the accumulators) for a team of
+   threads: below about a million, its start and barriers cost more than the work (tens of microseconds, and
+   milliseconds when another process holds the other cores: a barrier then waits for a descheduled thread). */
+static inline bool parallel_worth_it(long N, long D, long H, long P) { return N * D * H * (P + 1) >= (1L << 20); }
+
 /* Scratch of one thread: a block's accumulators (all D of them in the backward pass), hidden units, ... */
 template <typename T>
 struct Scratch {
@@ -160,7 +165,7 @@ static void forward(const T* x, const T* WT, const T* c, const T* rho, const T* 
                     long N, long D, long H, long P, bool relu) {
     RNNRNADE_FF_NB;
     const long nblocks = (N + NB - 1) / NB;
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth_it(N, D, H, P))
     {
         Scratch<T> s(D, H, P, false);
 #pragma omp for schedule(static)
@@ -237,7 +242,7 @@ static void backward(const T* x, const T* WT, const T* c, const T* rho, const T*
     const long nblocks = (N + NB - 1) / NB;
     int nthreads = 1;
 #ifdef _OPENMP
-    nthreads = omp_get_max_threads();
+    nthreads = parallel_worth_it(N, D, H, P) ? omp_get_max_threads() : 1;
 #endif
     const long Pp = padded_len<T>(P);
     const long nacc = D * H * Pp + D * H + D;

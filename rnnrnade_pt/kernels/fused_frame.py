@@ -196,7 +196,7 @@ class FusedFrame(_FusedBase):
         return [gx, gW, gc, grho, gV]
 
     def c_code_cache_version(self):
-        return (13,)
+        return (14,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V = inp
@@ -235,7 +235,7 @@ class FusedFrameGrad(_FusedBase):
             o[0] = v
 
     def c_code_cache_version(self):
-        return (13,)
+        return (14,)
 
     def c_code(self, node, name, inp, out, sub):
         x, W, c, rho, V, gz = inp

@@ -18,6 +18,10 @@ static inline const T* bias_at(const Bias& b, long q, long D, long K) {
     return static_cast<const T*>(b.data) + (b.per_row ? q : q % D) * K;
 }
 
+/* Less work than this (pairs times components) runs on the calling thread: a team's start and barriers cost
+   more than it does (tens of microseconds; milliseconds when another process holds the other cores). */
+static const long MIN_PARALLEL_WORK = 1L << 15;
+
 /* One block of NB (row, dimension) pairs at a time, the K components first and the pairs last
    (za[k * NB + i]), so that every loop over the block's pairs is one SIMD register wide. */
 #define RNNRNADE_FM_NB const long NB = 64 / sizeof(T)
@@ -149,7 +153,7 @@ static void forward(const T* x, const T* z, Bias ba, Bias bm, Bias bs, T* logp, 
                     bool laplace) {
     RNNRNADE_FM_NB;
     const long Q = N * D, nblocks = (Q + NB - 1) / NB;
-#pragma omp parallel
+#pragma omp parallel if (Q * K >= MIN_PARALLEL_WORK)
     {
         Block<T> s(K);
 #pragma omp for schedule(static)
@@ -168,7 +172,7 @@ static void backward(const T* x, const T* z, Bias ba, Bias bm, Bias bs, const T*
     RNNRNADE_FM_NB;
     const long Q = N * D, nblocks = (Q + NB - 1) / NB;
     const bool per_row[3] = {ba.per_row, bm.per_row, bs.per_row};
-#pragma omp parallel
+#pragma omp parallel if (Q * K >= MIN_PARALLEL_WORK)
     {
         Block<T> s(K);
 #pragma omp for schedule(static)

@@ -139,7 +139,7 @@ class FusedMixture(_MixtureBase):
         return [shapes[0]]
 
     def c_code_cache_version(self):
-        return (2,)
+        return (4,)
 
     def c_code(self, node, name, inp, out, sub):
         (logp,) = out
@@ -172,7 +172,7 @@ class FusedMixtureGrad(_MixtureBase):
         return shapes[1:5]
 
     def c_code_cache_version(self):
-        return (3,)
+        return (4,)
 
     def c_code(self, node, name, inp, out, sub):
         g = inp[5]
