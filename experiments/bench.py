@@ -124,8 +124,13 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def time_calls(fn, min_seconds=1.0, max_calls=50) -> float:
-    """Median seconds per call after one warm-up call."""
+MIN_SECONDS = 1.0  # of calls timed per measurement (quick: a few calls)
+
+
+def time_calls(fn, min_seconds=None, max_calls=50) -> float:
+    """Median seconds per call after one warm-up call, over at least 3 calls and ``min_seconds``
+    (default :data:`MIN_SECONDS`)."""
+    min_seconds = MIN_SECONDS if min_seconds is None else min_seconds
     fn()
     times = []
     start = time.perf_counter()
@@ -454,6 +459,8 @@ def main(argv=None) -> int:
         print(markdown_table(args.table))
         return 0
     started = time.perf_counter()
+    global MIN_SECONDS
+    MIN_SECONDS = 0.0 if args.quick else MIN_SECONDS
     T = args.T or (10 if args.quick else 100)
     B = args.B or (2 if args.quick else 16)
     models = args.models.split(",")
