@@ -205,7 +205,13 @@ Py_END_ALLOW_THREADS
 
 def fused_mixture(x, z, b_alpha, b_mu, b_sigma, mixture: str = "gaussian"):
     """``log p(x_d | x_<d)`` (N x D) from the output layers ``z`` (N x D x 3K) and the biases (D x K,
-    1 x D x K or N x D x K); see the module."""
+    1 x D x K or N x D x K); see the module.
+
+    >>> import numpy as np
+    >>> x, z, b = np.array([[0.0], [1.0]]), np.zeros((2, 1, 3)), np.zeros((1, 1))  # K = 1: N(0, 1)
+    >>> fused_mixture(x, z, b, b, b).eval().round(4).tolist()
+    [[-0.9189], [-1.4189]]
+    """
     biases = [pt.as_tensor_variable(b) for b in (b_alpha, b_mu, b_sigma)]
     biases = [pt.shape_padleft(b) if b.ndim == 2 else b for b in biases]
     return FusedMixture(mixture)(x, z, *biases)
