@@ -55,9 +55,10 @@ import os
 import sys
 import tempfile
 
+from rnnrnade_pt.config import AIS_DIRECTIONS
 from rnnrnade_pt.errors import ConfigError
 from rnnrnade_pt.music_report import TABLE, figures, published, release_jobs, score, table_from_releases
-from rnnrnade_pt.music_runs import DATASETS, DIRECTIONS, MODELS, make_jobs, rescoring, test_bracket
+from rnnrnade_pt.music_runs import DATASETS, MODELS, make_jobs, rescoring, test_bracket
 from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
 from rnnrnade_pt.sweep import Task, add_run_arguments, run_tasks, setup_logging, stored_summaries
 from rnnrnade_pt.sweep_progress import format_progress
@@ -149,7 +150,7 @@ def main(argv=None) -> int:
                 Task(f"test-{d}-{j.name}", j.name, test_bracket, (j, test_betas), {"directions": (d,)})
                 for j in jobs
                 if test_betas and j.cfg.model.model == "rnn-rbm"
-                for d in DIRECTIONS
+                for d in AIS_DIRECTIONS
             ]
             run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
             out = run_tasks(

@@ -27,7 +27,7 @@ import json
 import logging
 import os
 
-from .config import RunConfig, read_by
+from .config import AIS_DIRECTIONS, RunConfig, read_by
 from .data.datasets import load_dataset
 from .data.download import sha256_file
 from .errors import ConfigError
@@ -42,7 +42,6 @@ __all__ = [
     "TITLES",
     "QUICK",
     "TEST_AIS_CHAINS",
-    "DIRECTIONS",
     "job_name",
     "make_jobs",
     "test_bracket",
@@ -79,7 +78,6 @@ QUICK = [
 ]
 
 TEST_AIS_CHAINS = 10  # chains per frame of the test-time estimates (test_bracket)
-DIRECTIONS = ("forward", "reverse")  # AIS and reverse annealing (RAISE): the test-time bracket
 TEST_AIS_DTYPE = "float32"  # their arithmetic: within their standard error of float64's, 2x faster (NOTES.md)
 TEST_AIS_MAX_FRAMES = (
     65536  # padded frames per batch: the per-temperature draws of the noise groups amortised
@@ -154,7 +152,7 @@ def test_bracket(
     chains: int = TEST_AIS_CHAINS,
     compute: bool = True,
     dtype: str = TEST_AIS_DTYPE,
-    directions: tuple[str, ...] = DIRECTIONS,
+    directions: tuple[str, ...] = AIS_DIRECTIONS,
 ) -> dict:
     """An RNN-RBM run's test log-likelihood, estimated apart from the cheap AIS its training validates with.
 
@@ -180,8 +178,8 @@ def test_bracket(
     dtype : {"float32", "float64"}
         The arithmetic of the annealing.
     directions : tuple of str
-        Which of :data:`DIRECTIONS` to estimate (the table's sweep makes one task of each, so that two
-        workers run them at once).
+        Which of :data:`~rnnrnade_pt.config.AIS_DIRECTIONS` to estimate (the table's sweep makes one task
+        of each, so that two workers run them at once).
 
     Returns
     -------

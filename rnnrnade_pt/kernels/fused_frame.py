@@ -147,6 +147,21 @@ if (!{out} || !PyArray_IS_C_CONTIGUOUS({out}) || {checks}) {{
 """
 
 
+def checked_inputs(op: str, values: dict, ndims: tuple) -> list:
+    """``values`` (name -> array or variable, the first one ``x``) as tensor variables, checked to have the
+    ``ndims`` and one float dtype: a TypeError naming ``op`` and the input otherwise."""
+    ins = [pt.as_tensor_variable(v) for v in values.values()]
+    dtype = ins[0].dtype
+    for name, v, nd in zip(values, ins, ndims, strict=True):
+        if v.ndim != nd:
+            raise TypeError(f"{op}: {name} must have {nd} dimensions, got {v.ndim}")
+        if v.dtype != dtype:
+            raise TypeError(f"{op}: {name} is {v.dtype}, x is {dtype}; cast them to one dtype")
+    if dtype not in ("float32", "float64"):
+        raise TypeError(f"{op}: dtype {dtype} is not float32 or float64")
+    return ins
+
+
 class _FusedBase(VectorMathCOp):
     __props__ = ("activation",)
     support = _SUPPORT
@@ -163,16 +178,7 @@ class _FusedBase(VectorMathCOp):
 
     @staticmethod
     def _inputs(x, W, c, rho, V):
-        ins = [pt.as_tensor_variable(v) for v in (x, W, c, rho, V)]
-        dtype = ins[0].dtype
-        for name, v, nd in zip(("x", "W", "c", "rho", "V"), ins, (2, 2, 2, 1, 3), strict=True):
-            if v.ndim != nd:
-                raise TypeError(f"fused frame: {name} must have {nd} dimensions, got {v.ndim}")
-            if v.dtype != dtype:
-                raise TypeError(f"fused frame: {name} is {v.dtype}, x is {dtype}; cast them to one dtype")
-        if dtype not in ("float32", "float64"):
-            raise TypeError(f"fused frame: dtype {dtype} is not float32 or float64")
-        return ins
+        return checked_inputs("fused frame", dict(x=x, W=W, c=c, rho=rho, V=V), (2, 2, 2, 1, 3))
 
 
 class FusedFrame(_FusedBase):

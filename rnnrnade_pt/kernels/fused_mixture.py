@@ -39,12 +39,11 @@ import pytensor.tensor as pt
 from pytensor.gradient import grad_undefined
 from pytensor.graph.basic import Apply
 
+from ..config import MIXTURES
 from ..ops import LOG_2, LOG_2PI
-from .fused_frame import VectorMathCOp, alloc_output
+from .fused_frame import VectorMathCOp, alloc_output, checked_inputs
 
 __all__ = ["FusedMixture", "FusedMixtureGrad", "fused_mixture", "register_backends"]
-
-MIXTURES = ("gaussian", "laplace")
 
 _SUPPORT = (Path(__file__).with_name("fused_mixture.cpp")).read_text(encoding="utf-8").split("\n", 2)[2]
 """The kernels' C++ source (``fused_mixture.cpp`` beside this module, without its two comment lines)."""
@@ -96,17 +95,8 @@ class _MixtureBase(VectorMathCOp):
 
     @staticmethod
     def _inputs(x, z, b_alpha, b_mu, b_sigma):
-        ins = [pt.as_tensor_variable(v) for v in (x, z, b_alpha, b_mu, b_sigma)]
-        dtype = ins[0].dtype
-        names = ("x", "z", "b_alpha", "b_mu", "b_sigma")
-        for name, v, nd in zip(names, ins, (2, 3, 3, 3, 3), strict=True):
-            if v.ndim != nd:
-                raise TypeError(f"fused mixture: {name} must have {nd} dimensions, got {v.ndim}")
-            if v.dtype != dtype:
-                raise TypeError(f"fused mixture: {name} is {v.dtype}, x is {dtype}; cast them to one dtype")
-        if dtype not in ("float32", "float64"):
-            raise TypeError(f"fused mixture: dtype {dtype} is not float32 or float64")
-        return ins
+        values = dict(x=x, z=z, b_alpha=b_alpha, b_mu=b_mu, b_sigma=b_sigma)
+        return checked_inputs("fused mixture", values, (2, 3, 3, 3, 3))
 
     def _c_args(self, node, inp, sub):
         x, z, ba, bm, bs = inp[:5]
