@@ -4,9 +4,10 @@ package's compilations need; the only module that knows backends.
 ============  =====================================================================================
 backend       what it is
 ============  =====================================================================================
-``c``         ``Mode(linker="cvm_nogc", optimizer="fast_run")`` with OpenBLAS linked (see
-              :func:`package_flags`). In PyTensor 3.x the *default* mode is Numba, so every function of
-              this package names its mode explicitly.
+``c``         PyTensor's ``cvm_nogc`` linker with ``fast_run`` and OpenBLAS linked (see
+              :func:`package_flags`); its missing C modules are built several at a time
+              (:class:`~rnnrnade_pt.parallel_compile.ParallelCVMLinker`). In PyTensor 3.x the *default*
+              mode is Numba, so every function of this package names its mode explicitly.
 ``numba``     PyTensor's Numba mode. Fast to run, but a scan gradient is JIT-compiled anew in every
               process (a minute or more); a warning says so before it starts.
 ``jax``       PyTensor's JAX mode. A scan gradient compiles only when every shape is static, so the
@@ -50,6 +51,7 @@ from pytensor.compile.mode import Mode, get_mode
 from .config import BACKENDS  # defined once, in the lowest layer that needs the names
 from .errors import BackendError
 from .kernels import ais_math, fused_frame, fused_mixture
+from .parallel_compile import ParallelCVMLinker
 
 __all__ = [
     "BACKENDS",
@@ -255,8 +257,8 @@ def jax_function(inputs: Sequence, outputs: Sequence):
 def backend_mode(backend: str, optimizer: str = "fast_run") -> Mode:
     """The PyTensor compilation mode of ``backend``."""
     check_backend(backend)
-    if backend == "c":  # intermediate buffers kept between calls (no garbage collection of them)
-        return Mode(linker="cvm_nogc", optimizer=optimizer)
+    if backend == "c":  # cvm_nogc (buffers kept between calls), its missing C modules built in parallel
+        return Mode(linker=ParallelCVMLinker(allow_gc=False, use_cloop=True), optimizer=optimizer)
     mode = get_mode(backend.upper())
     return mode if optimizer == "fast_run" else mode.clone(optimizer=optimizer)
 

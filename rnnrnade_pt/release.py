@@ -454,10 +454,14 @@ def rescore_all(
     return out, bad
 
 
-def releases_made_by(manifests: Sequence[dict]) -> list[str]:
+def releases_made_by(manifests: Sequence[dict], spans: bool = False) -> list[str]:
     """How a table's released models were made, one line per (commit, work tree, command, machine):
     ``"cell, cell: `command` at commit abc1234567 on machine"``, for the line under a results table, with
     "(uncommitted changes)" after the commit where the run started from a work tree that had some.
+
+    With ``spans``, a line whose runs all started in that command (none resumed) also gives the wall time
+    from the first run's start to the last run's end: the command's own wall time when it trained them all
+    (e.g. a table regenerated from scratch on a number of workers).
 
     >>> m = {"commit": "0123456789abcdef", "command": "python x.py", "machine": "CPU, 2 cores"}
     >>> made = [{**m, "cell": "a"}, {**m, "cell": "b"}, {**m, "cell": "c", "dirty": True}]
@@ -465,15 +469,44 @@ def releases_made_by(manifests: Sequence[dict]) -> list[str]:
     ...     print(line)
     a, b: `python x.py` at commit 0123456789 on CPU, 2 cores
     c: `python x.py` at commit 0123456789 (uncommitted changes) on CPU, 2 cores
+    >>> timed = {**m, "resumed_sessions": 0, "wall_seconds": 600.0}
+    >>> made = [{**timed, "cell": "a", "trained": "2026-12-07T21:00:00+0000"},
+    ...         {**timed, "cell": "b", "trained": "2026-12-07T21:05:00+0000"}]
+    >>> releases_made_by(made, spans=True)[0].split(", 2 cores, ")[1]
+    '15 min 00 s from its first start to its last end'
     """
-    groups: dict[tuple, list[str]] = {}
+    from .tables import fmt_duration
+
+    groups: dict[tuple, list[dict]] = {}
     for m in manifests:
         commit = str(m.get("commit"))[:10] + (" (uncommitted changes)" if m.get("dirty") else "")
-        groups.setdefault((commit, m.get("command"), m.get("machine")), []).append(m["cell"])
-    return [
-        f"{', '.join(c) if len(c) <= 8 else f'{len(c)} models'}: `{cmd}` at commit {commit} on {machine}"
-        for (commit, cmd, machine), c in groups.items()
-    ]
+        groups.setdefault((commit, m.get("command"), m.get("machine")), []).append(m)
+    lines = []
+    for (commit, cmd, machine), made in groups.items():
+        cells = [m["cell"] for m in made]
+        named = ", ".join(cells) if len(cells) <= 8 else f"{len(cells)} models"
+        line = f"{named}: `{cmd}` at commit {commit} on {machine}"
+        if spans and (span := _wall_span(made)) is not None:
+            line += f", {fmt_duration(span)} from its first start to its last end"
+        lines.append(line)
+    return lines
+
+
+def _wall_span(manifests: Sequence[dict]) -> float | None:
+    """Seconds from the first run's start to the last run's end; None unless every run has a start time and
+    a wall time and was not resumed (a resumed run's start is its first session's)."""
+    import datetime
+
+    ends = []
+    for m in manifests:
+        if m.get("resumed_sessions") != 0 or m.get("wall_seconds") is None or not m.get("trained"):
+            return None
+        try:
+            start = datetime.datetime.strptime(m["trained"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        except ValueError:
+            return None
+        ends.append((start, start + m["wall_seconds"]))
+    return max(e for _, e in ends) - min(s for s, _ in ends) if ends else None
 
 
 def compute_summary(manifests: Sequence[dict], key: str = "wall_seconds") -> str:

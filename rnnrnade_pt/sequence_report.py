@@ -363,7 +363,7 @@ def table_from_releases(manifests, data_root=None) -> str:
         text += f"\nNot released yet: {', '.join(missing)}.\n"
     text += (
         "\nModels: `experiments/models/sequences/<model>_<set>_seed<k>` ("
-        + "; ".join(releases_made_by(manifests))
+        + "; ".join(releases_made_by(manifests, spans=True))
         + f"; {compute_summary(manifests)}). Regenerate: `python experiments/sequences.py [--engine dask "
         "--workers N]`; re-score: `python experiments/sequences.py --from-release`.\n"
     )

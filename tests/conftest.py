@@ -3,41 +3,39 @@
 ``pytensor.config.change_flags``); importing the package changes no flag.
 
 Every compiled function is built once per session (session-scoped fixtures), so the suite compiles each
-graph once; the tests' PyTensor compile cache (``~/.pytensor/tests``, a subfolder per pytest-xdist worker,
-see :func:`_test_flags`) is kept between runs.
+graph once; the tests' PyTensor compile cache (``~/.pytensor/tests``, see :func:`_test_flags`) is kept
+between runs.
 """
 
 import os
 
 
-def _test_flags(flags: str, worker: str | None = None) -> str:
-    """``flags`` plus the suite's own: ``linker=cvm``; GCC without ``-O3`` (``cmodule__remove_gxx_opt``:
-    a cold cache builds the suite's hundreds of small C modules a third faster, and tests time nothing);
-    and therefore a compile directory of the tests' own, ``~/.pytensor/tests`` (PyTensor's cache key does
-    not record the optimisation level, so a shared cache would serve unoptimised modules to user runs).
-    A flag the caller set is kept (a ``base_compiledir`` given there should be the tests' alone).
+def _test_flags(flags: str) -> str:
+    """``flags`` plus the suite's own: ``linker=cvm``; GCC without ``-O3`` (``cmodule__remove_gxx_opt``) and
+    without debug information (``gcc__cxxflags=-g0``): a cold cache builds the suite's thousand small C
+    modules about twice as fast, and tests time nothing; and therefore a compile directory of the tests'
+    own, ``~/.pytensor/tests`` (PyTensor's cache key does not record the optimisation level, so a shared
+    cache would serve unoptimised modules to user runs). A flag the caller set is kept.
 
-    Under pytest-xdist each worker compiles into a subfolder of its own (``.../gw0``): PyTensor holds one
-    file lock per compile directory while g++ runs, so workers sharing one wait for each other's
-    compilations (two cold compilations of training functions side by side: 65.8 s sharing a directory,
-    46.2 s in two, though each then builds the modules both need; four compile-heavy test files on two
-    workers from a cold cache: 283 s sharing, 238 s apart).
+    The pytest-xdist workers share the directory: the package's compilations build their modules outside
+    PyTensor's compile lock (:mod:`rnnrnade_pt.parallel_compile`), so a worker waits for the other only
+    while a module is added to the cache, and a module both need is built once (with a directory per
+    worker, 822 of 1,014 modules were built twice).
 
-    >>> _test_flags("", "gw1").split(",")[0].endswith(os.path.join(".pytensor", "tests", "gw1"))
+    >>> _test_flags("").split(",")[0].endswith(os.path.join(".pytensor", "tests"))
     True
-    >>> _test_flags("base_compiledir=/x/gw1", "gw1")
-    'base_compiledir=/x/gw1,linker=cvm,cmodule__remove_gxx_opt=True'
+    >>> _test_flags("base_compiledir=/x")
+    'base_compiledir=/x,linker=cvm,cmodule__remove_gxx_opt=True,gcc__cxxflags=-g0'
     """
     ours = {
         "linker": "cvm",
         "cmodule__remove_gxx_opt": "True",
+        "gcc__cxxflags": "-g0",
         "base_compiledir": os.path.join(os.path.expanduser("~"), ".pytensor", "tests"),
     }
     items = [item for item in flags.split(",") if item.strip()]
     given = {item.split("=", 1)[0].strip(): item.split("=", 1)[1].strip() for item in items if "=" in item}
     base = given.get("base_compiledir", ours["base_compiledir"])
-    if worker and os.path.basename(base) != worker:
-        base = os.path.join(base, worker)
     items = [i for i in items if i.split("=", 1)[0].strip() != "base_compiledir"] + [
         f"base_compiledir={base}"
     ]
@@ -45,9 +43,7 @@ def _test_flags(flags: str, worker: str | None = None) -> str:
     return ",".join(items)
 
 
-os.environ["PYTENSOR_FLAGS"] = _test_flags(
-    os.environ.get("PYTENSOR_FLAGS", ""), os.environ.get("PYTEST_XDIST_WORKER")
-)
+os.environ["PYTENSOR_FLAGS"] = _test_flags(os.environ.get("PYTENSOR_FLAGS", ""))
 
 import pathlib  # noqa: E402
 

@@ -23,6 +23,7 @@ from rnnrnade_pt.release import (
     read_manifest,
     release_run,
     release_size,
+    releases_made_by,
     rescore,
     split_sha256,
 )
@@ -132,3 +133,16 @@ def test_the_command_line_reads_a_release(released, tmp_path, capsys):
     assert main(["eval", "--run", broken]) == 2
     err = capsys.readouterr().err.strip()
     assert "does not match its manifest" in err and len(err.splitlines()) == 1
+
+
+def test_a_wall_time_span_is_given_only_for_runs_that_all_started_in_the_command(released):
+    _, _, manifest = released
+    assert manifest["resumed_sessions"] == 0 and manifest["trained"] and manifest["wall_seconds"] > 0
+    later = {**manifest, "cell": "later"}
+    one = releases_made_by([manifest, later], spans=True)
+    assert len(one) == 1 and one[0].endswith("from its first start to its last end")
+    assert "from its first" not in releases_made_by([manifest])[0]  # spans are asked for
+    resumed = {**later, "resumed_sessions": 1}  # its start is an earlier session's
+    assert "from its first" not in releases_made_by([manifest, resumed], spans=True)[0]
+    untimed = {**later, "trained": None}
+    assert "from its first" not in releases_made_by([manifest, untimed], spans=True)[0]
