@@ -41,6 +41,7 @@ import os
 import sys
 import tempfile
 
+from rnnrnade_pt import regeneration
 from rnnrnade_pt.release import find_releases, read_manifest, rescore_all
 from rnnrnade_pt.sequence_report import (
     TABLE,
@@ -99,9 +100,13 @@ def main(argv=None) -> int:
     models_dir = args.release_root or (
         tempfile.mkdtemp(prefix="sequences-models-") if args.quick else MODELS_DIR
     )
+
+    def released_table(manifests) -> str:  # the table, and the command that regenerated it from scratch
+        return table_from_releases(manifests, args.data_root, models_dir)
+
     if args.from_release:
         manifests, bad = rescore_all(models_dir, TABLE, score, data_root=args.data_root, progress=print)
-        write_table(table_from_releases(manifests, args.data_root), args.out, args.quick, RESULTS, TABLE)
+        write_table(released_table(manifests), args.out, args.quick, RESULTS, TABLE)
         for cell, diff in bad.items():
             logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
         return 1 if bad else 0
@@ -128,7 +133,7 @@ def main(argv=None) -> int:
             args.data_root,
             config_dir=CONFIG_DIR,
         )
-    done = {}
+    done, clock = {}, regeneration.Stopwatch()
     if args.table_only:
         done = stored_summaries(jobs)
     else:
@@ -143,7 +148,9 @@ def main(argv=None) -> int:
     else:
         release_jobs(jobs, summaries, models_dir, args.data_root)
         manifests = [read_manifest(p) for p in find_releases(models_dir, TABLE)]
-        write_table(table_from_releases(manifests, args.data_root), args.out, args.quick, RESULTS, TABLE)
+        if not (args.table_only or args.quick):  # all released runs trained here: the table's wall time
+            regeneration.record(os.path.join(models_dir, TABLE), clock, summaries, manifests)
+        write_table(released_table(manifests), args.out, args.quick, RESULTS, TABLE)
     if args.render is not None:
         for path in render(summaries, args.render or os.path.join(run_root, "figures")):
             logger.warning("wrote %s", path)

@@ -5,7 +5,8 @@ of two files:
 
 - ``model.npz``: the parameters under the supplement's names plus ``config`` (so ``rnnrnade loglik --params
   model.npz`` reads it, like any parameter file), and for a model trained on standardised data the
-  standardisation (``data/standardize_mean``, ``data/standardize_std``), float64, compressed;
+  standardisation (``data/standardize_mean``, ``data/standardize_std``), compressed, in float64 (a float32
+  model's parameters in float32, which holds them exactly);
 - ``manifest.json``: the table and cell, the model and dataset (fold or seed), the split scored and its
   score as the table uses it (``score``: value, what it is, how many frames or examples it counts), the full
   evaluation (``evaluation``), the SHA-256 of every data file read and of the scored split itself, the run
@@ -149,7 +150,11 @@ def write_release(
     with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as fh:
         cfg = RunConfig.from_json(fh.read())
     arrays = load_checkpoint(os.path.join(run_dir, "best.npz"))
-    keep = {k: v for k, v in arrays.items() if "/" not in k or k.startswith("data/")}
+    keep = {
+        k: v if "/" in k else _in_model_dtype(v, cfg.model.dtype)
+        for k, v in arrays.items()
+        if "/" not in k or k.startswith("data/")
+    }
     model_path = os.path.join(out_dir, MODEL_FILE)
     atomic_write_npz(model_path, keep, compressed=True)
     results = {}
@@ -192,6 +197,16 @@ def write_release(
     }
     atomic_write_text(os.path.join(out_dir, MANIFEST_FILE), json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _in_model_dtype(a, dtype: str):
+    """A float64 parameter of a float32 model stored as float32 when that loses nothing (a checkpoint holds
+    every parameter in float64): half the bytes, the same values once loaded."""
+    if dtype == "float32" and getattr(a, "dtype", None) == np.float64:
+        b = a.astype(np.float32)
+        if np.array_equal(b.astype(np.float64), a):
+            return b
+    return a
 
 
 def is_release(path: str) -> bool:
@@ -454,14 +469,10 @@ def rescore_all(
     return out, bad
 
 
-def releases_made_by(manifests: Sequence[dict], spans: bool = False) -> list[str]:
+def releases_made_by(manifests: Sequence[dict]) -> list[str]:
     """How a table's released models were made, one line per (commit, work tree, command, machine):
     ``"cell, cell: `command` at commit abc1234567 on machine"``, for the line under a results table, with
     "(uncommitted changes)" after the commit where the run started from a work tree that had some.
-
-    With ``spans``, a line whose runs all started in that command (none resumed) also gives the wall time
-    from the first run's start to the last run's end: the command's own wall time when it trained them all
-    (e.g. a table regenerated from scratch on a number of workers).
 
     >>> m = {"commit": "0123456789abcdef", "command": "python x.py", "machine": "CPU, 2 cores"}
     >>> made = [{**m, "cell": "a"}, {**m, "cell": "b"}, {**m, "cell": "c", "dirty": True}]
@@ -469,44 +480,15 @@ def releases_made_by(manifests: Sequence[dict], spans: bool = False) -> list[str
     ...     print(line)
     a, b: `python x.py` at commit 0123456789 on CPU, 2 cores
     c: `python x.py` at commit 0123456789 (uncommitted changes) on CPU, 2 cores
-    >>> timed = {**m, "resumed_sessions": 0, "wall_seconds": 600.0}
-    >>> made = [{**timed, "cell": "a", "trained": "2026-12-07T21:00:00+0000"},
-    ...         {**timed, "cell": "b", "trained": "2026-12-07T21:05:00+0000"}]
-    >>> releases_made_by(made, spans=True)[0].split(", 2 cores, ")[1]
-    '15 min 00 s from its first start to its last end'
     """
-    from .tables import fmt_duration
-
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[str]] = {}
     for m in manifests:
         commit = str(m.get("commit"))[:10] + (" (uncommitted changes)" if m.get("dirty") else "")
-        groups.setdefault((commit, m.get("command"), m.get("machine")), []).append(m)
-    lines = []
-    for (commit, cmd, machine), made in groups.items():
-        cells = [m["cell"] for m in made]
-        named = ", ".join(cells) if len(cells) <= 8 else f"{len(cells)} models"
-        line = f"{named}: `{cmd}` at commit {commit} on {machine}"
-        if spans and (span := _wall_span(made)) is not None:
-            line += f", {fmt_duration(span)} from its first start to its last end"
-        lines.append(line)
-    return lines
-
-
-def _wall_span(manifests: Sequence[dict]) -> float | None:
-    """Seconds from the first run's start to the last run's end; None unless every run has a start time and
-    a wall time and was not resumed (a resumed run's start is its first session's)."""
-    import datetime
-
-    ends = []
-    for m in manifests:
-        if m.get("resumed_sessions") != 0 or m.get("wall_seconds") is None or not m.get("trained"):
-            return None
-        try:
-            start = datetime.datetime.strptime(m["trained"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
-        except ValueError:
-            return None
-        ends.append((start, start + m["wall_seconds"]))
-    return max(e for _, e in ends) - min(s for s, _ in ends) if ends else None
+        groups.setdefault((commit, m.get("command"), m.get("machine")), []).append(m["cell"])
+    return [
+        f"{', '.join(c) if len(c) <= 8 else f'{len(c)} models'}: `{cmd}` at commit {commit} on {machine}"
+        for (commit, cmd, machine), c in groups.items()
+    ]
 
 
 def compute_summary(manifests: Sequence[dict], key: str = "wall_seconds") -> str:

@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from . import regeneration
 from .baselines import PREDICTION_BASELINES, prediction_baselines
 from .config import RunConfig
 from .data.datasets import load_dataset
@@ -321,7 +322,7 @@ def release_jobs(jobs, summaries, models_dir: str, data_root=None) -> None:
             logger.warning("released %s", out)
 
 
-def table_from_releases(manifests, data_root=None) -> str:
+def table_from_releases(manifests, data_root=None, models_dir: str | None = None) -> str:
     """The table of the released models, then which cells have no release yet and where the models are.
 
     Parameters
@@ -330,6 +331,10 @@ def table_from_releases(manifests, data_root=None) -> str:
         The releases' manifests (:func:`rnnrnade_pt.release.read_manifest`).
     data_root : str, optional
         The data directory of the prediction baselines' data.
+    models_dir : str, optional
+        The release root: its ``sequences/regeneration.json``, when it still describes these models, adds
+        the wall time of the command that regenerated the table from scratch
+        (:func:`rnnrnade_pt.regeneration.note`).
 
     Returns
     -------
@@ -363,11 +368,12 @@ def table_from_releases(manifests, data_root=None) -> str:
         text += f"\nNot released yet: {', '.join(missing)}.\n"
     text += (
         "\nModels: `experiments/models/sequences/<model>_<set>_seed<k>` ("
-        + "; ".join(releases_made_by(manifests, spans=True))
+        + "; ".join(releases_made_by(manifests))
         + f"; {compute_summary(manifests)}). Regenerate: `python experiments/sequences.py [--engine dask "
         "--workers N]`; re-score: `python experiments/sequences.py --from-release`.\n"
     )
-    return text
+    regenerated = regeneration.note(os.path.join(models_dir, TABLE), manifests) if models_dir else ""
+    return text + (f"\n{regenerated}\n" if regenerated else "")
 
 
 MAIN_SAMPLES = (4, 50, 0)  # the main job's sampled sequences judged by their balls: sequences, frames, seed

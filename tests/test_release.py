@@ -23,7 +23,6 @@ from rnnrnade_pt.release import (
     read_manifest,
     release_run,
     release_size,
-    releases_made_by,
     rescore,
     split_sha256,
 )
@@ -135,14 +134,15 @@ def test_the_command_line_reads_a_release(released, tmp_path, capsys):
     assert "does not match its manifest" in err and len(err.splitlines()) == 1
 
 
-def test_a_wall_time_span_is_given_only_for_runs_that_all_started_in_the_command(released):
-    _, _, manifest = released
-    assert manifest["resumed_sessions"] == 0 and manifest["trained"] and manifest["wall_seconds"] > 0
-    later = {**manifest, "cell": "later"}
-    one = releases_made_by([manifest, later], spans=True)
-    assert len(one) == 1 and one[0].endswith("from its first start to its last end")
-    assert "from its first" not in releases_made_by([manifest])[0]  # spans are asked for
-    resumed = {**later, "resumed_sessions": 1}  # its start is an earlier session's
-    assert "from its first" not in releases_made_by([manifest, resumed], spans=True)[0]
-    untimed = {**later, "trained": None}
-    assert "from its first" not in releases_made_by([manifest, untimed], spans=True)[0]
+def test_a_float32_model_is_released_in_float32_and_rescores_the_same(tmp_path):
+    run_dir = str(tmp_path / "run")
+    train_and_evaluate(tiny(**{"train.epochs": 1, "model.dtype": "float32"}), run_dir)
+    out = str(tmp_path / "models" / "main" / "tiny32")
+    manifest = release_run(run_dir, out, table="main", cell="tiny32", score=per_frame)
+    with np.load(os.path.join(out, MODEL_FILE)) as npz:
+        stored = {k: npz[k].dtype for k in npz.files if k != "config"}
+    assert stored and set(stored.values()) == {np.dtype(np.float32)}  # exactly the float32 values trained
+    with np.load(os.path.join(run_dir, "best.npz")) as best:
+        with np.load(os.path.join(out, MODEL_FILE)) as npz:
+            assert all(np.array_equal(best[k], npz[k].astype(np.float64)) for k in stored)
+    assert check_score(rescore(out, per_frame)) == [] and manifest["model_bytes"] > 0

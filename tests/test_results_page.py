@@ -22,9 +22,9 @@ ROOT = pathlib.Path(__file__).parents[1]
 EXPERIMENTS = ROOT / "experiments"
 MODELS = EXPERIMENTS / "models"
 TABLES = ("main", "rnade", "music", "sequences", "bsds300")
-MAX_RELEASE_BYTES = (
-    115e6  # "tens of MB at most": 102 MB with the sequences (24 models); float32 storage would halve it
-)
+# "tens of MB at most": 123 MB with the balls rows (the 250 RNADE UCI models, float64, are 79 MB of it; a
+# float32 model stored in float32 saves little, since zlib already squeezes the zero half of its float64)
+MAX_RELEASE_BYTES = 130e6
 
 
 def block(name: str) -> str:
@@ -65,7 +65,7 @@ def test_results_blocks_are_made_from_the_releases(table, shared_data, monkeypat
         published = music_report.published(EXPERIMENTS / "published.json")
         expected = music_report.table_from_releases(released, published=published)
     else:
-        expected = sequence_report.table_from_releases(released)
+        expected = sequence_report.table_from_releases(released, models_dir=str(MODELS))
     assert block(table).strip() == expected.strip()
 
 
