@@ -55,6 +55,7 @@ import os
 import sys
 import tempfile
 
+from rnnrnade_pt import regeneration
 from rnnrnade_pt.config import AIS_DIRECTIONS
 from rnnrnade_pt.errors import ConfigError
 from rnnrnade_pt.music_report import TABLE, figures, published, release_jobs, score, table_from_releases
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
         args.data_root,
         config_dir=CONFIG_DIR,
     )
-    failed = []
+    failed, clock = [], regeneration.Stopwatch()
     if args.from_release:
         evaluate = rescoring(args.rescore_ais)
         manifests, bad = rescore_all(models_dir, TABLE, score, evaluate, args.data_root, progress=print)
@@ -166,10 +167,12 @@ def main(argv=None) -> int:
         release_jobs(jobs, summaries, brackets, models_dir, args.data_root)
         manifests = [read_manifest(p) for p in find_releases(models_dir, TABLE)]
         failed += [f"{s['name']}: {s['error']}" for s in summaries if "error" in s]
+        if not (args.table_only or args.quick or failed):  # all released runs and estimates made here
+            regeneration.record(os.path.join(models_dir, TABLE), clock, summaries, manifests)
         if args.figures:
             for path in figures(jobs, summaries, args.figures, published=published(PUBLISHED_FILE)):
                 logging.getLogger("music").warning("wrote %s", path)
-    table = table_from_releases(manifests, published=published(PUBLISHED_FILE))
+    table = table_from_releases(manifests, published=published(PUBLISHED_FILE), models_dir=models_dir)
     write_table(table, args.out, args.quick, RESULTS, TABLE)
     for line in failed:
         logging.getLogger("music").error("%s", line)

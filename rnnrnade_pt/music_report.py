@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 
+from . import regeneration
 from .config import RunConfig
 from .errors import ConfigError
 from .metrics import read_metrics
@@ -380,7 +381,7 @@ def release_jobs(jobs, summaries, brackets, models_dir: str, data_root=None) -> 
             logger.warning("released %s", out)
 
 
-def table_from_releases(manifests, *, published: dict) -> str:
+def table_from_releases(manifests, *, published: dict, models_dir: str | None = None) -> str:
     """The table of released models, then where the models are and how to regenerate or re-score them.
 
     Parameters
@@ -389,6 +390,10 @@ def table_from_releases(manifests, *, published: dict) -> str:
         The releases' manifests (:func:`rnnrnade_pt.release.read_manifest`).
     published : dict
         ``{(model, dataset): value}`` (:func:`published`).
+    models_dir : str, optional
+        The release root: its ``music/regeneration.json``, when it still describes these models, adds the
+        wall time of the command that regenerated the table from scratch
+        (:func:`rnnrnade_pt.regeneration.note`).
 
     Returns
     -------
@@ -413,4 +418,5 @@ def table_from_releases(manifests, *, published: dict) -> str:
         "experiments/music.py [--engine dask --workers N]` (trains what is not trained yet, then releases "
         "and tables); re-score the release: `python experiments/music.py --from-release [--rescore-ais]`.\n"
     )
-    return text
+    regenerated = regeneration.note(os.path.join(models_dir, TABLE), manifests) if models_dir else ""
+    return text + (f"\n{regenerated}\n" if regenerated else "")

@@ -63,7 +63,7 @@ def test_results_blocks_are_made_from_the_releases(table, shared_data, monkeypat
         expected = sequence_report.main_table(manifest, prediction_baselines(data))
     elif table == "music":
         published = music_report.published(EXPERIMENTS / "published.json")
-        expected = music_report.table_from_releases(released, published=published)
+        expected = music_report.table_from_releases(released, published=published, models_dir=str(MODELS))
     else:
         expected = sequence_report.table_from_releases(released, models_dir=str(MODELS))
     assert block(table).strip() == expected.strip()
