@@ -212,5 +212,8 @@ def test_mask_hole_skips_the_frame(compiled):
 
 
 def test_c_backend_mode_is_not_numba():
+    from pytensor.link.vm import VMLinker
+
     mode = rp.backend.backend_mode("c")
-    assert isinstance(mode, Mode) and type(mode.linker).__name__ == "VMLinker" and mode.linker.c_thunks
+    assert isinstance(mode, Mode) and isinstance(mode.linker, VMLinker) and mode.linker.c_thunks
+    assert mode.linker.use_cloop and not mode.linker.allow_gc  # cvm_nogc: C loop, buffers kept
