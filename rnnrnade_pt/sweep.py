@@ -239,7 +239,7 @@ def run_job(
     bad data, a diverged run), so that one such job does not stop a sweep. The failure is not stored: the
     next sweep tries the job again. Any other exception is a bug: it propagates, with its traceback, and
     stops the sweep. ``provenance``: the sweep's caller's (:func:`~rnnrnade_pt.provenance.current`), recorded
-    in the run directory when it trains.
+    in the run directory when it trains, dated when this run starts.
     """
     from .runs import train_and_evaluate
 
@@ -258,6 +258,8 @@ def run_job(
 
             shutil.rmtree(run_dir)
         resume = os.path.exists(os.path.join(run_dir, "last.npz")) and not os.path.exists(results)
+        if provenance is not None:  # the caller's command and commit, and the date this run starts, not the
+            provenance = {**provenance, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # sweep's (it queued)
         summary = train_and_evaluate(cfg, run_dir, resume=resume, provenance=provenance)
         return {**summary, "name": name, "reused": False}
     except RnnRnadeError as e:  # an expected failure; anything else is a bug and stops the sweep

@@ -18,6 +18,7 @@ from rnnrnade_pt.sweep import (
     expand_grid,
     format_progress,
     load_sweep,
+    run_job,
     run_jobs,
     run_tasks,
     stored_results,
@@ -265,3 +266,16 @@ def test_stored_results_follow_a_run_root_of_links(tmp_path):
     other.write_bytes(b"")
     for key, value in (("train.pretrained_rnade", str(other)), ("train.lr", 0.5)):
         assert stored_results(job._replace(cfg=cfg.with_overrides([(key, value)]))) is None
+
+
+def test_a_run_is_dated_when_it_starts_not_when_its_sweep_did(tmp_path):
+    """A queued run's provenance keeps the sweep's command and commit but the date of its own start (the
+    release's ``trained``), so that a table's runs say when each ran."""
+    from rnnrnade_pt.provenance import current
+
+    prov = {**current(), "date": "2000-01-01T00:00:00+0000"}  # as if the sweep had started long ago
+    job = Job("t", tiny().override("epochs", 1), str(tmp_path / "t"))
+    assert "error" not in run_job(job.name, job.cfg.to_json(), job.run_dir, provenance=prov)
+    recorded = json.loads((tmp_path / "t" / "provenance.json").read_text())
+    assert recorded["command"] == prov["command"] and recorded["commit"] == prov["commit"]
+    assert recorded["date"] > "2026"
