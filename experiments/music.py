@@ -131,7 +131,7 @@ def main(argv=None) -> int:
         args.data_root,
         config_dir=CONFIG_DIR,
     )
-    failed, clock = [], regeneration.Stopwatch()
+    failed, clock = [], None
     if args.from_release:
         evaluate = rescoring(args.rescore_ais)
         manifests, bad = rescore_all(models_dir, TABLE, score, evaluate, args.data_root, progress=print)
@@ -147,6 +147,7 @@ def main(argv=None) -> int:
                 if j.name in done and j.cfg.model.model == "rnn-rbm" and test_betas:
                     brackets[j.name] = test_bracket(j, test_betas, compute=False)
         else:  # the RNN-RBM's test-time estimates are tasks of the same sweep, one a direction, after its run
+            clock = regeneration.Stopwatch()  # a command that trains its table: its wall time is the table's
             tasks = [
                 Task(f"test-{d}-{j.name}", j.name, test_bracket, (j, test_betas), {"directions": (d,)})
                 for j in jobs
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
         release_jobs(jobs, summaries, brackets, models_dir, args.data_root)
         manifests = [read_manifest(p) for p in find_releases(models_dir, TABLE)]
         failed += [f"{s['name']}: {s['error']}" for s in summaries if "error" in s]
-        if not (args.table_only or args.quick or failed):  # all released runs and estimates made here
+        if clock is not None and not (args.quick or failed):  # recorded when every run and estimate was here
             regeneration.record(os.path.join(models_dir, TABLE), clock, summaries, manifests)
         if args.figures:
             for path in figures(jobs, summaries, args.figures, published=published(PUBLISHED_FILE)):

@@ -100,13 +100,11 @@ def main(argv=None) -> int:
     models_dir = args.release_root or (
         tempfile.mkdtemp(prefix="sequences-models-") if args.quick else MODELS_DIR
     )
-
-    def released_table(manifests) -> str:  # the table, and the command that regenerated it from scratch
-        return table_from_releases(manifests, args.data_root, models_dir)
-
     if args.from_release:
         manifests, bad = rescore_all(models_dir, TABLE, score, data_root=args.data_root, progress=print)
-        write_table(released_table(manifests), args.out, args.quick, RESULTS, TABLE)
+        write_table(
+            table_from_releases(manifests, args.data_root, models_dir), args.out, args.quick, RESULTS, TABLE
+        )
         for cell, diff in bad.items():
             logger.error("%s: the re-score differs from its manifest: %s", cell, "; ".join(diff))
         return 1 if bad else 0
@@ -133,10 +131,11 @@ def main(argv=None) -> int:
             args.data_root,
             config_dir=CONFIG_DIR,
         )
-    done, clock = {}, regeneration.Stopwatch()
+    done, clock = {}, None
     if args.table_only:
         done = stored_summaries(jobs)
     else:
+        clock = regeneration.Stopwatch()  # a command that trains its table: its wall time is the table's
         run = dict(engine=args.engine, workers=args.workers, address=args.address, force=args.force)
         for wave in in_waves(jobs):
             for s in run_jobs(wave, progress=lambda record, p: print(format_progress(p), flush=True), **run):
@@ -148,9 +147,11 @@ def main(argv=None) -> int:
     else:
         release_jobs(jobs, summaries, models_dir, args.data_root)
         manifests = [read_manifest(p) for p in find_releases(models_dir, TABLE)]
-        if not (args.table_only or args.quick):  # all released runs trained here: the table's wall time
+        if clock is not None and not args.quick:  # recorded when every released run was trained here
             regeneration.record(os.path.join(models_dir, TABLE), clock, summaries, manifests)
-        write_table(released_table(manifests), args.out, args.quick, RESULTS, TABLE)
+        write_table(
+            table_from_releases(manifests, args.data_root, models_dir), args.out, args.quick, RESULTS, TABLE
+        )
     if args.render is not None:
         for path in render(summaries, args.render or os.path.join(run_root, "figures")):
             logger.warning("wrote %s", path)

@@ -393,7 +393,7 @@ def table_from_releases(manifests, *, published: dict, models_dir: str | None = 
     models_dir : str, optional
         The release root: its ``music/regeneration.json``, when it still describes these models, adds the
         wall time of the command that regenerated the table from scratch
-        (:func:`rnnrnade_pt.regeneration.note`).
+        (:func:`rnnrnade_pt.regeneration.paragraph`).
 
     Returns
     -------
@@ -418,5 +418,4 @@ def table_from_releases(manifests, *, published: dict, models_dir: str | None = 
         "experiments/music.py [--engine dask --workers N]` (trains what is not trained yet, then releases "
         "and tables); re-score the release: `python experiments/music.py --from-release [--rescore-ais]`.\n"
     )
-    regenerated = regeneration.note(os.path.join(models_dir, TABLE), manifests) if models_dir else ""
-    return text + (f"\n{regenerated}\n" if regenerated else "")
+    return text + regeneration.paragraph(models_dir, TABLE, manifests)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from .npz import atomic_write_text
 from .tables import fmt_duration
 
-__all__ = ["FILE", "Stopwatch", "from_runs", "note", "record"]
+__all__ = ["FILE", "Stopwatch", "from_runs", "note", "paragraph", "record"]
 
 FILE = "regeneration.json"
 
@@ -135,3 +135,14 @@ def note(table_dir: str, manifests: Sequence[dict]) -> str:
         f"{rec['machine']}): {rec['runs']} runs in {fmt_duration(rec['wall_seconds'])} of wall time "
         f"(timed {rec['timed']})."
     )
+
+
+def paragraph(models_dir: str | None, table: str, manifests: Sequence[dict]) -> str:
+    """:func:`note` of ``<models_dir>/<table>`` as a paragraph to append to the table's text (a blank line
+    before it), or "" without a release root or a note.
+
+    >>> paragraph(None, "music", [])
+    ''
+    """
+    text = note(os.path.join(models_dir, table), manifests) if models_dir else ""
+    return f"\n{text}\n" if text else ""

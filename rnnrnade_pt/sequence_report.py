@@ -334,7 +334,7 @@ def table_from_releases(manifests, data_root=None, models_dir: str | None = None
     models_dir : str, optional
         The release root: its ``sequences/regeneration.json``, when it still describes these models, adds
         the wall time of the command that regenerated the table from scratch
-        (:func:`rnnrnade_pt.regeneration.note`).
+        (:func:`rnnrnade_pt.regeneration.paragraph`).
 
     Returns
     -------
@@ -372,8 +372,7 @@ def table_from_releases(manifests, data_root=None, models_dir: str | None = None
         + f"; {compute_summary(manifests)}). Regenerate: `python experiments/sequences.py [--engine dask "
         "--workers N]`; re-score: `python experiments/sequences.py --from-release`.\n"
     )
-    regenerated = regeneration.note(os.path.join(models_dir, TABLE), manifests) if models_dir else ""
-    return text + (f"\n{regenerated}\n" if regenerated else "")
+    return text + regeneration.paragraph(models_dir, TABLE, manifests)
 
 
 MAIN_SAMPLES = (4, 50, 0)  # the main job's sampled sequences judged by their balls: sequences, frames, seed
